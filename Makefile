@@ -1,0 +1,43 @@
+# The README's commands. `make demo` and `make test` are all a fresh clone needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PYTHONUNBUFFERED := 1
+
+.PHONY: demo test install build app bench notebooks clean-artifacts
+
+# (Re)install only when requirements.txt or pyproject.toml changed.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, build the demo artifacts of every method (skips what is built), serve the app
+demo: install build app
+
+build: install
+	$(VENV)/bin/workbench build all --profile demo
+
+app: install
+	$(VENV)/bin/workbench app
+
+## test: the whole suite — unit, AppTest, notebooks (smoke), CLI, browser
+test: install
+	$(PY) -m pytest
+
+## bench: quality and speed measurements -> benchmarks/results/*.json + a markdown table
+bench: install
+	$(PY) benchmarks/run.py
+
+## notebooks: regenerate the .ipynb files from their jupytext .py twins (outputs cleared)
+notebooks: install
+	$(VENV)/bin/jupytext --sync notebooks/*.py
+
+clean-artifacts:
+	rm -rf data/artifacts

@@ -1,0 +1,73 @@
+"""Home: what the workbench is, what is built, and the claims report."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from workbench import claims, methods
+from workbench.viz import claims_frame
+
+st.title("Research workbench")
+st.markdown(
+    """
+Learn, demo and debug three methods from one research group — on generated worlds with planted
+ground truth (so every claim can be checked), and on real data when you point it at some.
+
+| method | what it does | pages |
+|---|---|---|
+| **Living needs → services** | one language model infers a user's living need, maps it to a service category and ranks merchants; behavioral clustering filters accidental records; curriculum + GRPO | Behavior clusters · Needs & services |
+| **GLASS** | generative recommendation with semantic IDs; long-term interests via SID-Tier and semantic hard search with a gated fusion | SID tree |
+| **Thinking spectrum** | merge a direct and a thinking model at many strengths and methods; accuracy vs tokens; Pareto improvements | Merge strength |
+"""
+)
+
+with ui.guard():
+    profile = ui.profile_picker()
+    store = ui.store()
+
+    st.subheader("What is built")
+    rows = []
+    for name in methods.METHODS:
+        try:
+            title = methods.load(name).TITLE
+            available = True
+        except Exception:  # noqa: BLE001
+            title, available = name, False
+        for dataset in store.datasets(name, profile) or ["synthetic"]:
+            run = store.latest(name, profile, dataset) if available else None
+            m = run.manifest if run else {}
+            rows.append({
+                "method": title,
+                "dataset": dataset,
+                "status": "built" if run else ("not built" if available else "not available yet"),
+                "build time (s)": m.get("build_seconds"),
+                "built at": m.get("created", ""),
+                "folder": str(run.path) if run else "",
+            })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+    missing = [n for n in methods.available() if store.latest(n, profile) is None]
+    if missing:
+        st.caption(f"Not built for profile **{profile}**: {', '.join(missing)}. "
+                   "Building runs on this machine's CPU; the demo profile takes a few minutes per method.")
+        if st.button(f"Build {profile} artifacts ({', '.join(missing)})", type="primary", key="build-all"):
+            bar = st.progress(0.0, text="starting …")
+            for i, name in enumerate(missing):
+                def progress(message, fraction, i=i, name=name):
+                    bar.progress((i + min(max(fraction, 0.0), 1.0)) / len(missing), text=f"{name}: {message}")
+
+                methods.build(name, profile, store=store, progress=progress)
+            bar.progress(1.0, text="done")
+            st.rerun()
+
+    st.subheader("Paper claims")
+    st.caption(
+        "Each claim of the papers, measured on the built artifacts. *value* is our system's number, "
+        "*reference* what it is compared with, *interval* a 95% interval of the difference the verdict "
+        "rests on. A claim that does not reproduce is shown as such."
+    )
+    report = claims.collect(store, profile)
+    if report:
+        st.dataframe(claims_frame(report), hide_index=True, width="stretch")
+    else:
+        st.info("No method is available yet, so there are no claims to show.")

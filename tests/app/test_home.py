@@ -1,0 +1,32 @@
+import toy_pipeline
+from apptest import run_page, texts
+
+
+def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method):
+    at = run_page("pages/home.py")
+    frame = at.dataframe[0].value
+    toy_row = frame[frame["method"] == "Toy"]
+    assert toy_row["status"].tolist() == ["not built"]
+    claims = at.dataframe[1].value
+    assert claims.set_index("id").loc["toy.better", "verdict"] == "not built"
+    at.button(key="build-all").click().run()
+    assert not at.exception
+    assert tmp_store.latest("toy", "demo") is not None
+    frame = at.dataframe[0].value
+    assert frame[frame["method"] == "Toy"]["status"].tolist() == ["built"]
+    assert at.dataframe[1].value.set_index("id").loc["toy.better", "verdict"] == "reproduced"
+
+
+def test_home_follows_the_profile_picker(tmp_store, toy_method):
+    toy_pipeline.build(toy_pipeline.Config.for_profile("smoke"), tmp_store)
+    at = run_page("pages/home.py")
+    assert at.selectbox(key="profile").value == "smoke"  # the only built profile is preselected
+    at.selectbox(key="profile").set_value("full").run()
+    frame = at.dataframe[0].value
+    assert frame[frame["method"] == "Toy"]["status"].tolist() == ["not built"]
+    assert "Research workbench" in at.title[0].value and "GLASS" in texts(at)
+
+
+def test_home_on_smoke_artifacts(smoke_store):
+    at = run_page("pages/home.py")
+    assert at.selectbox(key="profile").value in ("smoke", "demo")

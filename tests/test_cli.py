@@ -1,0 +1,64 @@
+"""The CLI through its real entry point (a subprocess per call, as a user runs it)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def workbench(*args, home, extra_env=None):
+    env = {**os.environ, "WORKBENCH_HOME": str(home), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def test_doctor_and_claims_with_nothing_built(tmp_path):
+    r = workbench("doctor", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "torch" in r.stdout and "device auto ->" in r.stdout and "threads" in r.stdout
+    r = workbench("claims", "--json", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["profile"] == "demo"
+    assert all(row["value"] is None and row["reproduced"] is None for row in report["claims"])
+    r = workbench("claims", home=tmp_path)
+    assert r.returncode == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "nosuch"], "Unknown method 'nosuch'"),
+    (["build", "all", "--profile", "huge"], "Unknown profile 'huge'"),
+    (["claims", "--profile", "huge"], "Unknown profile 'huge'"),
+])
+def test_errors_are_one_sentence(tmp_path, args, message):
+    r = workbench(*args, home=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("error: ") and message in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_build_and_rebuild_through_the_cli(tmp_path):
+    """Builds a method via the CLI (the toy one, registered by a sitecustomize shim) and rebuilds it."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    tests_dir = os.path.dirname(__file__)
+    (shim / "sitecustomize.py").write_text(
+        f"import sys; sys.path.insert(0, {tests_dir!r})\n"
+        "from workbench import methods\nmethods.METHODS['toy'] = 'toy_pipeline'\n"
+    )
+    env = {"PYTHONPATH": f"{shim}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    r = workbench("build", "toy", "--profile", "smoke", "--set", "n=30", home=tmp_path / "a", extra_env=env)
+    assert r.returncode == 0, r.stderr
+    assert "toy: built" in r.stdout
+    r = workbench("build", "toy", "--profile", "smoke", "--set", "n=30", home=tmp_path / "a", extra_env=env)
+    assert "nothing to do" in r.stdout
+    r = workbench("build", "toy", "--set", "n=lots", home=tmp_path / "a", extra_env=env)
+    assert r.returncode == 2 and "not a valid int" in r.stderr
+    r = workbench("build", "toy", "--show-settings", home=tmp_path / "a", extra_env=env)
+    assert "toy.n = 200" in r.stdout and "Number of cases." in r.stdout
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    r = workbench("build", "toy", home=blocker / "x", extra_env=env)
+    assert r.returncode == 2 and "Cannot write artifacts" in r.stderr

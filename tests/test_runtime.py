@@ -1,0 +1,39 @@
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from workbench.errors import WorkbenchError
+from workbench.progress import scaled, tqdm_progress, track
+from workbench.runtime import StepTimer, resolve_device, seed_everything, set_threads
+
+
+def test_seed_everything_repeats():
+    seed_everything(7)
+    a = (random.random(), np.random.rand(), torch.rand(1).item())
+    seed_everything(7)
+    assert a == (random.random(), np.random.rand(), torch.rand(1).item())
+
+
+def test_devices_and_threads():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(WorkbenchError, match="no CUDA"):
+            resolve_device("cuda")
+    assert set_threads(1) == 1
+    set_threads(2)
+
+
+def test_timer_and_progress():
+    timer = StepTimer()
+    with timer.step("a"):
+        sum(range(1000))
+    assert timer.as_dict()["a"]["seconds"] >= 0 and timer.total_seconds >= 0
+    seen = []
+    items = list(track(range(10), scaled(lambda m, f: seen.append(f), 0.0, 0.5), "x"))
+    assert items == list(range(10)) and seen[-1] == 0.5 and seen == sorted(seen)
+    with tqdm_progress("t", disable=True) as bar:
+        bar("step", 0.5)
+        assert bar.bar.n == 50

@@ -1,0 +1,167 @@
+"""The ``workbench`` command line: doctor, build, claims, app (methods add their own commands).
+
+Every user-fixable problem prints one sentence on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbench import methods
+from workbench.config import PROFILES
+from workbench.errors import WorkbenchError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help=f"One of {', '.join(PROFILES)}.")]
+StoreOpt = Annotated[
+    Optional[Path], typer.Option("--store", help="Artifact folder (default: $WORKBENCH_HOME or data/artifacts).")
+]
+
+
+def _store(path: Path | None):
+    from workbench.store import ArtifactStore
+
+    return ArtifactStore(path)
+
+
+@app.command()
+def doctor(store: StoreOpt = None) -> None:
+    """Versions, device, threads, and which artifacts exist."""
+    import platform
+
+    import torch
+
+    from workbench.runtime import resolve_device, set_threads
+    from workbench.store import versions
+
+    s = _store(store)
+    info = versions()
+    typer.echo(f"python {info['python']}  torch {info['torch']}  transformers {info['transformers']}  "
+               f"workbench {info['workbench']}  commit {info['commit'] or '-'}")
+    typer.echo(f"platform {platform.platform()}")
+    typer.echo(f"device auto -> {resolve_device('auto')}  (cuda available: {torch.cuda.is_available()})")
+    typer.echo(f"threads {set_threads()}  cores {os.cpu_count()}")
+    typer.echo(f"HF_HUB_OFFLINE={os.environ.get('HF_HUB_OFFLINE', '')!s}")
+    typer.echo(f"artifacts {s.root}")
+    for name in methods.METHODS:
+        try:
+            methods.load(name)
+            state = "available"
+        except WorkbenchError as err:
+            state = f"not available ({err})"
+        typer.echo(f"method {name:<8} {state}")
+    runs = s.runs()
+    if not runs:
+        typer.echo("built: nothing yet (run `workbench build all --profile demo`)")
+    for run in runs:
+        m = run.manifest
+        typer.echo(f"built: {m['method']:<8} {run.profile:<5} {run.dataset:<12} {m['config_hash']}  "
+                   f"{m.get('build_seconds', 0):7.1f}s  {m.get('created', '')}")
+
+
+@app.command()
+def build(
+    method: Annotated[str, typer.Argument(help=f"{' | '.join(methods.METHODS)} | all")],
+    profile: ProfileOpt = "demo",
+    setting: Annotated[list[str], typer.Option("--set", help="Override a setting: --set key=value (repeatable).")] = [],
+    dataset: Annotated[Optional[str], typer.Option(help="A real dataset name instead of the synthetic world.")] = None,
+    data_path: Annotated[Optional[Path], typer.Option(help="Where that dataset lies.")] = None,
+    store: StoreOpt = None,
+    show_settings: Annotated[bool, typer.Option("--show-settings", help="Print the settings and exit.")] = False,
+) -> None:
+    """Build a method's artifacts (a no-op when the same settings are already built)."""
+    from workbench.progress import tqdm_progress
+
+    if profile not in PROFILES:
+        raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    names = methods.available() if method == "all" else [method]
+    if method == "all" and not names:
+        raise WorkbenchError("No method is available to build yet.")
+    overrides = list(setting)
+    if dataset:
+        overrides.append(f"dataset={dataset}")
+    if data_path:
+        overrides.append(f"data_path={data_path}")
+    s = _store(store)
+    for name in names:
+        config = methods.make_config(name, profile, overrides)
+        if show_settings:
+            docs = type(config).field_docs()
+            for key, value in config.to_dict().items():
+                typer.echo(f"{name}.{key} = {value!r}    # {docs.get(key, '')}")
+            continue
+        existing = s.find(name, config)
+        if existing:
+            typer.echo(f"{name}: already built at {existing.path} (same settings) — nothing to do.")
+            continue
+        with tqdm_progress(f"{name} ({profile})") as bar:
+            run = methods.build(name, profile, overrides, store=s, progress=bar)
+        typer.echo(f"{name}: built in {run.manifest.get('build_seconds', 0):.0f}s -> {run.path}")
+
+
+@app.command()
+def claims(
+    profile: ProfileOpt = "demo",
+    as_json: Annotated[bool, typer.Option("--json", help="Print {profile, claims:[...]} as JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """The paper-claims report: each claim, the measured value, reproduced or not."""
+    from workbench import claims as report
+
+    if profile not in PROFILES:
+        raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    rows = report.collect(_store(store), profile)
+    if as_json:
+        typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows]}, indent=2))
+    else:
+        typer.echo(report.as_table(rows))
+
+
+@app.command("app")
+def serve(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it local).")] = "127.0.0.1",
+) -> None:
+    """Serve the Streamlit app (http://127.0.0.1:8501 by default)."""
+    from workbench.store import PROJECT_ROOT
+
+    script = PROJECT_ROOT / "app" / "streamlit_app.py"
+    if not script.exists():
+        raise WorkbenchError(f"The app is not next to this install ({script} is missing); run from a project checkout.")
+    typer.echo(f"Serving the workbench on http://{host}:{port}  (Ctrl+C stops it)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning WorkbenchError into one line on stderr (exit 2)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        app(standalone_mode=False)
+    except WorkbenchError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except typer.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as err:  # click usage errors etc.
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Load and save local causal-LM checkpoints (a folder with config.json + weights + tokenizer).
+
+The same call loads a tiny model trained here or any ``AutoModelForCausalLM`` checkpoint a user has
+on disk. Nothing is fetched from a hub (``local_files_only=True``); problems become one sentence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+from workbench.store import atomic_dir
+
+
+def check_checkpoint_dir(path: str | Path) -> Path:
+    """The folder as a Path, or a clear error when it is not a local checkpoint."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise WorkbenchError(f"No checkpoint at {path}: the folder does not exist.")
+    if not path.is_dir():
+        raise WorkbenchError(f"{path} is a file; pass the checkpoint folder (with config.json) instead.")
+    if not (path / "config.json").exists():
+        raise WorkbenchError(f"{path} has no config.json; pass a folder written by save_pretrained.")
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        raise WorkbenchError(f"{path} has no weights (*.safetensors); pass a complete checkpoint folder.")
+    return path
+
+
+def load_causal_lm(path: str | Path, device: str = "cpu", dtype=None, with_tokenizer: bool = True):
+    """``(model, tokenizer)`` from a local folder; tokenizer is None when ``with_tokenizer=False``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = check_checkpoint_dir(path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+    except (OSError, ValueError, KeyError) as err:
+        raise WorkbenchError(f"Cannot load a causal LM from {path}: {str(err).splitlines()[0]}") from err
+    model.to(device).eval()
+    tokenizer = None
+    if with_tokenizer:
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError) as err:
+            raise WorkbenchError(f"{path} has a model but no loadable tokenizer; save the tokenizer beside it.") from err
+        if tokenizer.pad_token is None:  # many real checkpoints ship without one
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"
+    return model, tokenizer
+
+
+def save_causal_lm(model, tokenizer, path: str | Path, overwrite: bool = False) -> Path:
+    """``save_pretrained`` model (safetensors) and tokenizer into ``path``, atomically."""
+    with atomic_dir(Path(path), overwrite=overwrite) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(staging)
+    return Path(path)

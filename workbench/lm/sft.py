@@ -1,0 +1,160 @@
+"""Supervised fine-tuning on (prompt, completion) pairs with the loss on the completion only.
+
+A thin layer over TRL's ``SFTTrainer`` (prompt-completion datasets get completion-only loss there by
+default; the HF Trainer underneath gives the GPU/multi-GPU path for free). What this module adds:
+settings as one dataclass, a workbench progress callback, the loss curve returned as a list, and
+``sequence_logprobs`` to score given completions (used to rank candidates).
+
+Text convention: a completion starts with a space (``" 7"``) so prompt + completion joins as words;
+``train_sft`` adds the space when it is missing. TRL appends the end-of-sequence token.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from workbench.progress import Progress, silent
+from workbench.runtime import resolve_device
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """How long and how hard to train. Defaults suit a ~1M-parameter model on a CPU."""
+
+    steps: int = 300
+    """Optimizer steps (each of ``batch_size`` pairs)."""
+    batch_size: int = 32
+    lr: float = 3e-3
+    """Peak learning rate (AdamW); tiny models from scratch like 1e-3..3e-3, fine-tuning 1e-4..5e-4."""
+    warmup_steps: int = 20
+    scheduler: str = "cosine"
+    """Any transformers scheduler name: cosine, linear, constant_with_warmup, ..."""
+    weight_decay: float = 0.0
+    max_length: int = 256
+    """Longer prompt+completion sequences are truncated."""
+    log_every: int = 10
+    """Record the training loss every this many steps."""
+    seed: int = 0
+    device: str = "auto"
+
+
+class _ProgressCallback:
+    """Forwards the Trainer's step counter and loss to a workbench progress callback."""
+
+    def __new__(cls, progress: Progress, label: str, steps: int):
+        from transformers import TrainerCallback
+
+        class Callback(TrainerCallback):
+            def __init__(self) -> None:
+                self.loss: float | None = None
+
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if logs and "loss" in logs:
+                    self.loss = float(logs["loss"])
+
+            def on_step_end(self, args, state, control, **kwargs):
+                loss = f" loss {self.loss:.3f}" if self.loss is not None else ""
+                progress(f"{label}: step {state.global_step}/{steps}{loss}", state.global_step / steps)
+
+        return Callback()
+
+
+def train_sft(
+    model,
+    tokenizer,
+    pairs: Sequence[tuple[str, str]],
+    settings: SFTSettings = SFTSettings(),
+    progress: Progress | None = None,
+    label: str = "SFT",
+) -> list[dict[str, float]]:
+    """Train ``model`` in place on ``(prompt, completion)`` pairs; return the loss curve
+    ``[{"step": s, "loss": l}, ...]``. The model is left in eval mode on its training device."""
+    import datasets
+    from transformers.trainer_callback import PrinterCallback
+    from trl import SFTConfig, SFTTrainer
+
+    if not pairs:
+        raise ValueError("train_sft needs at least one (prompt, completion) pair")
+    datasets.disable_progress_bars()
+    logging.getLogger("transformers.trainer").setLevel(logging.WARNING)
+    rows = [{"prompt": p, "completion": c if c.startswith(" ") else " " + c} for p, c in pairs]
+    device = resolve_device(settings.device)
+    warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+    with tempfile.TemporaryDirectory(prefix="workbench-sft-") as out:
+        args = SFTConfig(
+            output_dir=out,
+            max_steps=settings.steps,
+            per_device_train_batch_size=settings.batch_size,
+            learning_rate=settings.lr,
+            lr_scheduler_type=settings.scheduler,
+            warmup_steps=min(settings.warmup_steps, max(settings.steps - 1, 0)),
+            weight_decay=settings.weight_decay,
+            max_length=settings.max_length,
+            logging_steps=settings.log_every,
+            save_strategy="no",
+            report_to=[],
+            use_cpu=device.type == "cpu",
+            bf16=False,
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+            seed=settings.seed,
+            data_seed=settings.seed,
+        )
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=datasets.Dataset.from_list(rows),
+            processing_class=tokenizer,
+            callbacks=[_ProgressCallback(progress or silent, label, settings.steps)],
+        )
+        trainer.remove_callback(PrinterCallback)  # progress goes through our callback, not print()
+        trainer.train()
+    model.eval()
+    return [{"step": int(h["step"]), "loss": float(h["loss"])} for h in trainer.state.log_history if "loss" in h]
+
+
+@torch.no_grad()
+def sequence_logprobs(
+    model,
+    tokenizer,
+    prompts: Sequence[str],
+    completions: Sequence[str],
+    batch_size: int = 64,
+    add_eos: bool = False,
+) -> torch.Tensor:
+    """Sum of log-probabilities of each completion's tokens given its prompt (one float per pair).
+
+    Used to rank a candidate set with the model instead of sampling: score every candidate
+    completion and sort. ``add_eos`` also scores the end-of-sequence token after the completion.
+    """
+    device = next(model.parameters()).device
+    scores: list[torch.Tensor] = []
+    for start in range(0, len(prompts), batch_size):
+        chunk_p = prompts[start : start + batch_size]
+        chunk_c = completions[start : start + batch_size]
+        seqs, comp_lens = [], []
+        for p, c in zip(chunk_p, chunk_c, strict=True):
+            p_ids = tokenizer(p, add_special_tokens=False)["input_ids"]
+            c_ids = tokenizer(c if c.startswith(" ") else " " + c, add_special_tokens=False)["input_ids"]
+            if add_eos:
+                c_ids = c_ids + [tokenizer.eos_token_id]
+            seqs.append(p_ids + c_ids)
+            comp_lens.append(len(c_ids))
+        width = max(map(len, seqs))
+        ids = torch.full((len(seqs), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, s in enumerate(seqs):  # right padding: positions line up with the unpadded forward pass
+            ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1)
+        token_lp = logp.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).cpu()
+        for i, (s, n) in enumerate(zip(seqs, comp_lens)):
+            scores.append(token_lp[i, len(s) - 1 - n : len(s) - 1].sum())
+    return torch.stack(scores) if scores else torch.empty(0)

@@ -1,0 +1,167 @@
+"""Metrics shared by every method, computed per case so that intervals and paired tests come free.
+
+Ranking metrics take ``ranked`` (one list of item ids per case, best first) and ``targets`` (the
+relevant item per case, or a set of relevant items). They return one value per case; average them
+for the headline number, bootstrap them for an interval.
+
+>>> hit_at_k([["a", "b", "c"]], ["b"], k=1).tolist(), hit_at_k([["a", "b", "c"]], ["b"], k=2).tolist()
+([0.0], [1.0])
+>>> round(float(ndcg_at_k([["a", "b"]], ["b"], k=2)[0]), 4)  # 1 / log2(3)
+0.6309
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+
+def _as_set(target: Any) -> set:
+    if isinstance(target, (set, frozenset, list, tuple, np.ndarray)):
+        return set(target)
+    return {target}
+
+
+def hit_at_k(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any], k: int) -> np.ndarray:
+    """1 if any relevant item is in the top ``k``, else 0 (HR@K; equals Recall@K with one target)."""
+    return np.array([float(bool(_as_set(t) & set(list(r)[:k]))) for r, t in zip(ranked, targets, strict=True)])
+
+
+def recall_at_k(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any], k: int) -> np.ndarray:
+    """Share of the relevant items found in the top ``k``."""
+    out = []
+    for r, t in zip(ranked, targets, strict=True):
+        rel = _as_set(t)
+        out.append(len(rel & set(list(r)[:k])) / len(rel) if rel else 0.0)
+    return np.array(out)
+
+
+def ndcg_at_k(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any], k: int) -> np.ndarray:
+    """Binary-relevance NDCG@K: sum of 1/log2(rank+1) over relevant hits, over the ideal ordering."""
+    out = []
+    for r, t in zip(ranked, targets, strict=True):
+        rel = _as_set(t)
+        dcg = sum(1.0 / np.log2(i + 2) for i, item in enumerate(list(r)[:k]) if item in rel)
+        ideal = sum(1.0 / np.log2(i + 2) for i in range(min(len(rel), k)))
+        out.append(dcg / ideal if ideal > 0 else 0.0)
+    return np.array(out)
+
+
+def reciprocal_rank(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any]) -> np.ndarray:
+    """1/rank of the first relevant item (0 when none is ranked); its mean is MRR."""
+    out = []
+    for r, t in zip(ranked, targets, strict=True):
+        rel = _as_set(t)
+        out.append(next((1.0 / (i + 1) for i, item in enumerate(r) if item in rel), 0.0))
+    return np.array(out)
+
+
+def correct(y_true: Sequence[Any], y_pred: Sequence[Any]) -> np.ndarray:
+    """1 where the prediction equals the truth; its mean is accuracy."""
+    return np.array([float(a == b) for a, b in zip(y_true, y_pred, strict=True)])
+
+
+def accuracy(y_true: Sequence[Any], y_pred: Sequence[Any]) -> float:
+    return float(correct(y_true, y_pred).mean()) if len(y_true) else float("nan")
+
+
+def macro_f1(y_true: Sequence[Any], y_pred: Sequence[Any], labels: Iterable[Any] | None = None) -> float:
+    """Unweighted mean of per-class F1 over ``labels`` (default: the classes present in ``y_true``)."""
+    if not len(y_true):
+        return float("nan")
+    labels = sorted(set(y_true)) if labels is None else list(labels)
+    y_true = [str(v) for v in y_true]
+    y_pred = [str(v) for v in y_pred]
+    return float(f1_score(y_true, y_pred, labels=[str(v) for v in labels], average="macro", zero_division=0))
+
+
+# ---- intervals ------------------------------------------------------------------------------------
+def bootstrap_ci(
+    values: Sequence[float] | np.ndarray,
+    statistic: Callable[[np.ndarray], float] = np.mean,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``statistic`` over cases (default: the mean)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
+    stats = np.array([statistic(values[i]) for i in idx])
+    return (float(np.quantile(stats, alpha / 2)), float(np.quantile(stats, 1 - alpha / 2)))
+
+
+def bootstrap_metric_ci(
+    metric: Callable[..., float],
+    *columns: Sequence[Any],
+    n_boot: int = 500,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Bootstrap interval of a metric that is not a mean of cases (e.g. macro-F1 over (truth, pred))."""
+    arrays = [np.asarray(c, dtype=object) for c in columns]
+    n = len(arrays[0])
+    if n == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    stats = [metric(*(a[i] for a in arrays)) for i in rng.integers(0, n, size=(n_boot, n))]
+    return (float(np.quantile(stats, alpha / 2)), float(np.quantile(stats, 1 - alpha / 2)))
+
+
+def paired_bootstrap(
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Compare two systems scored on the same cases: mean(a) - mean(b) with a paired interval.
+
+    Returns ``diff``, ``low``, ``high`` and ``p_a_better`` (share of resamples where a beats b).
+    The difference is significant at level ``alpha`` when the interval excludes 0.
+
+    >>> r = paired_bootstrap([1, 1, 1, 0] * 50, [0, 1, 0, 0] * 50)
+    >>> round(r["diff"], 2), r["low"] > 0
+    (0.5, True)
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired_bootstrap needs scores on the same cases; got {a.shape} and {b.shape}")
+    if len(a) == 0:
+        return {"diff": float("nan"), "low": float("nan"), "high": float("nan"), "p_a_better": float("nan")}
+    d = a - b
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
+    return {
+        "diff": float(d.mean()),
+        "low": float(np.quantile(means, alpha / 2)),
+        "high": float(np.quantile(means, 1 - alpha / 2)),
+        "p_a_better": float((means > 0).mean()),
+    }
+
+
+def seed_interval(values: Sequence[float], alpha: float = 0.05) -> tuple[float, float, float]:
+    """Mean and t-interval over independent seeds: (mean, low, high). One seed gives (v, nan, nan)."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return (float(x.mean()) if len(x) else float("nan"), float("nan"), float("nan"))
+    half = stats.t.ppf(1 - alpha / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return (float(x.mean()), float(x.mean() - half), float(x.mean() + half))
+
+
+def ranking_report(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any], ks: Iterable[int] = (1, 5, 10)) -> dict[str, float]:
+    """Mean HR@K and NDCG@K for each K, plus MRR — the usual table row."""
+    row: dict[str, float] = {}
+    for k in ks:
+        row[f"HR@{k}"] = float(hit_at_k(ranked, targets, k).mean()) if len(targets) else float("nan")
+        row[f"NDCG@{k}"] = float(ndcg_at_k(ranked, targets, k).mean()) if len(targets) else float("nan")
+    row["MRR"] = float(reciprocal_rank(ranked, targets).mean()) if len(targets) else float("nan")
+    return row

@@ -1,0 +1,100 @@
+"""Runtime helpers: seeding, thread counts, device choice, and timing/peak-memory of build steps."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import psutil
+import torch
+
+from workbench.errors import WorkbenchError
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch so the same config + seed gives the same numbers."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def set_threads(n: int | None = None) -> int:
+    """Use ``n`` torch threads (default: ``WORKBENCH_THREADS`` or all cores, at most 8); return it."""
+    if n is None:
+        n = int(os.environ.get("WORKBENCH_THREADS", min(os.cpu_count() or 1, 8)))
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` picks CUDA when present, else CPU; ``"cpu"``/``"cuda"``/``"cuda:1"`` are taken as given."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise WorkbenchError(f"Device {device!r} was asked for but no CUDA GPU is visible; use device=cpu or auto.")
+    try:
+        return torch.device(device)
+    except RuntimeError as err:
+        raise WorkbenchError(f"Unknown device {device!r}; use auto, cpu or cuda.") from err
+
+
+class _PeakRSS:
+    """Samples this process's resident memory in a background thread (torch allocations included)."""
+
+    def __init__(self, interval: float = 0.05):
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._proc = psutil.Process()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._proc.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "_PeakRSS":
+        self.peak = self._proc.memory_info().rss
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._proc.memory_info().rss)
+
+
+@dataclass
+class StepTimer:
+    """Records wall time and peak resident memory of named build steps.
+
+    >>> timer = StepTimer()
+    >>> with timer.step("world"):
+    ...     pass
+    >>> sorted(timer.as_dict()["world"])
+    ['peak_rss_mb', 'seconds']
+    """
+
+    steps: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str):
+        start = time.perf_counter()
+        with _PeakRSS() as mem:
+            yield
+        self.steps[name] = {
+            "seconds": round(time.perf_counter() - start, 3),
+            "peak_rss_mb": round(mem.peak / 2**20, 1),
+        }
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return dict(self.steps)
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum(s["seconds"] for s in self.steps.values()), 3)

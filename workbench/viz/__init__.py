@@ -1,0 +1,46 @@
+"""Plotly figures and display tables shared by the notebooks and the app (no Streamlit imports).
+
+Method-specific figures live in ``workbench/viz/<method>.py``; this module holds the shared look and
+the claims table.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from workbench.claims import Claim
+
+# One qualitative palette everywhere, so a class keeps its colour between the notebook and the app.
+PALETTE = [
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B",
+    "#B279A2", "#FF9DA6", "#9D755D", "#BAB0AC", "#1F77B4", "#2CA02C",
+]
+GOOD, BAD, NEUTRAL = "#2E7D32", "#C62828", "#9E9E9E"
+TEMPLATE = "plotly_white"
+
+
+def claims_frame(rows: list[Claim]) -> pd.DataFrame:
+    """The claims report as a display table (one row per claim)."""
+    verdict = {True: "reproduced", False: "NOT reproduced", None: "not built"}
+
+    def num(v):
+        return None if v is None else round(float(v), 4)
+
+    return pd.DataFrame(
+        [
+            {
+                "method": r.method,
+                "claim": r.claim,
+                "metric": r.metric,
+                "value": num(r.value),
+                "reference": num(r.reference),
+                "interval": "" if not r.interval else f"[{num(r.interval[0])}, {num(r.interval[1])}]",
+                "verdict": verdict[r.reproduced],
+                "dataset": r.dataset or "",
+                "seeds": r.seeds,
+                "note": r.note,
+                "id": r.id,
+            }
+            for r in rows
+        ]
+    )
