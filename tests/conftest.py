@@ -42,6 +42,7 @@ def shared_data() -> Path:
 def smoke_store(tmp_path_factory):
     """Every available method built once with the smoke profile, in a fresh folder for this session.
 
+    ``WORKBENCH_TEST_METHODS=needs,glass`` limits it to some methods (for quick local runs).
     Sets WORKBENCH_HOME so the app (AppTest, browser) and notebooks read these artifacts.
     """
     from workbench import methods
@@ -49,7 +50,8 @@ def smoke_store(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("artifacts")
     store = ArtifactStore(root)
-    for name in methods.available():
+    only = [m for m in os.environ.get("WORKBENCH_TEST_METHODS", "").split(",") if m]
+    for name in only or methods.available():
         methods.build(name, "smoke", store=store)
     os.environ["WORKBENCH_HOME"] = str(root)
     return store
