@@ -1,0 +1,112 @@
+"""Settings of the GLASS method (defaults = the demo profile; PRESETS change smoke and full).
+
+The demo is sized so the whole study — world, SIDs, nine SID models, SASRec, beam search —
+builds in a few minutes on 2 CPU cores and the GLASS effect still has a fair chance to show: a small
+catalogue (256 items), informative long-term strengths, tier edges calibrated from the data, and a
+small model trained with a large learning rate. The full profile is the paper-style study (bigger
+world and model, three seeds, every ablation) and takes CUDA when present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from workbench.config import MethodConfig
+
+
+@dataclass(frozen=True)
+class Config(MethodConfig):
+    # ---- the world (synthetic dataset only) -------------------------------------------------------
+    n_topics: int = 8
+    """Coarse topics of the item hierarchy (the level the long-term interests live at)."""
+    n_subtopics: int = 4
+    """Sub-topics per topic (shared directions, so SIDs spread evenly)."""
+    styles: int = 8
+    """Items per sub-topic (each a shared style direction); items = topics × sub-topics × styles."""
+    emb_dim: int = 32
+    """Content-embedding size of the world's items."""
+    noise: float = 0.05
+    """Embedding noise (std per unit length): the knob of 'rich vs weak item embeddings'."""
+    noisy_level: float = 0.6
+    """The second noise level, for the claim that GLASS's gain shrinks as embeddings get noisier."""
+    train_users: int = 2000
+    """Users whose cases are trained on."""
+    test_users: int = 1000
+    """Held-out users, one case each (never trained on)."""
+    cases_per_user: int = 8
+    """Cut points per training user (features are computed at each cut's own point in time)."""
+    history_min: int = 120
+    """Shortest user history (items)."""
+    history_max: int = 240
+    """Longest user history (items)."""
+    p_absent: float = 0.5
+    """Chance that a case's next item comes from a long-term topic absent from the short window."""
+    p_favourite: float = 0.4
+    """Share of favourites inside a user's episodes (and in continuing targets)."""
+
+    # ---- semantic IDs ----------------------------------------------------------------------------
+    sid_method: str = "residual_kmeans"
+    """``residual_kmeans`` (no training; as good as RQ-VAE in practice) or ``rqvae``."""
+    codebook: tuple[int, ...] = (16, 8, 8)
+    """Codebook size per level (a collision digit is appended). 16 > 8 topics: sparse level-1 buckets."""
+    resized_codebook: tuple[int, ...] = (8, 8, 8)
+    """Codebook resizing (GLASS): a smaller first level puts density at level 1."""
+
+    # ---- GLASS features --------------------------------------------------------------------------
+    window: int = 20
+    """Short window: the last W items the encoder reads (the paper: 50)."""
+    n_tiers: int = 4
+    """SID-Tier tiers; edges at the quantiles of the observed item-prototype cosines."""
+    tier_tokens: str = "single"
+    """``single``: the paper's one SID-Tier token; ``per_code``: one token per first-level code."""
+    bucket_size: int = 16
+    """Hard search returns the user's M most recent long-term items sharing the beam's c1 (paper: 30)."""
+    neighbour_tau: int = 4
+    """Neighbour augmentation tops up buckets with fewer than tau items (only in its ablation row)."""
+
+    # ---- models and training ---------------------------------------------------------------------
+    d_model: int = 48
+    """Model width (the paper: 96)."""
+    heads: int = 4
+    """Attention heads."""
+    enc_layers: int = 1
+    """Encoder blocks (the paper: 4)."""
+    dec_layers: int = 2
+    """Decoder blocks (the paper: 4)."""
+    d_ff: int = 96
+    """Feed-forward width."""
+    dropout: float = 0.1
+    """Dropout in every block."""
+    flat_tokens: bool = False
+    """Encoder reads one position per SID token (TIGER's layout) instead of one per item."""
+    steps: int = 600
+    """Optimiser steps per SID model."""
+    batch_size: int = 128
+    """Training cases per step."""
+    lr: float = 3e-3
+    """AdamW learning rate (large because the models are tiny and the budget short)."""
+    sasrec_steps: int = 600
+    """Optimiser steps of the SASRec baseline."""
+    beam: int = 20
+    """Beam size (the paper: 20); top-10 of the beam is scored."""
+    systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
+                                "fixed_gate", "neighbours", "noise")
+    """Rows of the comparison (each SID row is one more model; ``noise`` is two): see ``study.py``."""
+    seeds: tuple[int, ...] = ()
+    """Extra seeds (world + training) for the full study; intervals over seeds when there are >= 3."""
+
+    METHOD: ClassVar[str] = "glass"
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "smoke": {
+            "train_users": 300, "test_users": 200, "cases_per_user": 4, "history_min": 80, "history_max": 120,
+            "steps": 60, "sasrec_steps": 40, "beam": 10, "d_model": 32, "d_ff": 64,
+            "bucket_size": 8,
+        },
+        "full": {
+            "n_topics": 16, "n_subtopics": 8, "styles": 10, "codebook": (32, 16, 16), "resized_codebook": (16, 16, 16),
+            "train_users": 20000, "test_users": 2000, "history_min": 200, "history_max": 400, "window": 50,
+            "bucket_size": 30, "d_model": 96, "heads": 6, "enc_layers": 2, "dec_layers": 2, "d_ff": 256,
+            "steps": 12000, "batch_size": 256, "lr": 1e-3, "sasrec_steps": 6000, "seeds": (1, 2),
+        },
+    }

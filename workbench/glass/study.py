@@ -1,0 +1,251 @@
+"""One seed of the whole comparison: SIDs → features → every system trained and scored on the same cases.
+
+``run_study(config, data, seed)`` returns a ``Study``: per-case tables of every system (the source of
+every summary, slice and bootstrap interval), the diagnostics (per-level accuracy, P1/P12/P123,
+rank progression, gate vs retrieved length, invalid-SID rate), the SID statistics, and what the
+app and notebook show for single users (beams with their buckets and gates).
+
+Systems (``config.systems`` picks which run; each row is one more model to train):
+
+=============  ======================================================================
+popularity     the most frequent training targets
+sasrec         SASRec over the item ids of the short window (full softmax)
+tiger          TIGER: encoder-decoder over the short window's SIDs
+tier_only      TIGER + the SID-Tier token
+search_only    TIGER + semantic hard search with the adaptive gate
+glass          GLASS: both
+resized        GLASS on the resized codebook (smaller first level)
+fixed_gate     GLASS with the gate fixed at 0.5 (still 0 at the c1 step)
+neighbours     GLASS with semantic neighbour augmentation of sparse buckets
+noise          TIGER and GLASS again on the same world with noisier item embeddings
+=============  ======================================================================
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+import torch
+
+from workbench.glass.baselines import SASRec, popularity_ranking, sasrec_ranking, train_sasrec
+from workbench.glass.config import Config
+from workbench.glass.data import SeqData
+from workbench.glass.decode import BeamResult, SIDTrie, beam_search
+from workbench.glass.evaluate import (
+    case_table, gate_by_length, prefix_precision, rank_progression, teacher_forced,
+)
+from workbench.glass.features import CaseArrays, case_arrays, fit_sid_tier, neighbour_order
+from workbench.glass.model import ModelSpec, SeqRecModel, count_parameters
+from workbench.glass.semantic_ids import SemanticIDs, build_sids, sid_stats
+from workbench.glass.train import TrainSettings, train_sid_model
+from workbench.progress import Progress, scaled
+
+LABELS = {
+    "popularity": "Popularity",
+    "sasrec": "SASRec",
+    "tiger": "TIGER",
+    "tier_only": "TIGER + SID-Tier",
+    "search_only": "TIGER + hard search",
+    "glass": "GLASS",
+    "resized": "GLASS + codebook resizing",
+    "fixed_gate": "GLASS, fixed 0.5 gate",
+    "neighbours": "GLASS + neighbour aug.",
+    "tiger_noisy": "TIGER (noisy embeddings)",
+    "glass_noisy": "GLASS (noisy embeddings)",
+}
+SID_SYSTEMS = ("tiger", "tier_only", "search_only", "glass", "resized", "fixed_gate", "neighbours",
+               "tiger_noisy", "glass_noisy")
+
+
+@dataclass
+class SidSetup:
+    """Everything built from one set of SIDs: the IDs, the trie, and train/test model inputs."""
+
+    sids: SemanticIDs
+    trie: SIDTrie
+    train: CaseArrays
+    test: CaseArrays
+    tier_edges: np.ndarray
+    prototypes: np.ndarray
+
+
+@dataclass
+class SystemResult:
+    name: str
+    per_case: pd.DataFrame
+    diagnostics: dict = field(default_factory=dict)
+    beams: BeamResult | None = None
+    model: SeqRecModel | None = None
+    curve: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Study:
+    seed: int
+    data: SeqData
+    setups: dict[str, SidSetup]
+    systems: dict[str, SystemResult]
+    sid_tables: dict[str, list[dict]]
+
+
+def expand_systems(systems: tuple[str, ...], synthetic: bool) -> list[str]:
+    """The concrete rows of ``config.systems`` (``noise`` is two models; needs the world)."""
+    out = []
+    for name in systems:
+        if name == "noise":
+            if synthetic:
+                out += ["tiger_noisy", "glass_noisy"]
+        elif name in LABELS:
+            out.append(name)
+    return out
+
+
+def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: int, augment: bool = False) -> SidSetup:
+    """SIDs of ``codebook``, the trie, SID-Tier edges from the training histories, and case arrays."""
+    sids = build_sids(data.item_emb, codebook, config.sid_method, seed)
+    train_cases, test_cases = data.split("train"), data.split("test")
+    train_users = np.unique(train_cases["user"].to_numpy())
+    observed = np.concatenate([data.sequence(u) for u in train_users]) if len(train_users) else None
+    tier = fit_sid_tier(data.item_emb, sids, config.n_tiers, observed=observed)
+    neighbours = neighbour_order(tier.prototypes) if augment else None
+    tau = config.neighbour_tau if augment else 0
+    make = lambda cases: case_arrays(data, sids, tier, cases, config.window, config.bucket_size, neighbours, tau)  # noqa: E731
+    return SidSetup(sids, SIDTrie(sids.codes, sids.sizes), make(train_cases), make(test_cases), tier.edges, tier.prototypes)
+
+
+def model_spec(config: Config, setup: SidSetup, system: str) -> ModelSpec:
+    tier = system in ("tier_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+    search = system in ("search_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+    tier_dim = setup.train.tier.shape[1] if tier else 0
+    return ModelSpec(
+        sizes=setup.sids.sizes, window=config.window, d_model=config.d_model, heads=config.heads,
+        enc_layers=config.enc_layers, dec_layers=config.dec_layers, d_ff=config.d_ff, dropout=config.dropout,
+        tier_dim=tier_dim, tier_tokens=config.tier_tokens, hard_search=search,
+        gate="fixed" if system == "fixed_gate" else "learned", flat=config.flat_tokens, name=system,
+    )
+
+
+def run_beams(model: SeqRecModel, arrays: CaseArrays, trie: SIDTrie, beam: int, device, constrained: bool = True,
+              batch: int = 256) -> BeamResult:
+    """Beam search over all cases in batches; results stacked."""
+    parts = []
+    trie = trie.to(device)
+    for start in range(0, len(arrays), batch):
+        rows = slice(start, start + batch)
+        parts.append(beam_search(
+            model, torch.as_tensor(arrays.window[rows], device=device), torch.as_tensor(arrays.tier[rows], device=device),
+            torch.as_tensor(arrays.buckets[rows], device=device), trie, beam=beam, constrained=constrained))
+    trie.to("cpu")
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    gates = None if parts[0].gates is None else cat([p.gates for p in parts])
+    return BeamResult(cat([p.sids for p in parts]), cat([p.items for p in parts]), cat([p.scores for p in parts]),
+                      [cat([p.prefixes[d] for p in parts]) for d in range(len(parts[0].prefixes))], gates)
+
+
+def evaluate_sid_model(name: str, model: SeqRecModel, setup: SidSetup, config: Config, device,
+                       unconstrained: bool = False) -> SystemResult:
+    """Constrained beam search + teacher-forced diagnostics on the test cases."""
+    test = setup.test
+    beams = run_beams(model, test, setup.trie, config.beam, device)
+    forced = teacher_forced(model, test, device)
+    prec = prefix_precision(beams, test.target_codes)
+    bucket_len = (test.true_bucket() >= 0).sum(1)
+    extra = {**forced, **prec, "bucket length": bucket_len, "absent (codes)": test.absent_code}
+    table = case_table(beams.items[:, :10], test, extra)
+    diag = {
+        "rank progression": rank_progression(beams, test.target_codes, config.beam),
+        "gate by length": gate_by_length(forced["gate"], bucket_len) if model.spec.hard_search else [],
+        "parameters": count_parameters(model),
+        "invalid rate (constrained)": beams.invalid_rate,
+    }
+    if unconstrained:
+        free = run_beams(model, test, setup.trie, config.beam, device, constrained=False)
+        free_table = case_table(free.items[:, :10], test)
+        diag["unconstrained"] = {
+            "invalid rate": free.invalid_rate,
+            "invalid rate (top-10)": float((free.items[:, :10] < 0).mean()),
+            "Recall@10": float(free_table["Recall@10"].mean()),
+            "NDCG@10": float(free_table["NDCG@10"].mean()),
+        }
+    return SystemResult(name, table, diag, beams, model)
+
+
+def run_study(config: Config, data: SeqData, seed: int, device, progress: Progress | None = None,
+              noisy_data: SeqData | None = None) -> Study:
+    """Train and score every system of ``config.systems`` on ``data`` with one seed."""
+    progress = progress or (lambda m, f: None)
+    systems = expand_systems(config.systems, noisy_data is not None)
+    n_sid = sum(s in SID_SYSTEMS for s in systems)
+    share = 0.85 / max(n_sid + ("sasrec" in systems), 1)
+    at = 0.1
+
+    progress("building semantic IDs and features", 0.0)
+    setups = {"base": setup_sids(data, config, config.codebook, seed)}
+    if "resized" in systems:
+        setups["resized"] = setup_sids(data, config, config.resized_codebook, seed)
+    if "neighbours" in systems:
+        setups["neighbours"] = setup_sids(data, config, config.codebook, seed, augment=True)
+    if noisy_data is not None and {"tiger_noisy", "glass_noisy"} & set(systems):
+        setups["noisy"] = setup_sids(noisy_data, config, config.codebook, seed)
+    sid_tables = {k: sid_stats(v.sids) for k, v in setups.items()}
+    base = setups["base"]
+    train_cases, test = data.split("train"), base.test
+    results: dict[str, SystemResult] = {}
+
+    if "popularity" in systems:
+        ranked = popularity_ranking(train_cases["target"].to_numpy(), data.n_items, len(test))
+        results["popularity"] = SystemResult("popularity", case_table(ranked[:, :10], test))
+    if "sasrec" in systems:
+        start = time.perf_counter()
+        torch.manual_seed(seed)
+        model = SASRec(data.n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
+        settings = TrainSettings(config.sasrec_steps, config.batch_size, config.lr, seed=seed)
+        curve = train_sasrec(model, base.train.window, train_cases["target"].to_numpy(), settings, device,
+                             scaled(progress, at, at + share))
+        ranked = sasrec_ranking(model, test.window, device)
+        results["sasrec"] = SystemResult("sasrec", case_table(ranked[:, :10], test), {}, curve=curve,
+                                         seconds=time.perf_counter() - start)
+        at += share
+
+    for name in systems:
+        if name not in SID_SYSTEMS:
+            continue
+        setup = setups[{"resized": "resized", "neighbours": "neighbours", "tiger_noisy": "noisy",
+                        "glass_noisy": "noisy"}.get(name, "base")]
+        start = time.perf_counter()
+        torch.manual_seed(seed)
+        model = SeqRecModel(model_spec(config, setup, name), torch.as_tensor(setup.sids.codes))
+        settings = TrainSettings(config.steps, config.batch_size, config.lr, seed=seed)
+        curve = train_sid_model(model, setup.train, settings, device, scaled(progress, at, at + 0.8 * share),
+                                label=LABELS[name])
+        progress(f"{LABELS[name]}: beam search", at + 0.8 * share)
+        result = evaluate_sid_model(name, model, setup, config, device, unconstrained=name in ("tiger", "glass"))
+        result.curve, result.seconds = curve, time.perf_counter() - start
+        results[name] = result
+        at += share
+    progress("scored every system", 0.95)
+    return Study(seed, data, setups, results, sid_tables)
+
+
+def summary_rows(study: Study, columns=("Recall@1", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10")) -> list[dict]:
+    """The results table: one row per system × slice (all / absent / continuing)."""
+    rows = []
+    for name, res in study.systems.items():
+        t = res.per_case
+        for slice_name, mask in (("all", np.ones(len(t), bool)), ("absent", t["absent"].to_numpy()),
+                                 ("continuing", ~t["absent"].to_numpy())):
+            part = t[mask]
+            row = {"system": LABELS[name], "key": name, "slice": slice_name, "cases": int(mask.sum()), "seed": study.seed}
+            for c in (*columns, "c1 acc", "c2 acc", "c3 acc", "c1@3", "P1", "P12", "P123", "gate"):
+                if c in part:
+                    row[c] = float(part[c].mean()) if len(part) else float("nan")
+            rows.append(row)
+    return rows
+
+
+def with_seed(config: Config, seed: int) -> Config:
+    return replace(config, seed=seed)
