@@ -45,6 +45,9 @@ class Config(MethodConfig):
     p_favourite: float = 0.4
     """Share of favourites inside a user's episodes (and in continuing targets)."""
 
+    item_embedding: str = "auto"
+    """Real data only: amazon_beauty ``both`` | ``attributes`` | ``cooccurrence``; movielens ``minilm`` | ``tfidf``."""
+
     # ---- semantic IDs ----------------------------------------------------------------------------
     sid_method: str = "residual_kmeans"
     """``residual_kmeans`` (no training; as good as RQ-VAE in practice) or ``rqvae``."""

@@ -186,4 +186,8 @@ def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataF
         absent[i] = c1[targets[i]] not in set(c1[short].tolist())
     if neighbours is not None and tau > 0:
         buckets = augment_buckets(buckets, neighbours, tau)
-    return CaseArrays(cases.reset_index(drop=True), win, feats, buckets, sids.codes[targets], long_len, absent)
+    cases = cases.reset_index(drop=True)
+    if cases["absent"].isna().any():  # real data: no planted flag, the slice comes from the SIDs
+        cases = cases.assign(absent=absent)
+    cases["absent"] = cases["absent"].astype(bool)
+    return CaseArrays(cases, win, feats, buckets, sids.codes[targets], long_len, absent)

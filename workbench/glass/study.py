@@ -108,8 +108,9 @@ def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: i
     """SIDs of ``codebook``, the trie, SID-Tier edges from the training histories, and case arrays."""
     sids = build_sids(data.item_emb, codebook, config.sid_method, seed)
     train_cases, test_cases = data.split("train"), data.split("test")
-    train_users = np.unique(train_cases["user"].to_numpy())
-    observed = np.concatenate([data.sequence(u) for u in train_users]) if len(train_users) else None
+    # Tier edges come from what training histories show (never from the held-out targets).
+    last_cut = train_cases.groupby("user")["cut"].max()
+    observed = np.concatenate([data.history(u, c) for u, c in last_cut.items()]) if len(last_cut) else None
     tier = fit_sid_tier(data.item_emb, sids, config.n_tiers, observed=observed)
     neighbours = neighbour_order(tier.prototypes) if augment else None
     tau = config.neighbour_tau if augment else 0

@@ -50,6 +50,7 @@ def train_sid_model(model: SeqRecModel, arrays: CaseArrays, settings: TrainSetti
     """Train in place; returns the loss every 25 steps (for the learning-curve plot)."""
     model.to(device).train()
     data = model_inputs(arrays, device)
+    model.fit_tier_scaling(data["tier"])
     n = len(arrays)
     gen = torch.Generator().manual_seed(settings.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
