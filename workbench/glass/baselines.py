@@ -62,7 +62,7 @@ def train_sasrec(model: SASRec, window: np.ndarray, targets: np.ndarray, setting
     """Full-softmax training on (window -> next item) pairs; returns the loss every 25 steps."""
     model.to(device).train()
     win = torch.as_tensor(window, device=device)
-    tgt = torch.as_tensor(targets, device=device)
+    tgt = torch.as_tensor(np.array(targets), device=device)
     gen = torch.Generator().manual_seed(settings.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: schedule(step, settings))

@@ -102,9 +102,9 @@ class Config(MethodConfig):
     METHOD: ClassVar[str] = "glass"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {
-            "train_users": 300, "test_users": 200, "cases_per_user": 4, "history_min": 80, "history_max": 120,
-            "steps": 60, "sasrec_steps": 40, "beam": 10, "d_model": 32, "d_ff": 64,
-            "bucket_size": 8,
+            "train_users": 300, "test_users": 150, "cases_per_user": 4, "history_min": 80, "history_max": 120,
+            "steps": 40, "sasrec_steps": 30, "beam": 10, "d_model": 32, "d_ff": 64, "bucket_size": 8,
+            "systems": ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized", "noise"),
         },
         "full": {
             "n_topics": 16, "n_subtopics": 8, "styles": 10, "codebook": (32, 16, 16), "resized_codebook": (16, 16, 16),
