@@ -17,10 +17,8 @@ st.caption(
 def load_tables(path: str):
     from workbench.store import Run
 
-    run = Run(path)
-    walk = {k: v.numpy() for k, v in run.read_tensors("walkthrough").items()}
-    beams = {name: run.read_parquet(f"beams_{name}") for name in ("tiger", "glass") if run.exists(f"beams_{name}.parquet")}
-    return run.read_parquet("items"), run.read_parquet("test_cases"), beams, walk, run.read_json("summary")
+    t = gviz.run_tables(Run(path))
+    return t["items"], t["cases"], t["beams"], t["walk"], t["summary"]
 
 
 with ui.guard():

@@ -198,3 +198,28 @@ def headline_table(results: pd.DataFrame, slice_name: str = "all") -> pd.DataFra
 
 def verdict_colour(reproduced) -> str:
     return {True: GOOD, False: BAD}.get(reproduced, NEUTRAL)
+
+
+def run_tables(run) -> dict:
+    """Everything the notebook and the page read from a built GLASS run, as pandas/numpy."""
+    walk = {k: v.numpy() for k, v in run.read_tensors("walkthrough").items()}
+    beams = {name: run.read_parquet(f"beams_{name}") for name in ("tiger", "glass") if run.exists(f"beams_{name}.parquet")}
+    return {"items": run.read_parquet("items"), "cases": run.read_parquet("test_cases"), "beams": beams, "walk": walk,
+            "summary": run.read_json("summary"), "results": run.read_parquet("results"),
+            "diagnostics": run.read_json("diagnostics")}
+
+
+def case_view(tables: dict, case: int, system: str = "glass") -> pd.DataFrame:
+    """The top beams of one test case for one system (what the walkthrough widget shows)."""
+    target = int(tables["cases"].loc[case, "target"])
+    return beams_frame(tables["beams"][system], case, tables["items"], target, tables["walk"]["buckets"][case])
+
+
+def contrast_cases(tables: dict, absent: bool = True) -> list[int]:
+    """Test cases where GLASS ranks the true item in its top 10 and TIGER does not (on one slice)."""
+    beams, cases = tables["beams"], tables["cases"]
+    if not {"tiger", "glass"} <= set(beams):
+        return []
+    hit = {s: set(b.loc[(b["item"].to_numpy() == cases.loc[b["case"], "target"].to_numpy()), "case"]) for s, b in beams.items()}
+    pick = sorted(hit["glass"] - hit["tiger"])
+    return [c for c in pick if bool(cases.loc[c, "absent"]) == absent]
