@@ -191,7 +191,7 @@ glass_beams.head(5)
 
 # %%
 best_c1 = int(glass_beams["SID"].iloc[0].split("-")[0])
-gviz.bucket_frame(tables["walk"]["buckets"][case][best_c1], tables["items"], target)
+gviz.bucket_frame(gviz.case_buckets(tables["walk"], case)[best_c1], tables["items"], target)
 
 # %%
 paths = [tuple(int(x) for x in s.split("-")) for s in glass_beams["SID"].head(5)]

@@ -53,7 +53,7 @@ with ui.guard():
         levels = [c for c in ("c1", "c2", "c3", "c4") if c in items]
         truth = tuple(int(v) for v in items.loc[target, levels])
         k1 = int(items["c1"].max()) + 1
-        frame = gviz.beams_frame(beams[system], case, items, target, walk["buckets"][case])
+        frame = gviz.beams_frame(beams[system], case, items, target, gviz.case_buckets(walk, case))
         hit = frame["hit"].astype(bool)
         st.markdown(
             f"**True next item:** {items.loc[target, 'name']} (SID `{gviz.sid_label(truth)}`) — "
@@ -83,7 +83,7 @@ with ui.guard():
             c1 = int(row["SID"].split("-")[0])
             st.caption(f"Hard search with c1={c1}: the user's {row['bucket size']} most recent long-term items whose "
                        f"SID starts with {c1} (oldest first). Mean gate after the c1 step: {row['gate']}.")
-            st.dataframe(gviz.bucket_frame(walk["buckets"][case][c1], items, target), hide_index=True,
+            st.dataframe(gviz.bucket_frame(gviz.case_buckets(walk, case)[c1], items, target), hide_index=True,
                          width="stretch", key="sid-bucket")
         else:
             st.caption("TIGER reads only the short window; switch the model to GLASS to see the retrieved buckets.")

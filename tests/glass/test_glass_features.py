@@ -5,7 +5,7 @@ import pandas as pd
 
 from workbench.glass.data import SeqData
 from workbench.glass.features import (
-    SidTier, augment_buckets, buckets_of, case_arrays, fit_sid_tier, neighbour_order, tier_of,
+    Buckets, SidTier, augment_buckets, buckets_of, case_arrays, fit_sid_tier, neighbour_order, tier_of,
 )
 from workbench.glass.semantic_ids import SemanticIDs
 
@@ -70,9 +70,19 @@ def test_case_arrays_use_only_the_history_before_each_cut():
     arrays = case_arrays(data, sids, tier, cases, window=2, bucket_size=2)
     assert arrays.window.tolist() == [[1, 3], [0, 2]]
     assert arrays.long_length.tolist() == [2, 4]
-    assert arrays.buckets[0].tolist() == [[0, -1], [2, -1]]          # long history of case 0: items 0, 2
-    assert arrays.buckets[1].tolist() == [[0, 1], [2, 3]]            # case 1 also sees items 1 and 3
+    assert arrays.buckets.dense()[0].tolist() == [[0, -1], [2, -1]]        # long history of case 0: items 0, 2
+    assert arrays.buckets.dense()[1].tolist() == [[0, 1], [2, 3]]          # case 1 also sees items 1 and 3
     # case 0: target 0 (c1 0), window items 1 (c1 0) and 3 (c1 1): present; case 1 likewise
     assert arrays.absent_code.tolist() == [False, False]
     assert arrays.cases["absent"].tolist() == [False, False]         # real-data slice filled from the SIDs
     assert arrays.true_bucket().tolist() == [[0, -1], [0, 1]]
+
+
+def test_sparse_buckets_round_trip_and_augment_on_the_fly():
+    dense = [np.array([[1, 2], [-1, -1], [3, -1]]), np.array([[-1, -1], [-1, -1], [-1, -1]]), np.array([[4, -1], [5, 6], [-1, -1]])]
+    b = Buckets.from_dense(dense, k1=3)
+    assert b.codes.tolist() == [0, 2, 0, 1] and b.offsets.tolist() == [0, 2, 2, 4]
+    assert np.array_equal(b.dense(), np.stack(dense))
+    assert b.of(np.array([0, 2, 1]), np.array([2, 1, 0])).tolist() == [[3, -1], [5, 6], [-1, -1]]
+    aug = Buckets.from_dense(dense, k1=3, neighbours=np.array([[1, 2], [0, 2], [0, 1]]), tau=2)
+    assert aug.dense()[0, 1].tolist() == [2, 1]  # empty code 1 of case 0 borrowed from code 0 (most recent first)

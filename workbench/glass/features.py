@@ -140,6 +140,58 @@ def augment_buckets(buckets: np.ndarray, neighbours: np.ndarray, tau: int) -> np
 
 
 @dataclass
+class Buckets:
+    """Every case's hard-search buckets, stored sparsely: only the first-level codes the case's long
+    history holds (a dense [cases, K1, M] array is ~1 GB on a real catalogue with K1 = 256)."""
+
+    offsets: np.ndarray
+    """[n + 1]: case i's rows are ``codes/items[offsets[i]:offsets[i+1]]``."""
+    codes: np.ndarray
+    """[rows] the first-level code of each stored bucket."""
+    items: np.ndarray
+    """[rows, M] the bucket's items (oldest first, -1 padded)."""
+    k1: int
+    neighbours: np.ndarray | None = None
+    """When set, ``dense`` applies semantic neighbour augmentation with threshold ``tau``."""
+    tau: int = 0
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @classmethod
+    def from_dense(cls, dense: list[np.ndarray], k1: int, neighbours=None, tau: int = 0) -> "Buckets":
+        keep = [np.flatnonzero((d >= 0).any(1)) for d in dense]
+        offsets = np.concatenate([[0], np.cumsum([len(k) for k in keep])])
+        m = dense[0].shape[1] if dense else 1
+        codes = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
+        items = np.concatenate([d[k] for d, k in zip(dense, keep)]) if keep else np.zeros((0, m), dtype=np.int64)
+        return cls(offsets, codes, items.reshape(-1, m), k1, neighbours, tau)
+
+    def dense(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """[len(rows), K1, M] buckets of some cases (neighbour-augmented when configured)."""
+        rows = np.arange(len(self))[rows if rows is not None else slice(None)]
+        m = self.items.shape[1]
+        out = np.full((len(rows), self.k1, m), -1, dtype=np.int64)
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        counts = ends - starts
+        which = np.repeat(np.arange(len(rows)), counts)
+        src = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if counts.sum() else np.zeros(0, int)
+        out[which, self.codes[src]] = self.items[src]
+        if self.neighbours is not None and self.tau > 0:
+            out = augment_buckets(out, self.neighbours, self.tau)
+        return out
+
+    def of(self, rows: np.ndarray, c1: np.ndarray, chunk: int = 1024) -> np.ndarray:
+        """[len(rows), M] the bucket of code ``c1[j]`` for case ``rows[j]``."""
+        out = np.full((len(rows), self.items.shape[1]), -1, dtype=np.int64)
+        for start in range(0, len(rows), chunk):
+            part = slice(start, start + chunk)
+            dense = self.dense(rows[part])
+            out[part] = dense[np.arange(len(dense)), c1[part]]
+        return out
+
+
+@dataclass
 class CaseArrays:
     """Model inputs of a set of cases, aligned row by row with ``cases``."""
 
@@ -148,8 +200,8 @@ class CaseArrays:
     """[n, W] item ids of the short window (oldest first, -1 left padding)."""
     tier: np.ndarray
     """[n, K1·N] SID-Tier histogram of the long-term history."""
-    buckets: np.ndarray
-    """[n, K1, M] hard-search bucket of every first-level code."""
+    buckets: Buckets
+    """Hard-search buckets of every first-level code (sparse; ``buckets.dense(rows)``)."""
     target_codes: np.ndarray
     """[n, L] the target item's SID."""
     long_length: np.ndarray
@@ -162,7 +214,9 @@ class CaseArrays:
 
     def true_bucket(self) -> np.ndarray:
         """[n, M] the bucket of the true c1 (teacher forcing)."""
-        return self.buckets[np.arange(len(self)), self.target_codes[:, 0]]
+        if not hasattr(self, "_true"):
+            self._true = self.buckets.of(np.arange(len(self)), self.target_codes[:, 0])
+        return self._true
 
 
 def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataFrame, window: int,
@@ -172,7 +226,7 @@ def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataF
     c1 = sids.codes[:, 0]
     win = np.full((n, window), -1, dtype=np.int64)
     feats = np.zeros((n, tier.dim), dtype=np.float32)
-    buckets = np.full((n, k1, bucket_size), -1, dtype=np.int64)
+    dense = []
     long_len = np.zeros(n, dtype=np.int64)
     absent = np.zeros(n, dtype=bool)
     targets = cases["target"].to_numpy()
@@ -181,11 +235,10 @@ def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataF
         short, long = hist[-window:], hist[: max(0, len(hist) - window)]
         win[i, window - len(short):] = short
         feats[i] = tier.features(long)
-        buckets[i] = buckets_of(long, c1, k1, bucket_size)
+        dense.append(buckets_of(long, c1, k1, bucket_size))
         long_len[i] = len(long)
         absent[i] = c1[targets[i]] not in set(c1[short].tolist())
-    if neighbours is not None and tau > 0:
-        buckets = augment_buckets(buckets, neighbours, tau)
+    buckets = Buckets.from_dense(dense, k1, neighbours if tau > 0 else None, tau)
     cases = cases.reset_index(drop=True)
     if cases["absent"].isna().any():  # real data: no planted flag, the slice comes from the SIDs
         cases = cases.assign(absent=absent)

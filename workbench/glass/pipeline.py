@@ -42,7 +42,7 @@ DATASETS = {
 METHOD = "glass"
 SAVED_MODELS = ("tiger", "glass")
 
-__all__ = ["CLAIMS", "DATASETS", "TITLE", "Config", "build", "load_data"]
+__all__ = ["CLAIMS", "DATASETS", "TITLE", "Config", "build", "load_data", "load_sid_model"]
 
 
 def world_kwargs(config: Config, noise: float | None = None) -> dict:
@@ -86,7 +86,8 @@ def _write_first_seed(run, study: Study, config: Config, world) -> None:
     run.write_parquet("test_cases", cases)
     tensors = {
         "window": torch.as_tensor(test.window), "tier": torch.as_tensor(test.tier),
-        "buckets": torch.as_tensor(test.buckets), "tier_edges": torch.as_tensor(base.tier_edges),
+        "bucket_offsets": torch.as_tensor(test.buckets.offsets), "bucket_codes": torch.as_tensor(test.buckets.codes),
+        "bucket_items": torch.as_tensor(test.buckets.items), "tier_edges": torch.as_tensor(base.tier_edges),
         "prototypes": torch.as_tensor(base.prototypes),
     }
     if world is not None:
@@ -107,6 +108,22 @@ def _write_first_seed(run, study: Study, config: Config, world) -> None:
             run.write_parquet(f"beams_{name}", frame)
             spec = res.model.spec.to_dict()
             run.write_tensors(name, res.model.state_dict(), metadata={"spec": json.dumps(spec)})
+
+
+def load_sid_model(run, name: str = "glass"):
+    """The trained TIGER or GLASS of a built run (weights + spec from ``<name>.safetensors``)."""
+    from safetensors import safe_open
+
+    from workbench.glass.model import ModelSpec, SeqRecModel
+
+    path = run.file(f"{name}.safetensors")
+    with safe_open(str(path), framework="pt") as fh:
+        spec = json.loads(fh.metadata()["spec"])
+    spec = ModelSpec(**{**spec, "sizes": tuple(spec["sizes"])})
+    state = run.read_tensors(name)
+    model = SeqRecModel(spec, state["item_tokens"][:-1] - state["offsets"])
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def build(config: Config, store, progress: Progress | None = None):

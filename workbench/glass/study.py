@@ -136,10 +136,11 @@ def run_beams(model: SeqRecModel, arrays: CaseArrays, trie: SIDTrie, beam: int, 
     parts = []
     trie = trie.to(device)
     for start in range(0, len(arrays), batch):
-        rows = slice(start, start + batch)
+        rows = np.arange(start, min(start + batch, len(arrays)))
+        buckets = torch.as_tensor(arrays.buckets.dense(rows), device=device) if model.spec.hard_search else None
         parts.append(beam_search(
             model, torch.as_tensor(arrays.window[rows], device=device), torch.as_tensor(arrays.tier[rows], device=device),
-            torch.as_tensor(arrays.buckets[rows], device=device), trie, beam=beam, constrained=constrained))
+            buckets, trie, beam=beam, constrained=constrained))
     trie.to("cpu")
     cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
     gates = None if parts[0].gates is None else cat([p.gates for p in parts])

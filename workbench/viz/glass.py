@@ -95,6 +95,14 @@ def tier_heatmap(tier: np.ndarray, k1: int, edges: np.ndarray, highlight: list[i
     return fig
 
 
+def case_buckets(walk: dict, case: int) -> np.ndarray:
+    """[K1, M] the hard-search buckets of one test case, from the run's sparse walkthrough tensors."""
+    lo, hi = int(walk["bucket_offsets"][case]), int(walk["bucket_offsets"][case + 1])
+    out = np.full((walk["prototypes"].shape[0], walk["bucket_items"].shape[1]), -1, dtype=np.int64)
+    out[walk["bucket_codes"][lo:hi]] = walk["bucket_items"][lo:hi]
+    return out
+
+
 def beams_frame(beams: pd.DataFrame, case: int, items: pd.DataFrame, target: int, buckets: np.ndarray | None = None) -> pd.DataFrame:
     """The top beams of one case: rank, SID, item, log-prob, gate, retrieved-bucket size, hit."""
     b = beams[beams["case"] == case].sort_values("rank")
@@ -212,7 +220,7 @@ def run_tables(run) -> dict:
 def case_view(tables: dict, case: int, system: str = "glass") -> pd.DataFrame:
     """The top beams of one test case for one system (what the walkthrough widget shows)."""
     target = int(tables["cases"].loc[case, "target"])
-    return beams_frame(tables["beams"][system], case, tables["items"], target, tables["walk"]["buckets"][case])
+    return beams_frame(tables["beams"][system], case, tables["items"], target, case_buckets(tables["walk"], case))
 
 
 def contrast_cases(tables: dict, absent: bool = True) -> list[int]:
