@@ -96,6 +96,9 @@ class Config(MethodConfig):
     systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
                                 "fixed_gate", "neighbours", "noise")
     """Rows of the comparison (each SID row is one more model; ``noise`` is two): see ``study.py``."""
+    workers: int = 2
+    """On CPU, train this many models at once in separate one-thread processes (1 = one after another
+    in this process). Tiny models use two cores far better this way. Ignored on CUDA."""
     seeds: tuple[int, ...] = ()
     """Extra seeds (world + training) for the full study; intervals over seeds when there are >= 3."""
 

@@ -176,14 +176,81 @@ def evaluate_sid_model(name: str, model: SeqRecModel, setup: SidSetup, config: C
     return SystemResult(name, table, diag, beams, model)
 
 
+SETUP_OF = {"resized": "resized", "neighbours": "neighbours", "tiger_noisy": "noisy", "glass_noisy": "noisy"}
+
+
+def train_system(name: str, config: Config, setup: SidSetup, train_targets: np.ndarray, n_items: int, seed: int,
+                 device, progress: Progress | None = None) -> SystemResult:
+    """Train one system (SASRec or a SID model) and score it on ``setup.test``."""
+    progress = progress or (lambda m, f: None)
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    if name == "sasrec":
+        model = SASRec(n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
+        settings = TrainSettings(config.sasrec_steps, config.batch_size, config.lr, seed=seed)
+        curve = train_sasrec(model, setup.train.window, train_targets, settings, device, progress)
+        ranked = sasrec_ranking(model, setup.test.window, device)
+        return SystemResult("sasrec", case_table(ranked[:, :10], setup.test), {}, curve=curve,
+                            seconds=time.perf_counter() - start)
+    model = SeqRecModel(model_spec(config, setup, name), torch.as_tensor(setup.sids.codes))
+    settings = TrainSettings(config.steps, config.batch_size, config.lr, seed=seed)
+    curve = train_sid_model(model, setup.train, settings, device, scaled(progress, 0, 0.85), label=LABELS[name])
+    progress(f"{LABELS[name]}: beam search", 0.9)
+    result = evaluate_sid_model(name, model, setup, config, device, unconstrained=name in ("tiger", "glass"))
+    result.curve, result.seconds = curve, time.perf_counter() - start
+    result.model = model.cpu()
+    return result
+
+
+def _worker_init() -> None:
+    torch.set_num_threads(1)  # two one-thread processes beat one two-thread process on tiny models
+
+
+def _queued_progress(queue, name: str) -> Progress:
+    return lambda message, fraction: queue.put((name, message, fraction))
+
+
+def _train_in_worker(name, config, setup, train_targets, n_items, seed, queue) -> SystemResult:
+    return train_system(name, config, setup, train_targets, n_items, seed, "cpu", _queued_progress(queue, name))
+
+
+def _train_all(jobs: list[str], setups: dict, config: Config, train_targets, n_items: int, seed: int, device,
+               progress: Progress) -> dict[str, SystemResult]:
+    """Train the jobs one after another, or in ``config.workers`` processes on CPU (progress relayed)."""
+    done: dict[str, float] = {name: 0.0 for name in jobs}
+
+    def report(name: str, message: str, fraction: float) -> None:
+        done[name] = fraction
+        progress(message, sum(done.values()) / max(len(jobs), 1))
+
+    setup_of = lambda name: setups[SETUP_OF.get(name, "base")]  # noqa: E731
+    if config.workers <= 1 or device.type != "cpu" or len(jobs) < 2:
+        return {name: train_system(name, config, setup_of(name), train_targets, n_items, seed, device,
+                                   lambda m, f, n=name: report(n, m, f)) for name in jobs}
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager, ProcessPoolExecutor(config.workers, mp_context=ctx, initializer=_worker_init) as pool:
+        queue = manager.Queue()
+        futures = {pool.submit(_train_in_worker, name, config, setup_of(name), train_targets, n_items, seed, queue): name
+                   for name in jobs}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            while not queue.empty():
+                report(*queue.get())
+            for fut in finished:
+                report(futures[fut], f"{LABELS[futures[fut]]}: done", 1.0)
+        results = {futures[f]: f.result() for f in futures}
+    return {name: results[name] for name in jobs}
+
+
 def run_study(config: Config, data: SeqData, seed: int, device, progress: Progress | None = None,
               noisy_data: SeqData | None = None) -> Study:
     """Train and score every system of ``config.systems`` on ``data`` with one seed."""
     progress = progress or (lambda m, f: None)
     systems = expand_systems(config.systems, noisy_data is not None)
-    n_sid = sum(s in SID_SYSTEMS for s in systems)
-    share = 0.85 / max(n_sid + ("sasrec" in systems), 1)
-    at = 0.1
 
     progress("building semantic IDs and features", 0.0)
     setups = {"base": setup_sids(data, config, config.codebook, seed)}
@@ -197,38 +264,13 @@ def run_study(config: Config, data: SeqData, seed: int, device, progress: Progre
     base = setups["base"]
     train_cases, test = data.split("train"), base.test
     results: dict[str, SystemResult] = {}
-
     if "popularity" in systems:
         ranked = popularity_ranking(train_cases["target"].to_numpy(), data.n_items, len(test))
         results["popularity"] = SystemResult("popularity", case_table(ranked[:, :10], test))
-    if "sasrec" in systems:
-        start = time.perf_counter()
-        torch.manual_seed(seed)
-        model = SASRec(data.n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
-        settings = TrainSettings(config.sasrec_steps, config.batch_size, config.lr, seed=seed)
-        curve = train_sasrec(model, base.train.window, train_cases["target"].to_numpy(), settings, device,
-                             scaled(progress, at, at + share))
-        ranked = sasrec_ranking(model, test.window, device)
-        results["sasrec"] = SystemResult("sasrec", case_table(ranked[:, :10], test), {}, curve=curve,
-                                         seconds=time.perf_counter() - start)
-        at += share
-
-    for name in systems:
-        if name not in SID_SYSTEMS:
-            continue
-        setup = setups[{"resized": "resized", "neighbours": "neighbours", "tiger_noisy": "noisy",
-                        "glass_noisy": "noisy"}.get(name, "base")]
-        start = time.perf_counter()
-        torch.manual_seed(seed)
-        model = SeqRecModel(model_spec(config, setup, name), torch.as_tensor(setup.sids.codes))
-        settings = TrainSettings(config.steps, config.batch_size, config.lr, seed=seed)
-        curve = train_sid_model(model, setup.train, settings, device, scaled(progress, at, at + 0.8 * share),
-                                label=LABELS[name])
-        progress(f"{LABELS[name]}: beam search", at + 0.8 * share)
-        result = evaluate_sid_model(name, model, setup, config, device, unconstrained=name in ("tiger", "glass"))
-        result.curve, result.seconds = curve, time.perf_counter() - start
-        results[name] = result
-        at += share
+    jobs = [name for name in systems if name == "sasrec" or name in SID_SYSTEMS]
+    trained = _train_all(jobs, setups, config, train_cases["target"].to_numpy(), data.n_items, seed, device,
+                         scaled(progress, 0.1, 0.95))
+    results.update(trained)
     progress("scored every system", 0.95)
     return Study(seed, data, setups, results, sid_tables)
 
