@@ -115,6 +115,12 @@ def train_sft(
         )
         trainer.remove_callback(PrinterCallback)  # progress goes through our callback, not print()
         trainer.train()
+    # TRL patches `forward` onto the model instance (a fused LM-head forward whose closure holds the
+    # original bound method). A deepcopy of the trained model would keep running the ORIGINAL model's
+    # forward, so drop the patch: the model is a plain transformers model again.
+    for module in (model, model.get_base_model() if hasattr(model, "get_base_model") else None):
+        if module is not None:
+            module.__dict__.pop("forward", None)
     model.eval()
     return [{"step": int(h["step"]), "loss": float(h["loss"])} for h in trainer.state.log_history if "loss" in h]
 
