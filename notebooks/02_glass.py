@@ -43,7 +43,7 @@ from sklearn.decomposition import PCA
 from workbench import methods
 from workbench.claims import read_run_claims
 from workbench.glass.pipeline import load_data
-from workbench.glass.semantic_ids import build_sids, sid_stats
+from workbench.glass.semantic_ids import build_sids, sid_stats, sid_warnings
 from workbench.progress import tqdm_progress
 from workbench.viz import claims_frame
 from workbench.viz import glass as gviz
@@ -86,6 +86,9 @@ px.scatter(x=xy[:, 0], y=xy[:, 1], color=world.item_topic.astype(str), hover_nam
 
 # %%
 pd.DataFrame(tables["summary"]["sid_stats"]["base"]).round(3)
+
+# %%
+print("bucket check:", sid_warnings(tables["summary"]["sid_stats"]["base"]) or "no warnings — every code used, few collisions")
 
 # %%
 gviz.sid_tree(tables["items"], kind="sunburst")

@@ -29,6 +29,8 @@ with ui.guard():
     if run is not None:
         items, cases, beams, walk, summary = load_tables(str(run.path))
         st.caption(f"Data: {summary['data']}")
+        for warning in summary.get("sid_warnings", {}).get("base", []):
+            st.warning(f"Semantic IDs: {warning}.")
         if not beams:
             st.warning("This run has no stored beams (TIGER/GLASS were not among its systems).")
             st.stop()

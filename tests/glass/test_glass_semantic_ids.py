@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import WorkbenchError
-from workbench.glass.semantic_ids import add_collision_digit, build_sids, first_level_prototypes, sid_stats
+from workbench.glass.semantic_ids import add_collision_digit, build_sids, first_level_prototypes, sid_stats, sid_warnings
 from workbench.glass.world import item_embeddings
 
 
@@ -65,3 +65,13 @@ def test_bad_settings_raise_one_clear_error():
         build_sids(np.zeros((4, 2), "float32"), method="magic")
     with pytest.raises(WorkbenchError, match="positive"):
         build_sids(np.zeros((4, 2), "float32"), codebook=(0, 2))
+
+
+def test_bucket_check_flags_crowded_and_idle_codebooks():
+    rng = np.random.default_rng(0)
+    emb = np.repeat(rng.standard_normal((4, 6)), 8, axis=0).astype("float32")  # 4 distinct embeddings, 32 items
+    warnings = sid_warnings(sid_stats(build_sids(emb, codebook=(16, 2, 2), seed=0)))
+    assert any("uses only" in w for w in warnings)  # 16 codes for 4 distinct points
+    assert any("collision digit" in w for w in warnings)
+    good, *_ = item_embeddings(8, 4, 8, 32, 0.05, np.random.default_rng(0))
+    assert sid_warnings(sid_stats(build_sids(good, (8, 4, 8)))) == []

@@ -26,6 +26,7 @@ import torch
 
 from workbench.glass import real
 from workbench.glass.config import Config
+from workbench.glass.semantic_ids import sid_warnings
 from workbench.glass.study import LABELS, Study, run_study, summary_rows
 from workbench.glass.verdicts import CLAIMS, measure
 from workbench.glass.world import make_world
@@ -163,6 +164,7 @@ def build(config: Config, store, progress: Progress | None = None):
             run.write_json("summary", {
                 "data": first.data.description, "device": str(device), "seeds": seeds,
                 "sid_stats": first.sid_tables, "headline": headline,
+                "sid_warnings": {k: sid_warnings(v) for k, v in first.sid_tables.items()},
                 "test cases": len(first.setups["base"].test), "absent share": float(first.setups["base"].test.cases["absent"].mean()),
             })
         progress("done", 1.0)

@@ -195,6 +195,23 @@ def sid_stats(sids: SemanticIDs) -> list[dict]:
     return rows
 
 
+def sid_warnings(stats: list[dict], max_collision_rate: float = 0.25, min_usage: float = 0.5) -> list[str]:
+    """What to fix before training on these SIDs: idle codebooks, and too many items sharing a tuple
+    (the collision digit then does the work the codes should do).
+
+    >>> sid_warnings([{"level": "c1", "usage": 0.2, "collision rate": None}])
+    ['c1 uses only 20% of its codebook; shrink it or check the embeddings']
+    """
+    out = []
+    for row in stats:
+        if row["level"] != "collision digit" and row["usage"] < min_usage:
+            out.append(f"{row['level']} uses only {row['usage']:.0%} of its codebook; shrink it or check the embeddings")
+        if row.get("collision rate") is not None and row["collision rate"] > max_collision_rate:
+            out.append(f"{row['collision rate']:.0%} of items need a collision digit (largest bucket "
+                       f"{row['items per prefix (max)']}); grow the codebooks or improve the embeddings")
+    return out
+
+
 def first_level_prototypes(emb: np.ndarray, sids: SemanticIDs) -> np.ndarray:
     """[K1, dim] mean content embedding of the items of each first-level code (zeros for unused codes).
 

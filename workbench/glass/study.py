@@ -39,7 +39,7 @@ from workbench.glass.evaluate import (
 )
 from workbench.glass.features import CaseArrays, case_arrays, fit_sid_tier, neighbour_order
 from workbench.glass.model import ModelSpec, SeqRecModel, count_parameters
-from workbench.glass.semantic_ids import SemanticIDs, build_sids, sid_stats
+from workbench.glass.semantic_ids import SemanticIDs, build_sids, sid_stats, sid_warnings
 from workbench.glass.train import TrainSettings, train_sid_model
 from workbench.progress import Progress, scaled
 
@@ -261,6 +261,9 @@ def run_study(config: Config, data: SeqData, seed: int, device, progress: Progre
     if noisy_data is not None and {"tiger_noisy", "glass_noisy"} & set(systems):
         setups["noisy"] = setup_sids(noisy_data, config, config.codebook, seed)
     sid_tables = {k: sid_stats(v.sids) for k, v in setups.items()}
+    for name, table in sid_tables.items():  # check the bucket sizes before anything is trained
+        for warning in sid_warnings(table):
+            progress(f"SIDs ({name}): {warning}", 0.05)
     base = setups["base"]
     train_cases, test = data.split("train"), base.test
     results: dict[str, SystemResult] = {}
