@@ -64,8 +64,11 @@ with ui.guard():
         )
 
         # ---- the long history and the tree -----------------------------------------------------
-        st.plotly_chart(gviz.tier_heatmap(walk["tier"][case], k1, walk["tier_edges"], highlight=[truth[0]]),
-                        key="sid-tier-heatmap")
+        if walk["tier"].shape[1]:
+            st.plotly_chart(gviz.tier_heatmap(walk["tier"][case], k1, walk["tier_edges"], highlight=[truth[0]]),
+                            key="sid-tier-heatmap")
+        else:
+            st.caption("No SID-Tier vectors in this run (no model of it reads the long history).")
         top_k = st.slider("Generated SIDs to draw", 1, len(frame), min(5, len(frame)), key="sid-topk")
         paths = [tuple(int(x) for x in s.split("-")) for s in frame["SID"].head(top_k)]
         focus_options = ["whole tree"] + sorted({p[0] for p in paths} | {truth[0]})

@@ -97,6 +97,26 @@ def neighbour_order(prototypes: np.ndarray) -> np.ndarray:
     return np.argsort(-cos, axis=1, kind="stable")[:, :-1]
 
 
+def present_buckets(long_history: np.ndarray, c1: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, [len(codes), M] items): the most recent ``m`` items of each first-level code present
+    in the history (oldest first, -1 padded at the end). Codes absent from the history take no room.
+
+    >>> codes, items = present_buckets(np.array([5, 6, 7, 8]), np.array([0, 0, 0, 0, 0, 1, 0, 1, 1]), m=2)
+    >>> codes.tolist(), items.tolist()
+    ([0, 1], [[6, -1], [7, 8]])
+    """
+    if len(long_history) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, m), dtype=np.int64)
+    codes = c1[long_history]
+    order = np.argsort(codes, kind="stable")
+    present, starts, counts = np.unique(codes[order], return_index=True, return_counts=True)
+    out = np.full((len(present), m), -1, dtype=np.int64)
+    for row, (start, count) in enumerate(zip(starts, counts)):
+        recent = long_history[order[start + max(0, count - m) : start + count]]
+        out[row, : len(recent)] = recent
+    return present.astype(np.int64), out
+
+
 def buckets_of(long_history: np.ndarray, c1: np.ndarray, k1: int, m: int) -> np.ndarray:
     """[K1, M] the most recent ``m`` items of each first-level code (oldest first, -1 padded at the end).
 
@@ -104,16 +124,8 @@ def buckets_of(long_history: np.ndarray, c1: np.ndarray, k1: int, m: int) -> np.
     [[6, -1], [7, 8]]
     """
     out = np.full((k1, m), -1, dtype=np.int64)
-    if len(long_history) == 0:
-        return out
-    codes = c1[long_history]
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.searchsorted(sorted_codes, np.arange(k1), side="left")
-    ends = np.searchsorted(sorted_codes, np.arange(k1), side="right")
-    for a in np.flatnonzero(ends > starts):
-        recent = long_history[order[max(starts[a], ends[a] - m) : ends[a]]]
-        out[a, : len(recent)] = recent
+    codes, items = present_buckets(long_history, c1, m)
+    out[codes] = items
     return out
 
 
@@ -161,11 +173,17 @@ class Buckets:
     @classmethod
     def from_dense(cls, dense: list[np.ndarray], k1: int, neighbours=None, tau: int = 0) -> "Buckets":
         keep = [np.flatnonzero((d >= 0).any(1)) for d in dense]
-        offsets = np.concatenate([[0], np.cumsum([len(k) for k in keep])])
-        m = dense[0].shape[1] if dense else 1
-        codes = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
-        items = np.concatenate([d[k] for d, k in zip(dense, keep)]) if keep else np.zeros((0, m), dtype=np.int64)
-        return cls(offsets, codes, items.reshape(-1, m), k1, neighbours, tau)
+        return cls.from_parts(keep, [d[k] for d, k in zip(dense, keep)], k1, dense[0].shape[1] if dense else 1,
+                              neighbours, tau)
+
+    @classmethod
+    def from_parts(cls, codes: list[np.ndarray], items: list[np.ndarray], k1: int, m: int, neighbours=None,
+                   tau: int = 0) -> "Buckets":
+        """From each case's present codes and their [len(codes), M] items."""
+        offsets = np.concatenate([[0], np.cumsum([len(c) for c in codes])]).astype(np.int64)
+        flat_codes = np.concatenate(codes).astype(np.int64) if codes else np.zeros(0, dtype=np.int64)
+        flat_items = np.concatenate(items).reshape(-1, m) if codes else np.zeros((0, m), dtype=np.int64)
+        return cls(offsets, flat_codes, flat_items, k1, neighbours, tau)
 
     def dense(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """[len(rows), K1, M] buckets of some cases (neighbour-augmented when configured)."""
@@ -220,13 +238,14 @@ class CaseArrays:
 
 
 def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataFrame, window: int,
-                bucket_size: int, neighbours: np.ndarray | None = None, tau: int = 0) -> CaseArrays:
-    """Short windows, SID-Tier vectors and buckets of ``cases`` (optionally neighbour-augmented)."""
+                bucket_size: int, neighbours: np.ndarray | None = None, tau: int = 0, with_tier: bool = True) -> CaseArrays:
+    """Short windows, SID-Tier vectors and buckets of ``cases`` (optionally neighbour-augmented).
+    ``with_tier=False`` leaves the SID-Tier vectors out (shape [n, 0]) when no model reads them."""
     n, k1 = len(cases), sids.codebook[0]
     c1 = sids.codes[:, 0]
     win = np.full((n, window), -1, dtype=np.int64)
-    feats = np.zeros((n, tier.dim), dtype=np.float32)
-    dense = []
+    feats = np.zeros((n, tier.dim if with_tier else 0), dtype=np.float32)
+    codes, items = [], []
     long_len = np.zeros(n, dtype=np.int64)
     absent = np.zeros(n, dtype=bool)
     targets = cases["target"].to_numpy()
@@ -234,11 +253,14 @@ def case_arrays(data: SeqData, sids: SemanticIDs, tier: SidTier, cases: pd.DataF
         hist = data.history(int(u), int(cut))
         short, long = hist[-window:], hist[: max(0, len(hist) - window)]
         win[i, window - len(short):] = short
-        feats[i] = tier.features(long)
-        dense.append(buckets_of(long, c1, k1, bucket_size))
+        if with_tier:
+            feats[i] = tier.features(long)
+        present, recent = present_buckets(long, c1, bucket_size)
+        codes.append(present)
+        items.append(recent)
         long_len[i] = len(long)
         absent[i] = c1[targets[i]] not in set(c1[short].tolist())
-    buckets = Buckets.from_dense(dense, k1, neighbours if tau > 0 else None, tau)
+    buckets = Buckets.from_parts(codes, items, k1, bucket_size, neighbours if tau > 0 else None, tau)
     cases = cases.reset_index(drop=True)
     if cases["absent"].isna().any():  # real data: no planted flag, the slice comes from the SIDs
         cases = cases.assign(absent=absent)

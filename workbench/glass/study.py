@@ -104,6 +104,9 @@ def expand_systems(systems: tuple[str, ...], synthetic: bool) -> list[str]:
     return out
 
 
+TIER_SYSTEMS = ("tier_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+
+
 def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: int, augment: bool = False) -> SidSetup:
     """SIDs of ``codebook``, the trie, SID-Tier edges from the training histories, and case arrays."""
     sids = build_sids(data.item_emb, codebook, config.sid_method, seed)
@@ -114,12 +117,14 @@ def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: i
     tier = fit_sid_tier(data.item_emb, sids, config.n_tiers, observed=observed)
     neighbours = neighbour_order(tier.prototypes) if augment else None
     tau = config.neighbour_tau if augment else 0
-    make = lambda cases: case_arrays(data, sids, tier, cases, config.window, config.bucket_size, neighbours, tau)  # noqa: E731
+    with_tier = bool(set(expand_systems(config.systems, True)) & set(TIER_SYSTEMS))
+    make = lambda cases: case_arrays(data, sids, tier, cases, config.window, config.bucket_size, neighbours, tau,  # noqa: E731
+                                     with_tier)
     return SidSetup(sids, SIDTrie(sids.codes, sids.sizes), make(train_cases), make(test_cases), tier.edges, tier.prototypes)
 
 
 def model_spec(config: Config, setup: SidSetup, system: str) -> ModelSpec:
-    tier = system in ("tier_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+    tier = system in TIER_SYSTEMS
     search = system in ("search_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
     tier_dim = setup.train.tier.shape[1] if tier else 0
     return ModelSpec(
