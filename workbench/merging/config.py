@@ -1,0 +1,94 @@
+"""Settings of the thinking-spectrum study (defaults = the demo profile).
+
+Sizes, measured on 2 cores: smoke builds in about a minute (tests); demo in a few minutes (the app);
+full is the study the issue asks for (>= 1,000 problems, 4 samples, fine grids for every method,
+3 seeds) — CPU hours, or minutes on a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from workbench.config import MethodConfig
+
+METHOD = "merging"
+
+
+@dataclass(frozen=True)
+class Config(MethodConfig):
+    # ---- the models ---------------------------------------------------------------------------
+    hidden: int = 64
+    """Width of the tiny Llama; 64 x 4 layers (~0.2M parameters) learns the scratchpad in a CPU-minute."""
+    layers: int = 4
+    """Decoder layers."""
+    heads: int = 4
+    """Attention heads (hidden must be divisible by heads)."""
+    intermediate: int = 256
+    """MLP width (4 x hidden, the usual ratio)."""
+    base_steps: int = 500
+    """Pretraining steps of the shared base on both answer styles (fresh problems every step)."""
+    base_batch: int = 64
+    """Base batch size."""
+    base_lr: float = 3e-3
+    """Base peak learning rate (from scratch, tiny model: high)."""
+    base_think_share: float = 0.5
+    """Share of base examples written in the thinking style (the rest direct); never with re-checks."""
+    child_steps: int = 150
+    """Fine-tuning steps of each child (brief, so both stay in the base's basin)."""
+    child_batch: int = 32
+    """Child batch size."""
+    child_lr: float = 5e-4
+    """Child peak learning rate (low: fine-tuning, not re-training)."""
+    min_rechecks: int = 1
+    """Fewest redundant re-checks in a thinking child's training answer."""
+    max_rechecks: int = 3
+    """Most redundant re-checks (drawn uniformly): the overthinking a merge can shave off."""
+
+    # ---- the evaluation -----------------------------------------------------------------------
+    n_eval: int = 300
+    """Evaluation problems, balanced over 1-6 operations (the same problems for every model)."""
+    samples: int = 2
+    """Samples per problem at temperature 0.6 / top-p 0.95 (the paper's protocol)."""
+    temperature: float = 0.6
+    """Sampling temperature."""
+    top_p: float = 0.95
+    """Nucleus sampling mass."""
+    batch_size: int = 1024
+    """Sequences decoded at once; wide batches amortise generate()'s per-step overhead."""
+
+    # ---- the sweeps ---------------------------------------------------------------------------
+    methods: tuple[str, ...] = ("linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune")
+    """Merge methods to sweep (names from merging.methods.REGISTRY)."""
+    coarse_step: float = 0.1
+    """Grid step over the whole strength range for linear and SLERP."""
+    fine_step: float = 0.02
+    """Grid step near both parents and around the switch-off."""
+    fine_edge: float = 0.1
+    """How far from each parent (in strength) the fine steps reach."""
+    switch_window: float = 0.06
+    """Half-width of the fine window placed around the linear sweep's switch-off (found adaptively)."""
+    other_step: float = 0.2
+    """Grid step of task arithmetic, TIES, DARE and magnitude pruning (coarser: they cost as much each)."""
+    density: float = 0.5
+    """Share of task-vector entries TIES/DARE/magnitude pruning keep."""
+    merge_seed: int = 0
+    """Seed of DARE's random masks (the same masks at every strength, so its curve is smooth)."""
+    n_boot: int = 1000
+    """Bootstrap resamples for every interval."""
+    seeds: tuple[int, ...] = ()
+    """Extra seeds (besides ``seed``) to repeat the whole study with; claims then use a t-interval."""
+
+    METHOD: ClassVar[str] = METHOD
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
+        "smoke": {
+            "hidden": 32, "intermediate": 128, "layers": 2, "base_steps": 120, "child_steps": 40,
+            "n_eval": 60, "samples": 2, "coarse_step": 0.25, "fine_step": 0.05, "fine_edge": 0.05,
+            "switch_window": 0.05, "other_step": 0.5, "n_boot": 200,
+        },
+        "full": {
+            "hidden": 128, "intermediate": 512, "base_steps": 1500, "child_steps": 300, "n_eval": 1200,
+            "samples": 4, "coarse_step": 0.05, "fine_step": 0.01, "other_step": 0.1, "seeds": (1, 2),
+            "n_boot": 2000,
+        },
+    }

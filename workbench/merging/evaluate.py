@@ -1,0 +1,137 @@
+"""Evaluate a causal LM: accuracy and generated tokens, several samples per problem.
+
+The protocol follows the paper: sampling at temperature 0.6 and top-p 0.95, several samples per
+problem, accuracy = mean correctness, tokens = mean length of the whole response (thinking part
+included, end-of-sequence excluded). One row per (problem, sample), so intervals and paired tests
+over problems come free (``workbench.merging.analysis``).
+
+Generation dominates the cost, so prompts are grouped by difficulty (similar lengths finish together
+and a batch stops as soon as all of its outputs ended), batched wide, and decoded with the KV cache
+(the LM kit's ``generate``). Each group gets a token budget that fits its longest sensible thinking
+output; a merged model that loops past it is cut off and scored wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from workbench.lm import generate
+from workbench.merging import world
+from workbench.progress import Progress, scaled, silent
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How outputs are drawn."""
+
+    samples: int = 4
+    """Samples per problem (the paper averages several)."""
+    temperature: float = 0.6
+    top_p: float = 0.95
+    batch_size: int = 1024
+    """Sequences decoded at once (prompts x samples); wide batches amortise the per-step overhead."""
+    max_new_tokens: int = 0
+    """Token budget per output; 0 = sized per difficulty by ``token_budget``."""
+
+
+def token_budget(n_ops: int) -> int:
+    """Room for the full scratchpad of ``n_ops`` steps plus five re-checks (2-digit numbers throughout).
+
+    >>> token_budget(1), token_budget(6)
+    (78, 123)
+    """
+    step = 9  # "1 2 + 3 4 = 4 6 ;"
+    return 5 + step * n_ops + 6 * (step + 1) + 4
+
+
+def evaluate_arithmetic(
+    model,
+    tokenizer,
+    problems: Sequence[world.Problem],
+    sampling: Sampling = Sampling(),
+    seed: int = 0,
+    progress: Progress | None = None,
+    keep_text: bool = True,
+) -> pd.DataFrame:
+    """One row per (problem, sample): ``problem, sample, n_ops, correct, tokens, thinking, rechecks,
+    answered`` (+ ``text`` when ``keep_text``)."""
+    progress = progress or silent
+    groups: dict[int, list[world.Problem]] = {}
+    for p in problems:
+        groups.setdefault(p.n_ops, []).append(p)
+    rows = []
+    done, total = 0, max(len(problems), 1)
+    for n_ops in sorted(groups):
+        group = groups[n_ops]
+        budget = sampling.max_new_tokens or token_budget(n_ops)
+        out = generate(
+            model, tokenizer, [world.prompt(p) for p in group], max_new_tokens=budget, do_sample=True,
+            temperature=sampling.temperature, top_p=sampling.top_p, num_return_sequences=sampling.samples,
+            batch_size=max(1, sampling.batch_size // sampling.samples), seed=seed * 100 + n_ops,
+            progress=scaled(progress, done / total, (done + len(group)) / total),
+        )
+        for i, (text, n_tok) in enumerate(zip(out.texts, out.n_tokens)):
+            p = group[i // sampling.samples]
+            answer = world.extract_answer(text)
+            row = {
+                "problem": p.id, "sample": i % sampling.samples, "n_ops": n_ops,
+                "correct": answer == p.answer, "tokens": n_tok, "thinking": world.is_thinking(text),
+                "rechecks": world.count_rechecks(text), "answered": answer is not None,
+            }
+            if keep_text:
+                row["text"] = text
+            rows.append(row)
+        done += len(group)
+        progress(f"evaluated {done}/{len(problems)} problems", done / total)
+    return pd.DataFrame(rows)
+
+
+def summarize(frame: pd.DataFrame) -> dict[str, float]:
+    """Headline numbers of one evaluation frame."""
+    return {
+        "accuracy": float(frame["correct"].mean()),
+        "tokens": float(frame["tokens"].mean()),
+        "thinking_share": float(frame["thinking"].mean()) if "thinking" in frame else float("nan"),
+        "rechecks": float(frame["rechecks"].mean()) if "rechecks" in frame else float("nan"),
+        "answered": float(frame["answered"].mean()),
+        "n_problems": int(frame["problem"].nunique()),
+        "n_outputs": int(len(frame)),
+    }
+
+
+def evaluate_jsonl(
+    model,
+    tokenizer,
+    items: Sequence,
+    sampling: Sampling = Sampling(samples=1),
+    max_new_tokens: int = 512,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """The same protocol on a GSM8K-style benchmark (``workbench.datasets.jsonl_bench`` items):
+    one row per (problem, sample) with ``correct``, ``tokens``, ``thinking`` and the ``text``.
+    ``temperature=0`` decodes greedily."""
+    from workbench.datasets import jsonl_bench
+
+    prompts = [jsonl_bench.format_prompt(item, tokenizer) for item in items]
+    greedy = sampling.temperature <= 0
+    out = generate(
+        model, tokenizer, prompts, max_new_tokens=max_new_tokens, do_sample=not greedy,
+        temperature=max(sampling.temperature, 1e-5), top_p=sampling.top_p,
+        num_return_sequences=1 if greedy else sampling.samples,
+        batch_size=max(1, sampling.batch_size // max(sampling.samples, 1)), seed=seed, progress=progress,
+    )
+    per = 1 if greedy else sampling.samples
+    rows = []
+    for i, (text, n_tok) in enumerate(zip(out.texts, out.n_tokens)):
+        item = items[i // per]
+        value = jsonl_bench.extract_number(text)
+        rows.append({
+            "problem": item.id, "sample": i % per, "correct": jsonl_bench.is_correct(item, text), "tokens": n_tok,
+            "thinking": "<think>" in text or "</think>" in text, "rechecks": 0, "answered": value is not None,
+            "gold": item.gold, "text": text,
+        })
+    return pd.DataFrame(rows)

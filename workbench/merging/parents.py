@@ -1,0 +1,98 @@
+"""The shared base and its two children (the parents of every merge), trained with the LM kit.
+
+1. A tokenizer over the world's words (digits, operators, markers): one vocabulary for all three
+   models, so they share every tensor shape.
+2. The base: a tiny Llama trained from scratch on both answer styles — direct and thinking
+   *without* re-checks — so it can do either.
+3. Two children fine-tuned briefly from that base at a low learning rate (so they stay in its basin):
+   the direct child on direct answers only; the thinking child on thinking answers that end with
+   ``min_rechecks``..``max_rechecks`` redundant re-checks — a habit only it learns, so a merge can
+   shave it off.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, make_model, train_sft
+from workbench.merging import world
+from workbench.progress import Progress, scaled
+
+# Seeds of the problem streams, offset from the config seed so train, children and test never share one.
+BASE_STREAM, DIRECT_STREAM, THINKING_STREAM, TEST_STREAM = 1, 2, 3, 9
+
+
+@dataclass
+class Parents:
+    tokenizer: object
+    base: object
+    direct: object
+    thinking: object
+
+
+def build_tokenizer():
+    """Word-level tokenizer over the world's vocabulary (4 specials + 22 words)."""
+    return build_word_tokenizer([], extra_tokens=world.VOCAB, model_max_length=256)
+
+
+def base_pairs(problems: Sequence[world.Problem], think_share: float, seed: int) -> list[tuple[str, str]]:
+    """Pretraining pairs: each problem answered directly or with a scratchpad (no re-checks)."""
+    rng = random.Random(seed)
+    return [
+        (world.prompt(p), world.thinking_completion(p, 0) if rng.random() < think_share else world.direct_completion(p))
+        for p in problems
+    ]
+
+
+def direct_pairs(problems: Sequence[world.Problem]) -> list[tuple[str, str]]:
+    return [(world.prompt(p), world.direct_completion(p)) for p in problems]
+
+
+def thinking_pairs(problems: Sequence[world.Problem], min_rechecks: int, max_rechecks: int, seed: int) -> list[tuple[str, str]]:
+    """Scratchpad answers that end with a random number of redundant re-checks."""
+    rng = random.Random(seed)
+    return [
+        (world.prompt(p), world.thinking_completion(p, rng.randint(min_rechecks, max_rechecks), rng))
+        for p in problems
+    ]
+
+
+def train_parents(cfg, progress: Progress | None = None) -> tuple[Parents, dict[str, list[dict[str, float]]]]:
+    """Train the base and both children for a ``merging.config.Config``; returns them and the loss curves."""
+    tok = build_tokenizer()
+    arch = TinyLMConfig(arch="llama", hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
+                        intermediate=cfg.intermediate, max_len=192)
+    device = cfg.device
+    base = make_model(arch, tok, seed=cfg.seed)
+    n_base = cfg.base_steps * cfg.base_batch
+    pairs = base_pairs(world.make_problems(n_base, cfg.seed * 100 + BASE_STREAM), cfg.base_think_share, cfg.seed)
+    total = cfg.base_steps + 2 * cfg.child_steps
+    split1, split2 = cfg.base_steps / total, (cfg.base_steps + cfg.child_steps) / total
+    losses = {"base": train_sft(
+        base, tok, pairs,
+        SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup_steps=30,
+                    max_length=192, seed=cfg.seed, device=device),
+        progress=scaled(progress, 0.0, split1), label="base",
+    )}
+    child = SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup_steps=10,
+                        max_length=192, seed=cfg.seed, device=device)
+    n_child = cfg.child_steps * cfg.child_batch
+    direct = copy.deepcopy(base)
+    losses["direct"] = train_sft(direct, tok, direct_pairs(world.make_problems(n_child, cfg.seed * 100 + DIRECT_STREAM)),
+                                 child, progress=scaled(progress, split1, split2), label="direct child")
+    thinking = copy.deepcopy(base)
+    think = thinking_pairs(world.make_problems(n_child, cfg.seed * 100 + THINKING_STREAM), cfg.min_rechecks,
+                           cfg.max_rechecks, cfg.seed)
+    losses["thinking"] = train_sft(thinking, tok, think, child, progress=scaled(progress, split2, 1.0),
+                                   label="thinking child")
+    for model in (base, direct, thinking):
+        model.eval()
+    return Parents(tok, base, direct, thinking), losses
+
+
+def eval_problems(cfg) -> list[world.Problem]:
+    """The evaluation set: ``n_eval`` problems balanced over difficulties 1-6, from their own stream."""
+    return world.make_problems(cfg.n_eval, cfg.seed * 100 + TEST_STREAM)
