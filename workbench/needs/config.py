@@ -1,0 +1,108 @@
+"""Settings of method 1 (living needs → categories → services). Defaults are the demo profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from workbench.config import MethodConfig
+
+
+@dataclass(frozen=True)
+class Config(MethodConfig):
+    # ---- the world -------------------------------------------------------------------------------
+    users: int = 1500
+    """Users in the synthetic world (80% in cityA, 20% in cityB); 1,500 gives ~600 long-tail test cases."""
+    min_records: int = 40
+    """Fewest records per user; the filter needs about 40 to see a user's habits."""
+    max_records: int = 60
+    """Most records per user."""
+    accident_rate_routine: float = 0.26
+    """Chance that a history record in a routine situation is accidental (~30% overall with the next one)."""
+    accident_rate_other: float = 0.55
+    """Chance outside the routine, where one-off purchases happen more."""
+    tail_test_share: float = 0.5
+    """Share of test cases drawn from the users' rare situations (the long-tail slice)."""
+    cross_city_train_share: float = 0.15
+    """Share of cityB history records used as training targets (the cross-city test is cityB)."""
+
+    # ---- behavioral clustering -----------------------------------------------------------------
+    cluster_algorithm: str = "dbscan"
+    """Per-user clustering: dbscan (one scikit-learn call over a per-user distance graph), hdbscan, kmeans."""
+    cluster_eps: float = 0.8
+    """DBSCAN radius in feature units (a different need is 1.41 away; same need, other place 0.99)."""
+    min_support: int = 4
+    """A record is typical when its cluster holds at least this many of its user's records ..."""
+    min_pop_share: float = 0.2
+    """... or its need has at least this share among everyone's records in the same context."""
+    n_patterns: int = 20
+    """Population-wide behavior patterns (k-means) for browsing on the Behavior clusters page."""
+    umap_points: int = 4000
+    """Records placed on the 2-D UMAP map at build time."""
+
+    # ---- prompts and cases -----------------------------------------------------------------------
+    history_size: int = 6
+    """History records in a prompt (the ones most like the current context)."""
+    n_popular: int = 5
+    """Popular merchants of the chosen category added to the user's own as ranking candidates."""
+    flat_popular: int = 10
+    """Popular merchants of the city added to the flat model's candidates."""
+    max_train_cases: int = 20000
+    """Training cases sampled per variant (SFT sees steps × batch of them)."""
+
+    # ---- the model -------------------------------------------------------------------------------
+    arch: str = "llama"
+    """Tiny model family: llama or qwen2 (transformers configs, trained from scratch)."""
+    hidden: int = 96
+    """Hidden size of the tiny model (~0.45M parameters with 3 layers)."""
+    layers: int = 3
+    """Decoder layers."""
+    heads: int = 4
+    """Attention heads."""
+    base_checkpoint: str = ""
+    """A local HF causal-LM folder to fine-tune with LoRA instead of the tiny model (empty = tiny model)."""
+    lora_r: int = 8
+    """LoRA rank when ``base_checkpoint`` is set."""
+
+    # ---- supervised fine-tuning ------------------------------------------------------------------
+    sft_steps: int = 600
+    """SFT steps per variant (curriculum: 20% need, 20% need + category, 60% full path)."""
+    sft_batch: int = 32
+    """Cases per SFT step."""
+    sft_lr: float = 3e-3
+    """Peak learning rate; from-scratch tiny models like 1e-3..3e-3 (LoRA: use ~1e-3)."""
+    curriculum: bool = True
+    """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
+
+    # ---- reinforcement learning (GRPO) -----------------------------------------------------------
+    rl_steps: int = 60
+    """GRPO steps; continued SFT gets the same steps × sequences for the equal-compute comparison."""
+    rl_prompts: int = 8
+    """Prompts per GRPO step."""
+    rl_generations: int = 8
+    """Completions sampled per prompt (the group whose rewards are compared)."""
+    rl_lr: float = 1e-4
+    """GRPO learning rate (≤ 1e-4 kept the output format in the feasibility runs)."""
+    rl_beta: float = 0.0
+    """KL weight to the SFT model (0 = none; the format reward stays on instead)."""
+    rl_temperature: float = 1.0
+    """Sampling temperature of the GRPO groups."""
+
+    # ---- evaluation ------------------------------------------------------------------------------
+    chain_beams: int = 2
+    """(need, category) paths kept by constrained beam search; services are ranked over all of them."""
+    variants: tuple[str, ...] = ("popularity", "history", "isolated", "flat", "raw_sft", "clustered_sft",
+                                 "sft_more", "rl_sparse", "full")
+    """Which variants to build (see ``evaluate.VARIANTS``)."""
+    seeds: tuple[int, ...] = ()
+    """Extra seeds (world and training) for the full study; the claims then use intervals over seeds."""
+
+    METHOD: ClassVar[str] = "needs"
+    PRESETS: ClassVar[dict] = {
+        "smoke": {"users": 150, "min_records": 24, "max_records": 30, "umap_points": 400, "max_train_cases": 1500,
+                  "hidden": 32, "layers": 1, "heads": 2, "sft_steps": 30, "sft_batch": 16, "rl_steps": 4,
+                  "rl_prompts": 2, "rl_generations": 4, "n_patterns": 8},
+        "full": {"users": 3000, "max_train_cases": 100000, "hidden": 128, "layers": 4, "sft_steps": 3000,
+                 "sft_batch": 64, "rl_steps": 300, "rl_prompts": 16, "rl_generations": 16, "umap_points": 10000,
+                 "seeds": (1, 2)},
+    }

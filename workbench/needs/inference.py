@@ -1,0 +1,161 @@
+"""Run a trained model on cases: grammar-constrained chains, then candidate ranking by the model's score.
+
+Three-stage model:
+1. ``need`` and ``category`` are decoded with beam search under a ``workbench.lm.Grammar``: the need
+   is one of the known phrases, the category one of that need's categories, so every output parses
+   and every id exists. ``beams`` paths are kept.
+2. For each path, one forward pass of ``prompt + path + "{ services : ["`` gives the path's
+   log-probability and the model's distribution over the first service slot; every candidate of the
+   path's category (the user's own merchants there + the city's popular ones) is scored by it.
+3. Services are ranked by path log-prob + candidate log-prob over all kept paths; the chain shown is
+   the path of the best service. (With ``beams=1`` this is the greedy chain with ranked services.)
+
+Flat model: the same scoring with ``{ services : [`` right after the prompt, over the flat candidates
+(all of the user's merchants + the city's popular ones).
+
+Candidates that are one token each (the tiny model's word tokenizer) are scored from a single forward
+pass; multi-token ids (a real checkpoint's BPE tokenizer) fall back to ``sequence_logprobs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from workbench.lm import Grammar, generate, sequence_logprobs
+from workbench.needs.prompts import candidates, chain_text, own_merchants, Popularity
+from workbench.needs.schema import NeedsData
+from workbench.progress import Progress, scaled
+
+SERVICES_OPEN = "{ services : ["
+TOP_N = 10
+
+
+def word_ids(tok, word: str) -> tuple[int, ...]:
+    """Token ids of one word as it appears after a space."""
+    return tuple(tok(" " + word, add_special_tokens=False)["input_ids"])
+
+
+def chain_grammar(tok, data: NeedsData) -> Grammar:
+    """``{ need : <phrase> } { category : <category of that need> } { services : [`` then end."""
+    phrase_ids = {word_ids(tok, p): n for p, n in data.phrase_need.items()}
+    cats = {n: [word_ids(tok, c) for c in cs] for n, cs in data.need_categories.items()}
+    lit = lambda text: tok(" " + text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    grammar = Grammar(tok.eos_token_id)
+    grammar.literal(lit("{ need :")).choice(list(phrase_ids))
+    grammar.literal(lit("} { category :")).choice(lambda chosen: cats[phrase_ids[chosen[0]]])
+    grammar.literal(lit("} " + SERVICES_OPEN))
+    return grammar
+
+
+@torch.no_grad()
+def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], batch_size: int = 64):
+    """For each text: the summed log-prob of its tokens from word ``path_starts[i]`` on, and the
+    log-distribution over the next token after the text (a [len(texts), vocab] tensor)."""
+    device = next(model.parameters()).device
+    sums, lasts = [], []
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start:start + batch_size]
+        enc = [tok(t, add_special_tokens=False)["input_ids"] for t in chunk]
+        offsets = [len(tok(" ".join(t.split()[:s]), add_special_tokens=False)["input_ids"])
+                   for t, s in zip(chunk, path_starts[start:start + batch_size])]
+        width = max(map(len, enc))
+        ids = torch.full((len(enc), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, e in enumerate(enc):  # right padding keeps positions as in an unpadded pass
+            ids[i, :len(e)] = torch.tensor(e)
+            mask[i, :len(e)] = 1
+        logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float(), -1).cpu()
+        for i, e in enumerate(enc):
+            n = len(e)
+            token_lp = logp[i, offsets[i] - 1:n - 1].gather(-1, ids[i, offsets[i]:n].unsqueeze(-1)).sum()
+            sums.append(float(token_lp))
+            lasts.append(logp[i, n - 1])
+    return np.array(sums), torch.stack(lasts) if lasts else torch.empty(0)
+
+
+def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]], next_logp: torch.Tensor) -> list[np.ndarray]:
+    """Log-prob of each candidate in the first service slot after each prefix."""
+    out: list[np.ndarray] = [np.array([])] * len(prefixes)
+    slow: list[int] = []
+    for i, cands in enumerate(cand_lists):
+        ids = [word_ids(tok, m) for m in cands]
+        if all(len(x) == 1 for x in ids):
+            out[i] = next_logp[i, [x[0] for x in ids]].numpy() if ids else np.array([])
+        else:
+            slow.append(i)
+    if slow:  # multi-token ids: score each candidate as a continuation
+        pairs = [(prefixes[i], m) for i in slow for m in cand_lists[i]]
+        scores = sequence_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs]).numpy()
+        pos = 0
+        for i in slow:
+            out[i] = scores[pos:pos + len(cand_lists[i])]
+            pos += len(cand_lists[i])
+    return out
+
+
+def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity: Popularity, n_popular: int,
+                   beams: int = 2, batch_size: int = 64, progress: Progress | None = None) -> pd.DataFrame:
+    """Three-stage predictions for ``cases`` (made with ``keep_pool=True``): one row per case with
+    ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``."""
+    phrase_need = data.phrase_need
+    grammar = chain_grammar(tok, data)
+    prompts = cases["prompt"].tolist()
+    gen = generate(model, tok, prompts, max_new_tokens=40, constraint=grammar, num_beams=beams,
+                   num_return_sequences=beams, batch_size=max(1, batch_size // beams),
+                   progress=scaled(progress, 0.0, 0.6))
+    texts, starts, meta = [], [], []
+    for i, prompt in enumerate(prompts):
+        seen = set()
+        for b in range(beams):
+            words = gen.texts[i * beams + b].split()
+            need_text, category = words[3], words[8]
+            if (need_text, category) in seen:
+                continue
+            seen.add((need_text, category))
+            texts.append(f"{prompt} {' '.join(words)}")
+            starts.append(len(prompt.split()))
+            meta.append((i, need_text, category))
+    path_lp, next_logp = score_paths(model, tok, texts, starts, batch_size)
+    if progress:
+        progress("ranking candidates", 0.9)
+    cand_lists = []
+    for i, _need_text, category in meta:
+        case = cases.iloc[i]
+        own = own_merchants(np.asarray(case["pool_categories"]), np.asarray(case["pool_merchants"]), category)
+        cand_lists.append(candidates(own, case["city"], category, popularity, n_popular))
+    cand_scores = rank_candidates(model, tok, texts, cand_lists, next_logp)
+    per_case: dict[int, list[tuple[float, str, str, str]]] = {}
+    for (i, need_text, category), lp, cands, scores in zip(meta, path_lp, cand_lists, cand_scores):
+        for m, s in zip(cands, scores):
+            per_case.setdefault(i, []).append((float(lp + s), m, need_text, category))
+    rows = []
+    for i in range(len(cases)):
+        scored = sorted(per_case.get(i, []), key=lambda x: -x[0])
+        ranked = list(dict.fromkeys(m for _, m, _, _ in scored))[:TOP_N]
+        if scored:
+            _, _, need_text, category = scored[0]
+        else:  # no candidate at all: keep the best path
+            need_text, category = next((n, c) for j, n, c in meta if j == i)
+        rows.append({"need_text_pred": need_text, "need_pred": phrase_need[need_text], "category_pred": category,
+                     "services": ranked, "completion": chain_text(need_text, category, ranked[:3])})
+    return pd.DataFrame(rows, index=cases.index)
+
+
+def predict_flat(model, tok, cases: pd.DataFrame, batch_size: int = 64, progress: Progress | None = None) -> pd.DataFrame:
+    """Flat predictions: services ranked straight from the prompt (no need, no category)."""
+    texts = [f"{p} {SERVICES_OPEN}" for p in cases["prompt"]]
+    _, next_logp = score_paths(model, tok, texts, [len(p.split()) for p in cases["prompt"]], batch_size)
+    cand_lists = [list(c) for c in cases["flat_candidates"]]
+    scores = rank_candidates(model, tok, texts, cand_lists, next_logp)
+    rows = []
+    for cands, s in zip(cand_lists, scores):
+        ranked = [cands[j] for j in np.argsort(-s, kind="stable")][:TOP_N]
+        rows.append({"need_text_pred": None, "need_pred": None, "category_pred": None, "services": ranked,
+                     "completion": chain_text(services=ranked[:3])})
+    if progress:
+        progress("flat model ranked", 1.0)
+    return pd.DataFrame(rows, index=cases.index)

