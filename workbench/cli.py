@@ -1,4 +1,4 @@
-"""The ``workbench`` command line: doctor, build, claims, app (methods add their own commands).
+"""The ``workbench`` command line: doctor, build, claims, merge, eval, app.
 
 Every user-fixable problem prints one sentence on stderr and exits with status 2.
 """
@@ -123,6 +123,68 @@ def claims(
         typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows]}, indent=2))
     else:
         typer.echo(report.as_table(rows))
+
+
+@app.command("merge")
+def merge_cmd(
+    a: Annotated[Path, typer.Option("--a", help="First checkpoint folder (strength = its weight).")],
+    b: Annotated[Path, typer.Option("--b", help="Second checkpoint folder (weight 1 - strength).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the merged checkpoint (must not exist).")],
+    base: Annotated[Optional[Path], typer.Option("--base", help="Shared base checkpoint (task arithmetic, TIES, DARE).")] = None,
+    method: Annotated[str, typer.Option(help="linear | slerp | task_arithmetic | ties | dare_linear | dare_ties | magnitude_prune")] = "linear",
+    strength: Annotated[float, typer.Option(help="Weight of --a in [0, 1]: 1 gives a, 0 gives b.")] = 0.5,
+    density: Annotated[float, typer.Option(help="Share of task-vector entries kept (TIES, DARE, magnitude_prune).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of DARE's random masks.")] = 0,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False,
+) -> None:
+    """Merge two local HF checkpoints of one architecture, tensor by tensor, into a loadable checkpoint."""
+    import time
+
+    from workbench.merging.checkpoints import merge_checkpoints
+    from workbench.progress import tqdm_progress
+
+    start = time.perf_counter()
+    with tqdm_progress(f"{method} merge") as bar:
+        path = merge_checkpoints(a, b, out, base, method=method, strength=strength, density=density, seed=seed,
+                                 overwrite=overwrite, progress=bar)
+    typer.echo(f"merged {method} (strength {strength:g} = weight of --a) in {time.perf_counter() - start:.1f}s -> {path}")
+
+
+@app.command("eval")
+def eval_cmd(
+    checkpoint: Annotated[Path, typer.Argument(help="A local checkpoint folder (config.json, safetensors, tokenizer).")],
+    bench: Annotated[str, typer.Option(help="'arithmetic' (the generated world) or a GSM8K-style .jsonl file/folder.")] = "arithmetic",
+    n: Annotated[int, typer.Option(help="Problems to evaluate (the first n of the file; balanced 1-6 ops for arithmetic).")] = 200,
+    samples: Annotated[int, typer.Option(help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (0 = greedy).")] = 0.6,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 0.95,
+    max_new_tokens: Annotated[int, typer.Option(help="Token budget per answer on a jsonl benchmark.")] = 512,
+    seed: Annotated[int, typer.Option(help="Seed of the problems and of sampling.")] = 0,
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    outputs: Annotated[Optional[Path], typer.Option(help="Also write every output to this .jsonl file.")] = None,
+) -> None:
+    """Evaluate any local checkpoint: accuracy (with a 95% interval) and mean generated tokens."""
+    from workbench.lm.checkpoint import load_causal_lm
+    from workbench.merging.evaluate import evaluate_benchmark
+    from workbench.runtime import resolve_device, set_threads
+
+    set_threads()
+    if n < 1 or samples < 1:
+        raise WorkbenchError("--n and --samples must be at least 1.")
+    model, tokenizer = load_causal_lm(checkpoint, device=str(resolve_device(device)))
+    summary, frame = evaluate_benchmark(model, tokenizer, bench, n=n, samples=samples, temperature=temperature,
+                                        top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+    if outputs is not None:
+        from workbench.store import atomic_write_text
+
+        atomic_write_text(outputs, frame.to_json(orient="records", lines=True))
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(f"{checkpoint}: {summary['bench']}  accuracy {summary['accuracy']:.3f} "
+                   f"[{summary['accuracy_low']:.3f}, {summary['accuracy_high']:.3f}]  mean tokens {summary['tokens']:.1f}  "
+                   f"thinking {summary['thinking_share']:.0%}  ({summary['n_problems']} problems x {samples} samples)")
 
 
 @app.command("app")

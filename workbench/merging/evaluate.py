@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from workbench.errors import WorkbenchError
+
 from workbench.lm import generate
 from workbench.merging import world
 from workbench.progress import Progress, scaled, silent
@@ -135,3 +137,32 @@ def evaluate_jsonl(
             "gold": item.gold, "text": text,
         })
     return pd.DataFrame(rows)
+
+
+def evaluate_benchmark(
+    model, tokenizer, bench: str = "arithmetic", n: int = 200, samples: int = 1, temperature: float = 0.6,
+    top_p: float = 0.95, max_new_tokens: int = 512, seed: int = 0, progress: Progress | None = None,
+) -> tuple[dict, pd.DataFrame]:
+    """Evaluate one model on ``bench`` (``"arithmetic"`` or a GSM8K-style jsonl path); returns the
+    summary (accuracy with a 95% bootstrap interval over problems, tokens, thinking share) and the rows."""
+    from workbench.metrics import bootstrap_ci
+
+    sampling = Sampling(samples=samples, temperature=temperature, top_p=top_p, batch_size=256)
+    if bench == "arithmetic":
+        if temperature <= 0:
+            raise WorkbenchError("The arithmetic world is evaluated by sampling; use --temperature > 0 (e.g. 0.6).")
+        frame = evaluate_arithmetic(model, tokenizer, world.make_problems(n, seed * 100 + 9), sampling, seed=seed,
+                                    progress=progress)
+        name = "arithmetic (1-6 ops)"
+    else:
+        from workbench.datasets.jsonl_bench import load_jsonl_bench
+
+        items = load_jsonl_bench(bench, limit=n)
+        frame = evaluate_jsonl(model, tokenizer, items, sampling, max_new_tokens=max_new_tokens, seed=seed,
+                               progress=progress)
+        name = str(bench)
+    per_problem = frame.groupby("problem")["correct"].mean().to_numpy()
+    low, high = bootstrap_ci(per_problem, seed=seed)
+    summary = {"bench": name, **summarize(frame), "accuracy_low": low, "accuracy_high": high,
+               "samples": samples, "temperature": temperature, "top_p": top_p}
+    return summary, frame

@@ -1,0 +1,103 @@
+"""Merging real (pico) HF checkpoints on disk and in memory; clear errors for incompatible ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from workbench.errors import WorkbenchError
+from workbench.lm import generate, load_causal_lm
+from workbench.merging.checkpoints import merge_checkpoints, merge_models, tensor_seed
+from workbench.merging.methods import merge
+from workbench.merging.pico import make_family
+
+
+@pytest.fixture(scope="module")
+def family(tmp_path_factory):
+    return make_family(tmp_path_factory.mktemp("family"), hidden=32, layers=2, vocab=48, noise=0.1, seed=1)
+
+
+def weights(path):
+    out = {}
+    for file in sorted(path.glob("*.safetensors")):
+        out.update(load_file(file))
+    return out
+
+
+@pytest.mark.parametrize("method, density", [("linear", 1.0), ("slerp", 1.0), ("ties", 0.4), ("dare_ties", 0.6)])
+def test_merged_checkpoint_loads_generates_and_equals_the_tensor_merge(family, tmp_path, method, density):
+    out = merge_checkpoints(family["a"], family["b"], tmp_path / "m", family["base"], method=method, strength=0.3,
+                            density=density, seed=5)
+    model, tok = load_causal_lm(out)
+    assert generate(model, tok, ["w1 w2 w3"], max_new_tokens=4).n_tokens[0] >= 0
+    a, b, base, merged = weights(family["a"]), weights(family["b"]), weights(family["base"]), weights(out)
+    assert set(merged) == set(a)
+    for key in a:
+        expected = merge(method, a[key], b[key], base[key], strength=0.3, density=density, seed=tensor_seed(5, key))
+        torch.testing.assert_close(merged[key], expected)
+    info = json.loads((out / "merge_config.json").read_text())
+    assert info["method"] == method and info["strength"] == 0.3
+    assert (out / "tokenizer.json").exists() and (out / "config.json").exists()
+
+
+def test_in_memory_merge_equals_the_on_disk_merge(family, tmp_path):
+    ma, _ = load_causal_lm(family["a"])
+    mb, _ = load_causal_lm(family["b"])
+    mbase, _ = load_causal_lm(family["base"])
+    mem = merge_models(ma, mb, mbase, method="dare_linear", strength=0.7, density=0.5, seed=2)
+    disk, _ = load_causal_lm(merge_checkpoints(family["a"], family["b"], tmp_path / "d", family["base"],
+                                               method="dare_linear", strength=0.7, density=0.5, seed=2))
+    for (name, p), q in zip(mem.named_parameters(), disk.parameters()):
+        torch.testing.assert_close(p, q, msg=name)
+    # the parents are untouched
+    torch.testing.assert_close(next(ma.parameters()), next(load_causal_lm(family["a"])[0].parameters()))
+
+
+def test_sharded_checkpoints_merge_into_the_same_shards(tmp_path):
+    fam = make_family(tmp_path / "sharded", hidden=32, layers=2, vocab=48, max_shard_size="20KB")
+    assert (fam["a"] / "model.safetensors.index.json").exists()
+    out = merge_checkpoints(fam["a"], fam["b"], tmp_path / "m", method="linear", strength=0.5)
+    assert sorted(p.name for p in out.glob("*.safetensors")) == sorted(p.name for p in fam["a"].glob("*.safetensors"))
+    model, _ = load_causal_lm(out)
+    a, b = weights(fam["a"]), weights(fam["b"])
+    key = "model.layers.0.mlp.up_proj.weight"
+    torch.testing.assert_close(dict(model.named_parameters())[key], 0.5 * a[key] + 0.5 * b[key])
+
+
+def test_incompatible_checkpoints_get_one_clear_error(family, tmp_path):
+    wider = make_family(tmp_path / "wider", hidden=48, layers=2, vocab=48)
+    deeper = make_family(tmp_path / "deeper", hidden=32, layers=3, vocab=48)
+    qwen = make_family(tmp_path / "qwen", hidden=32, layers=2, vocab=48, arch="qwen2")
+    cases = [
+        (wider["a"], "has shape"),
+        (deeper["a"], "tensor name(s) are in only one of"),
+        (qwen["a"], "is 'llama' but b is 'qwen2'"),
+        (tmp_path / "missing", "does not exist"),
+    ]
+    for other, message in cases:
+        with pytest.raises(WorkbenchError) as err:
+            merge_checkpoints(family["a"], other, tmp_path / "never", method="linear", strength=0.5)
+        assert message in str(err.value) and len(str(err.value).splitlines()) == 1
+        assert not (tmp_path / "never").exists()
+
+
+def test_bad_arguments_and_existing_output_are_clear_errors(family, tmp_path):
+    with pytest.raises(WorkbenchError, match="strength=2.0 is outside"):
+        merge_checkpoints(family["a"], family["b"], tmp_path / "x", method="linear", strength=2.0)
+    with pytest.raises(WorkbenchError, match="needs the shared base checkpoint; pass --base"):
+        merge_checkpoints(family["a"], family["b"], tmp_path / "x", method="ties", strength=0.5, density=0.5)
+    with pytest.raises(WorkbenchError, match="density=0.0 is outside"):
+        merge_checkpoints(family["a"], family["b"], tmp_path / "x", family["base"], method="ties", strength=0.5, density=0.0)
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(WorkbenchError, match="already exists"):
+        merge_checkpoints(family["a"], family["b"], tmp_path / "taken", method="linear", strength=0.5)
+    bin_only = tmp_path / "binonly"
+    bin_only.mkdir()
+    (bin_only / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (bin_only / "pytorch_model.bin").write_bytes(b"")
+    with pytest.raises(WorkbenchError, match="reads safetensors only"):
+        merge_checkpoints(family["a"], bin_only, tmp_path / "x", method="linear", strength=0.5)
+    assert not (tmp_path / "x").exists()
