@@ -161,24 +161,28 @@ def patterns(features: np.ndarray, records: pd.DataFrame, k: int, seed: int) -> 
     return pd.Series([names[lab] for lab in labels], index=records.index, name="pattern")
 
 
-def umap_layout(features: np.ndarray, records: pd.DataFrame, n_points: int, seed: int) -> pd.DataFrame:
+def umap_layout(features: np.ndarray, records: pd.DataFrame, n_points: int, seed: int,
+                method: str = "umap") -> pd.DataFrame:
     """2-D UMAP coordinates of a sample of records (``record``, ``umap_x``, ``umap_y``).
 
     Records are discrete in most features, so a little seeded jitter and the exact hour are added to
-    spread identical points into visible blobs.
+    spread identical points into visible blobs. ``method="pca"`` is a quick stand-in for tests.
     """
-    import umap
-
     rng = np.random.default_rng(seed)
     take = np.sort(rng.choice(len(records), size=min(n_points, len(records)), replace=False))
     hour = records["hour"].to_numpy()[take]
-    x = np.hstack([
-        features[take],
-        0.3 * np.stack([np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)], axis=1),
-        rng.normal(0, 0.05, size=(len(take), features.shape[1] + 2)),
-    ])
-    x = x[:, : features.shape[1] + 2] + x[:, features.shape[1] + 2 :]
-    emb = umap.UMAP(n_neighbors=15, min_dist=0.25, random_state=seed, n_jobs=1).fit_transform(x)
+    x = np.hstack([features[take], 0.3 * np.stack([np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24)], axis=1)])
+    x = x + rng.normal(0, 0.05, size=x.shape)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        emb = PCA(n_components=2, random_state=seed).fit_transform(x)
+    elif method == "umap":
+        import umap
+
+        emb = umap.UMAP(n_neighbors=15, min_dist=0.25, random_state=seed, n_jobs=1).fit_transform(x)
+    else:
+        raise WorkbenchError(f"Unknown map method {method!r}; choose umap or pca.")
     return pd.DataFrame({"record": records["record"].to_numpy()[take], "umap_x": emb[:, 0], "umap_y": emb[:, 1]})
 
 
@@ -206,3 +210,20 @@ def cluster_stats(records: pd.DataFrame, by: str = "pattern") -> pd.DataFrame:
             row["share accidental (truth)"] = group["accidental"].astype(float).mean()
         rows.append(row)
     return pd.DataFrame(rows).sort_values("records", ascending=False).reset_index(drop=True)
+
+
+def threshold_grid(records: pd.DataFrame, supports=range(1, 9), shares=(0.1, 0.2, 0.3, 0.5, 1.01)) -> pd.DataFrame:
+    """Filter quality for every pair of thresholds (no re-clustering: ``typical_mask`` on stored columns).
+
+    >>> frame = pd.DataFrame({"support": [5, 1, 1], "pop_share": [0.5, 0.4, 0.01], "accidental": [False, False, True]})
+    >>> grid = threshold_grid(frame, supports=[2], shares=[0.3])
+    >>> grid[["min_support", "min_pop_share", "precision", "recall"]].values.tolist()
+    [[2.0, 0.3, 1.0, 1.0]]
+    """
+    accidental = records["accidental"].fillna(False).to_numpy(dtype=bool)
+    rows = []
+    for share in shares:
+        for support in supports:
+            kept = typical_mask(records, support, share).to_numpy()
+            rows.append({"min_support": support, "min_pop_share": share, **filter_quality(kept, accidental)})
+    return pd.DataFrame(rows)

@@ -39,10 +39,12 @@ class Config(MethodConfig):
     """Population-wide behavior patterns (k-means) for browsing on the Behavior clusters page."""
     umap_points: int = 4000
     """Records placed on the 2-D UMAP map at build time."""
+    map_method: str = "umap"
+    """umap (umap-learn), or pca for quick builds (UMAP's first call compiles for 10-50 s)."""
 
     # ---- prompts and cases -----------------------------------------------------------------------
     history_size: int = 6
-    """History records in a prompt (the ones most like the current context)."""
+    """Pattern lines (the user's habits most like the current context) in a prompt."""
     n_popular: int = 5
     """Popular merchants of the chosen category added to the user's own as ranking candidates."""
     flat_popular: int = 10
@@ -99,7 +101,7 @@ class Config(MethodConfig):
 
     METHOD: ClassVar[str] = "needs"
     PRESETS: ClassVar[dict] = {
-        "smoke": {"users": 150, "min_records": 24, "max_records": 30, "umap_points": 400, "max_train_cases": 1500,
+        "smoke": {"users": 150, "map_method": "pca", "min_records": 24, "max_records": 30, "umap_points": 400, "max_train_cases": 1500,
                   "hidden": 32, "layers": 1, "heads": 2, "sft_steps": 30, "sft_batch": 16, "rl_steps": 4,
                   "rl_prompts": 2, "rl_generations": 4, "n_patterns": 8},
         "full": {"users": 3000, "max_train_cases": 100000, "hidden": 128, "layers": 4, "sft_steps": 3000,

@@ -270,7 +270,7 @@ def build(config: Config, store, progress: Progress | None = None):
             records = records_table(main, config, config.seed)
             history = records[records["split"] != "test"]
             features = clustering.record_features(history, sorted(records["scene"].unique()), main["data"].needs)
-            layout = clustering.umap_layout(features, history, config.umap_points, config.seed)
+            layout = clustering.umap_layout(features, history, config.umap_points, config.seed, config.map_method)
             records = records.merge(layout, on="record", how="left")
         with timer.step("write"):
             marked = pd.concat([r["marked"] for r in results], ignore_index=True)

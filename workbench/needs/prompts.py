@@ -4,12 +4,14 @@ One training or test case is a user at one moment: the context of the order and 
 records. Its text, word by word (each word is one token of the tiny model's tokenizer)::
 
     ctx weekday h_noon office rainy cityA
-    hist h_noon office lunch fast_food mA017 ; h_evening home supper hotpot mA102 ; ...
-    ans
+    pat h_evening home supper hotpot mA102 x2 ; h_noon office lunch noodle_shop mA020 x1 ;
+        h_noon office midday_meal fast_food mA017 x5 ans
 
-History lines are the records most like the current context (same place, same part of day, same day
-type; the most recent first among equals), the most relevant nearest to ``ans``. The clustered variants
-draw them only from the records the behavioral filter kept. The completion is three JSON-like stages::
+Pattern lines are the user's habits: earlier records grouped by (part of day, place, category,
+merchant) with how often (``x5``), worded with the latest need phrase. The lines most like the current
+context (same place, same part of day), then the most frequent, come last — nearest to ``ans``. The
+clustered variants form them only from the records the behavioral filter kept (the "typical
+patterns"); the raw variant from every record. The completion is three JSON-like stages::
 
     { need : midday_meal } { category : fast_food } { services : [ mA017 mA020 mA003 ] }
 
@@ -37,7 +39,9 @@ _CHAIN = re.compile(
     r"(?: \{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \})?)?$"
 )
 _FLAT = re.compile(r"^\{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \}$")
-SYNTAX_WORDS = ("ctx", "hist", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services")
+COUNT_WORDS = tuple(f"x{i}" for i in range(1, 10))
+"""How often a pattern occurred: x1 .. x9 (x9 = nine or more)."""
+SYNTAX_WORDS = ("ctx", "pat", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS)
 
 
 @dataclass(frozen=True)
@@ -95,22 +99,40 @@ def context_words(row) -> str:
     return f"{row.day} {row.hour_bin} {row.scene} {row.weather} {row.city}"
 
 
-def history_line(row) -> str:
-    return f"{row.hour_bin} {row.scene} {row.need_text} {row.category} {row.merchant}"
+def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
+    """The user's ``n`` habits most relevant to the case, least relevant first.
 
+    ``pool`` holds the user's earlier records as arrays (hour_bin, scene, need_text, category, merchant,
+    t). Relevance = 2·same place + 2·same part of day, then frequency, then recency.
 
-def history_order(scene: np.ndarray, hour_bin: np.ndarray, day: np.ndarray, t: np.ndarray, case) -> np.ndarray:
-    """Indices of pool records by relevance to the case's context, least relevant first.
-
-    Relevance = 2·same place + 2·same part of day + 1·same day type; more recent wins a tie.
+    >>> pool = {"hour_bin": np.array(["h_noon", "h_noon", "h_evening"]), "scene": np.array(["office"] * 3),
+    ...         "need_text": np.array(["lunch", "midday_meal", "supper"]), "category": np.array(["ff", "ff", "hotpot"]),
+    ...         "merchant": np.array(["mA1", "mA1", "mA9"]), "t": np.array([0, 1, 2])}
+    >>> class Case: hour_bin, scene = "h_noon", "office"
+    >>> pattern_lines(pool, Case, 2)
+    ['h_evening office supper hotpot mA9 x1', 'h_noon office midday_meal ff mA1 x2']
     """
-    score = 2 * (scene == case.scene) + 2 * (hour_bin == case.hour_bin) + (day == case.day)
-    return np.lexsort((t, score))
+    groups: dict[tuple, list] = {}
+    for i in range(len(pool["t"])):
+        key = (pool["hour_bin"][i], pool["scene"][i], pool["category"][i], pool["merchant"][i])
+        entry = groups.setdefault(key, [0, "", -1])
+        entry[0] += 1
+        if pool["t"][i] > entry[2]:
+            entry[1], entry[2] = pool["need_text"][i], pool["t"][i]
+    ranked = sorted(groups.items(), key=lambda kv: (2 * (kv[0][1] == case.scene) + 2 * (kv[0][0] == case.hour_bin),
+                                                    kv[1][0], kv[1][2]))
+    return [f"{h} {s} {need} {c} {m} x{min(count, 9)}" for (h, s, c, m), (count, need, _) in ranked[-n:]]
 
 
-def prompt_text(case, history_lines: list[str]) -> str:
-    """``ctx <context> hist <line> ; <line> ... ans``."""
-    return f"ctx {context_words(case)} hist {' ; '.join(history_lines)} ans".replace("hist  ans", "hist ans")
+def prompt_text(case, lines: list[str]) -> str:
+    """``ctx <context> pat <line> ; <line> ... ans``.
+
+    >>> class Case: day, hour_bin, scene, weather, city = "weekday", "h_noon", "office", "sunny", "cityA"
+    >>> prompt_text(Case, ["h_noon office lunch ff mA1 x2"])
+    'ctx weekday h_noon office sunny cityA pat h_noon office lunch ff mA1 x2 ans'
+    """
+    body = " ; ".join(lines)
+    return f"ctx {context_words(case)} pat {body} ans" if body else f"ctx {context_words(case)} pat ans"
 
 
 # ---- candidates ----------------------------------------------------------------------------------
@@ -172,19 +194,17 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
     empty = records.iloc[:0]
     for user, cases in target_rows.groupby("user", sort=False):
         pool = pools.get(user, empty)
-        arrays = {c: pool[c].to_numpy() for c in ("t", "scene", "hour_bin", "day", "category", "merchant")}
-        lines = np.array([history_line(r) for r in pool.itertuples()], dtype=object)
+        arrays = {c: pool[c].to_numpy() for c in ("t", "scene", "hour_bin", "need_text", "category", "merchant")}
         for case in cases.itertuples():
             before = arrays["t"] < case.t
             sub = {k: v[before] for k, v in arrays.items()}
-            order = history_order(sub["scene"], sub["hour_bin"], sub["day"], sub["t"], case)[-history_size:]
             own = own_merchants(sub["category"], sub["merchant"], case.category)
             cands = candidates(own, case.city, case.category, popularity, n_popular)
             flat = candidates(own_merchants(sub["category"], sub["merchant"], None), case.city, None, popularity, flat_popular)
             row = {
                 "record": case.record, "user": user, "t": case.t, "city": case.city, "split": case.split,
                 "day": case.day, "hour_bin": case.hour_bin, "scene": case.scene, "weather": case.weather,
-                "prompt": prompt_text(case, list(lines[before][order])),
+                "prompt": prompt_text(case, pattern_lines(sub, case, history_size)),
                 "need_text": case.need_text, "need": case.need, "category": case.category, "merchant": case.merchant,
                 "completion": chain_text(case.need_text, case.category,
                                          [case.merchant, *[m for m in cands if m != case.merchant][:2]]),

@@ -1,0 +1,119 @@
+"""Needs & services: one user's history and test case, the generated chain need → category → ranked
+services beside the truth, per model variant; and an error-analysis table over all test cases."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from workbench.store import Run
+from workbench.viz import needs as viz
+
+st.title("Needs & services")
+st.caption(
+    "Pick a user to see their history, the context of their test case and what each model variant "
+    "generated: the need, the service category and a ranked list of merchants, each stage marked right "
+    "or wrong against the truth. Below, every test case of every variant, filterable by the stage that "
+    "failed; select a row to open that user."
+)
+
+
+@st.cache_data(show_spinner=False)
+def tables(path: str) -> dict[str, pd.DataFrame]:
+    run = Run(path)
+    predictions = run.read_parquet("predictions")
+    seed = run.manifest["seed"]
+    return {
+        "predictions": predictions[predictions["seed"] == seed].reset_index(drop=True),
+        "records": run.read_parquet("records"),
+        "cases": run.read_parquet("cases"),
+        "users": run.read_parquet("users"),
+        "merchants": run.read_parquet("merchants"),
+    }
+
+
+with ui.guard():
+    profile = ui.profile_picker()
+    datasets = ui.store().datasets("needs", profile) or ["synthetic"]
+    dataset = st.sidebar.selectbox("Dataset", datasets, key="needs_dataset")
+    run = ui.require_run("needs", profile, dataset)
+    if run is not None:
+        t = tables(str(run.path))
+        preds, records, cases = t["predictions"], t["records"], t["cases"]
+        labels = run.read_json("dataset")["variants"]
+        variants = [v for v in labels if v in set(preds["variant"])]
+        catalog = dict(zip(t["merchants"]["merchant"], t["merchants"]["category"]))
+
+        user_area = st.container()
+        st.divider()
+        st.subheader("Error analysis: every test case")
+        f1, f2, f3, f4 = st.columns(4)
+        stages = f1.multiselect("Failed stage", ["need", "category", "service", "none"], default=["need", "category", "service"],
+                                key="ns_err_stage")
+        tail = f2.selectbox("Long tail", ["all", "long-tail only", "not long-tail"], key="ns_err_tail")
+        cities = f3.multiselect("City", sorted(preds["city"].unique()), key="ns_err_city")
+        shown = f4.multiselect("Variants", variants, default=[v for v in ("isolated", "full") if v in variants] or variants[:1],
+                               key="ns_err_variants")
+        errors = viz.error_frame(preds)
+        keep = errors["failed_stage"].isin(stages) & errors["variant"].isin(shown or variants)
+        if tail != "all":
+            keep &= errors["long_tail"] == (tail == "long-tail only")
+        if cities:
+            keep &= errors["city"].isin(cities)
+        errors = errors[keep].reset_index(drop=True)
+        counts = errors.groupby(["variant", "failed_stage"]).size().unstack(fill_value=0)
+        st.caption(f"{len(errors)} cases match. Failures by stage: "
+                   + "; ".join(f"**{v}** " + ", ".join(f"{s} {n}" for s, n in row.items()) for v, row in counts.iterrows()))
+        event = st.dataframe(errors, hide_index=True, width="stretch", height=320, key="ns_errors",
+                             on_select="rerun", selection_mode="single-row")
+        rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
+        if rows and st.session_state.get("_ns_opened") != (rows[0], len(errors)):
+            st.session_state["_ns_opened"] = (rows[0], len(errors))
+            st.session_state["ns_user"] = errors.loc[rows[0], "user"]
+            st.rerun()
+
+        with user_area:
+            all_users = sorted(cases["user"].unique())
+            query = st.text_input("Find a user (part of the id)", key="ns_search").strip()
+            matching = [u for u in all_users if query.lower() in u.lower()] or all_users
+            if st.session_state.get("ns_user") not in matching:
+                st.session_state["ns_user"] = matching[0]
+            c1, c2 = st.columns([2, 3])
+            user = c1.selectbox("User", matching, key="ns_user")
+            default_variant = "full" if "full" in variants else variants[0]
+            variant = c2.selectbox("Model variant", variants, index=variants.index(default_variant),
+                                   format_func=lambda v: f"{v} — {labels[v]}", key="ns_variant")
+
+            case = cases[cases["user"] == user].iloc[-1]
+            history = records[(records["user"] == user) & (records["split"] != "test")]
+            info = t["users"].set_index("user").loc[user]
+            p1, p2, p3, p4 = st.columns(4)
+            p1.metric("City", info["city"])
+            p2.metric("History records", len(history))
+            p3.metric("Filtered as atypical", f"{1 - history['kept'].fillna(True).astype(bool).mean():.0%}")
+            if "persona" in info:
+                p4.metric("Persona (hidden)", int(info["persona"]))
+            st.plotly_chart(viz.history_timeline(history), key="ns_timeline")
+
+            st.markdown(
+                f"**Test case** — {case['day']}, {case['hour_bin'].removeprefix('h_')}, at **{case['scene']}**, "
+                f"{case['weather']}, {case['city']}"
+                + (" · *long-tail situation*" if case["long_tail"] else "")
+                + (" · *cross-city*" if case["set"] == "cross_city" else "")
+            )
+            with st.expander("Prompt the model saw"):
+                st.code(case["prompt_raw"] if variant == "raw_sft" else case["prompt"], language=None, wrap_lines=True)
+            row = preds[(preds["user"] == user) & (preds["variant"] == variant)]
+            if row.empty:
+                st.warning(f"No prediction of {variant} for {user}.")
+            else:
+                row = row.iloc[0]
+                st.markdown(f"**Generated chain** ({variant}): `{row['completion']}`")
+                st.dataframe(viz.chain_frame(row, catalog), hide_index=True, width="stretch")
+            compare = preds[preds["user"] == user].set_index("variant").reindex(variants)
+            st.caption("All variants for this user")
+            st.dataframe(pd.DataFrame({
+                "need": compare["need_text_pred"].fillna("–"),
+                "category": compare["category_pred"].fillna("–"),
+                "top service": compare["services"].map(lambda s: s[0] if isinstance(s, (list, tuple)) or hasattr(s, "__len__") and len(s) else "–"),
+                "first failed stage": compare["failed_stage"],
+            }), width="stretch")

@@ -1,0 +1,75 @@
+"""Reward functions on hand-made completions, malformed ones included; never a crash, always in [0, 1]."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.needs import rewards
+from workbench.needs.rewards import (RewardVocab, category_score, format_score, full_path_score, need_exact_score,
+                                     need_semantic_score, service_score)
+
+VOCAB = RewardVocab(
+    phrase_need={"breakfast": "breakfast", "brekkie": "breakfast", "lunch": "lunch", "midday_meal": "lunch"},
+    need_categories={"breakfast": {"bakery", "congee_shop"}, "lunch": {"fast_food"}},
+    merchants={"mA1", "mA2", "mA3"},
+)
+GOOD = "{ need : brekkie } { category : bakery } { services : [ mA2 mA1 mA3 ] }"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (GOOD, 1.0),
+    ("{ need : brekkie } { category : fast_food } { services : [ mA2 ] }", 0.5),   # category of another need
+    ("{ need : brekkie } { category : bakery } { services : [ mZ9 ] }", 0.5),     # merchant does not exist
+    ("{ need : brekkie } { category : bakery } { services : [ mA1 mA1 ] }", 0.5), # repeated merchant
+    ("{ need : brekkie } { category : bakery }", 0.0),                            # stops early
+    ("{ need : brekkie } { category : bakery } { services : [ ] }", 0.0),         # empty list
+    ("{ need brekkie }", 0.0), ("", 0.0), ("] ] } {", 0.0),
+])
+def test_format(text, expected):
+    assert format_score(text, VOCAB) == expected
+
+
+def test_exact_vs_semantic_need():
+    assert need_exact_score(GOOD, "brekkie") == 1.0
+    assert need_exact_score(GOOD, "breakfast") == 0.0, "a paraphrase is not an exact match"
+    assert need_semantic_score(GOOD, "breakfast", VOCAB) == 1.0, "but it is the same need"
+    assert need_semantic_score(GOOD, "lunch", VOCAB) == 0.0
+    assert need_semantic_score("{ need : unknown_phrase }", "lunch", VOCAB) == 0.0
+
+
+def test_category_service_and_full_path():
+    assert category_score(GOOD, "bakery") == 1.0 and category_score(GOOD, "congee_shop") == 0.0
+    assert [service_score(GOOD, m) for m in ("mA2", "mA1", "mA3", "mZ9")] == [1.0, 0.5, pytest.approx(1 / 3), 0.0]
+    assert full_path_score(GOOD, "breakfast", "bakery", "mA1", VOCAB) == 0.5
+    assert full_path_score(GOOD, "lunch", "bakery", "mA1", VOCAB) == 0.0
+    assert full_path_score(GOOD, "breakfast", "congee_shop", "mA2", VOCAB) == 0.0
+
+
+def test_curriculum_switches_rewards_on_and_observers_do_not_train():
+    funcs, weights = rewards.reward_functions(VOCAB, {"format": 0.0, "service": 0.5}, observe=("need_exact",))
+    assert [f.__name__ for f in funcs] == ["format", "service", "need_exact"] and weights == [1.0, 1.0, 0.0]
+
+    class State:
+        global_step, max_steps = 2, 10
+
+    kwargs = dict(prompts=["p", "p"], completions=[GOOD, "garbage"], need_text=["brekkie"] * 2,
+                  category=["bakery"] * 2, merchant=["mA2"] * 2, trainer_state=State())
+    assert [f(**kwargs) for f in funcs] == [[1.0, 0.0], [None, None], [1.0, 0.0]]
+    State.global_step = 5
+    assert funcs[1](**kwargs) == [1.0, 0.0]
+    with pytest.raises(ValueError):
+        rewards.reward_functions(VOCAB, {"no_such_reward": 0.0})
+
+
+words = st.sampled_from(["{", "}", "[", "]", ":", "need", "category", "services", "brekkie", "lunch", "bakery",
+                         "fast_food", "mA1", "mA2", "mZ9", "x", ""])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(words, max_size=20), st.sampled_from(sorted(VOCAB.phrase_need)))
+def test_any_text_scores_in_unit_interval(tokens, target):
+    text = " ".join(tokens)
+    scores = [format_score(text, VOCAB), need_exact_score(text, target), need_semantic_score(text, target, VOCAB),
+              category_score(text, "bakery"), service_score(text, "mA1"),
+              full_path_score(text, target, "bakery", "mA1", VOCAB)]
+    assert all(0.0 <= s <= 1.0 for s in scores)

@@ -1,0 +1,162 @@
+"""Figures and display tables of method 1 (living needs → services), for the notebook and the app."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from workbench.viz import BAD, GOOD, NEUTRAL, PALETTE, TEMPLATE
+
+COLOR_BY = {
+    "pattern": "behavior pattern (population k-means)",
+    "kept": "kept vs filtered by the behavioral filter",
+    "accidental": "planted accidental (hidden truth)",
+    "need": "need of the record",
+    "city": "city",
+}
+HOVER = ["user", "t", "day", "hour_bin", "scene", "need_text", "category", "merchant", "support", "pop_share"]
+
+
+def umap_scatter(points: pd.DataFrame, color_by: str = "pattern", highlight: list[int] | None = None) -> go.Figure:
+    """The precomputed 2-D UMAP of records; ``custom_data`` carries each point's record id (for selections)."""
+    frame = points.copy()
+    if color_by in ("kept", "accidental"):
+        labels = {"kept": ("kept", "filtered"), "accidental": ("accidental", "clean")}[color_by]
+        frame[color_by] = np.where(frame[color_by].fillna(False).astype(bool), *labels)
+        colors = {labels[0]: GOOD if color_by == "kept" else BAD, labels[1]: BAD if color_by == "kept" else NEUTRAL}
+    else:
+        colors = None
+    fig = px.scatter(
+        frame, x="umap_x", y="umap_y", color=color_by, custom_data=["record"],
+        hover_data={c: True for c in HOVER if c in frame.columns} | {"umap_x": False, "umap_y": False},
+        color_discrete_map=colors, color_discrete_sequence=PALETTE, template=TEMPLATE, render_mode="webgl",
+        labels={"umap_x": "UMAP 1", "umap_y": "UMAP 2"},
+    )
+    fig.update_traces(marker={"size": 5, "opacity": 0.75})
+    if highlight:
+        sel = frame[frame["record"].isin(highlight)]
+        fig.add_trace(go.Scatter(x=sel["umap_x"], y=sel["umap_y"], mode="markers", name="selected",
+                                 marker={"size": 10, "color": "rgba(0,0,0,0)", "line": {"width": 1.5, "color": "black"}},
+                                 hoverinfo="skip"))
+    fig.update_layout(height=560, legend={"title": COLOR_BY.get(color_by, color_by), "itemsizing": "constant"},
+                      dragmode="lasso", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def filter_tradeoff(grid: pd.DataFrame, chosen: tuple[int, float] | None = None) -> go.Figure:
+    """Precision and recall of the filter over its two thresholds (``grid`` from ``threshold_grid``)."""
+    fig = go.Figure()
+    for i, (share, group) in enumerate(grid.groupby("min_pop_share")):
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=group["recall"], y=group["precision"], mode="lines+markers", name=f"pop share ≥ {share:g}",
+                                 text=[f"min support {s}" for s in group["min_support"]], line={"color": color},
+                                 hovertemplate="%{text}<br>recall %{x:.3f}<br>precision %{y:.3f}<extra></extra>"))
+    if chosen is not None:
+        row = grid[(grid["min_support"] == chosen[0]) & np.isclose(grid["min_pop_share"], chosen[1])]
+        if len(row):
+            fig.add_trace(go.Scatter(x=row["recall"], y=row["precision"], mode="markers", name="current",
+                                     marker={"size": 16, "symbol": "star", "color": "black"}))
+    fig.update_layout(template=TEMPLATE, height=380, xaxis_title="recall (accidents dropped / all accidents)",
+                      yaxis_title="precision (accidents / dropped)", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def sft_curves(curves: pd.DataFrame) -> go.Figure:
+    """Training loss per SFT variant; the curriculum stage shows as the line dash."""
+    fig = px.line(curves, x="step", y="loss", color="variant", line_dash="stage", template=TEMPLATE,
+                  color_discrete_sequence=PALETTE, markers=False)
+    fig.update_layout(height=380, yaxis_title="loss per completion token", margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def rl_curves(log: pd.DataFrame) -> go.Figure:
+    """GRPO: mean of each reward per step (one panel per variant) and the zero-variance-group fraction."""
+    value_cols = [c for c in ("format", "need_exact", "need_semantic", "category", "service", "full_path",
+                              "frac_reward_zero_std") if c in log.columns]
+    long = log.melt(id_vars=["variant", "step"], value_vars=value_cols, var_name="curve", value_name="value").dropna()
+    fig = px.line(long, x="step", y="value", color="curve", facet_col="variant", template=TEMPLATE,
+                  color_discrete_sequence=PALETTE)
+    fig.for_each_trace(lambda t: t.update(line={"dash": "dot"}) if t.name == "frac_reward_zero_std" else None)
+    fig.update_layout(height=400, yaxis_title="mean reward / fraction", margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def metric_bars(metrics: pd.DataFrame, metric: str = "HR@3", variants: list[str] | None = None) -> go.Figure:
+    """One bar per variant and slice (mean over seeds)."""
+    frame = metrics.groupby(["variant", "slice"], sort=False)[metric].mean().reset_index()
+    if variants:
+        frame = frame[frame["variant"].isin(variants)]
+    fig = px.bar(frame, x="variant", y=metric, color="slice", barmode="group", template=TEMPLATE,
+                 color_discrete_sequence=PALETTE)
+    fig.update_layout(height=380, margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def history_timeline(history: pd.DataFrame) -> go.Figure:
+    """A user's records in time order: need per record, marked kept/filtered and (when known) accidental."""
+    frame = history.copy()
+    frame["status"] = np.where(frame["kept"].fillna(True).astype(bool), "kept", "filtered")
+    if frame["accidental"].notna().any():
+        frame["status"] += np.where(frame["accidental"].fillna(False).astype(bool), " · accidental (truth)", "")
+    frame["when"] = frame["day"] + " " + frame["hour_bin"].str.removeprefix("h_") + " @ " + frame["scene"]
+    fig = px.scatter(frame, x="t", y="need", color="status", symbol="status", template=TEMPLATE,
+                     hover_data=["when", "need_text", "category", "merchant", "split"],
+                     color_discrete_sequence=[GOOD, BAD, "#F58518", NEUTRAL])
+    fig.update_traces(marker={"size": 10})
+    fig.update_layout(height=360, xaxis_title="record (time order)", yaxis_title="",
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def chain_frame(row: pd.Series, catalog: dict[str, str] | None = None) -> pd.DataFrame:
+    """The generated chain beside the truth, one row per stage, with a right/wrong mark."""
+    services = list(row["services"])[:5]
+    rank = services.index(row["merchant"]) + 1 if row["merchant"] in services else None
+
+    def mark(ok) -> str:
+        if ok is None or (isinstance(ok, float) and np.isnan(ok)):
+            return "–"
+        return "✅ right" if ok else "❌ wrong"
+
+    def name(m: str) -> str:
+        return f"{m} ({catalog[m]})" if catalog and m in catalog else m
+
+    return pd.DataFrame([
+        {"stage": "1 · need", "generated": row["need_text_pred"] or "–", "truth": row["need_text"],
+         "verdict": mark(row["need_ok"]) + (" (paraphrase)" if row["need_ok"] == 1 and row["need_text_pred"] != row["need_text"] else "")},
+        {"stage": "2 · category", "generated": row["category_pred"] or "–", "truth": row["category"],
+         "verdict": mark(row["category_ok"])},
+        {"stage": "3 · services (ranked)", "generated": ", ".join(name(m) for m in services), "truth": name(row["merchant"]),
+         "verdict": mark(bool(row["hit1"])) + (f" (truth at rank {rank})" if rank and rank > 1 else "")},
+    ])
+
+
+ERROR_COLUMNS = ["user", "variant", "city", "long_tail", "failed_stage", "need_text", "need_text_pred", "category",
+                 "category_pred", "merchant", "top_service", "hit3"]
+
+
+def error_frame(predictions: pd.DataFrame) -> pd.DataFrame:
+    """The error-analysis table: one row per case and variant, with the first stage that failed."""
+    frame = predictions.copy()
+    frame["top_service"] = frame["services"].map(lambda s: s[0] if len(s) else None)
+    return frame[ERROR_COLUMNS].reset_index(drop=True)
+
+
+def show_user(user: str, variant: str, predictions: pd.DataFrame, records: pd.DataFrame, cases: pd.DataFrame) -> None:
+    """Notebook view of one user: context of the test case, the chain beside the truth, the history."""
+    from IPython.display import Markdown, display
+
+    case = cases[cases["user"] == user].iloc[-1]
+    row = predictions[(predictions["user"] == user) & (predictions["variant"] == variant)]
+    display(Markdown(f"**{user}** — test case: {case['day']}, {case['hour_bin'].removeprefix('h_')}, at "
+                     f"**{case['scene']}**, {case['weather']}, {case['city']}"
+                     + (" · *long-tail situation*" if case["long_tail"] else "")
+                     + (" · *cross-city*" if case["set"] == "cross_city" else "")))
+    if row.empty:
+        display(Markdown(f"*no prediction of {variant}*"))
+    else:
+        display(Markdown(f"`{row.iloc[0]['completion']}`"))
+        display(chain_frame(row.iloc[0]))
+    history_timeline(records[(records["user"] == user) & (records["split"] != "test")]).show()
