@@ -253,3 +253,22 @@ def global_difference(direct: torch.nn.Module, thinking: torch.nn.Module) -> flo
     num = sum(float((a.float() - b.float()).pow(2).sum()) for a, b in zip(direct.parameters(), thinking.parameters()))
     den = sum(float(b.float().pow(2).sum()) for b in thinking.parameters())
     return math.sqrt(num / max(den, 1e-24))
+
+
+# ---- one tensor, every method (the notebook's explainer) ------------------------------------------
+@torch.no_grad()
+def tensor_example(direct: torch.nn.Module, thinking: torch.nn.Module, base: torch.nn.Module, tensor: str,
+                   entries: int = 12, strength: float = 0.5, density: float = 0.5, seed: int = 0,
+                   methods: Sequence[str] | None = None) -> pd.DataFrame:
+    """What each merge method does to the first ``entries`` entries of one tensor: the two task
+    vectors and each method's merged change from the base, at one strength."""
+    from workbench.merging.methods import REGISTRY, merge
+
+    get = lambda m: dict(m.named_parameters())[tensor].detach().float()  # noqa: E731
+    d, t, b = get(direct), get(thinking), get(base)
+    frame = {"entry": list(range(entries)), "τ direct": (d - b).flatten()[:entries].tolist(),
+             "τ thinking": (t - b).flatten()[:entries].tolist()}
+    for name in methods or REGISTRY:
+        merged = merge(name, d, t, b, strength=strength, density=density, seed=seed, name=tensor)
+        frame[name] = (merged - b).flatten()[:entries].tolist()
+    return pd.DataFrame(frame)

@@ -96,3 +96,11 @@ def train_parents(cfg, progress: Progress | None = None) -> tuple[Parents, dict[
 def eval_problems(cfg) -> list[world.Problem]:
     """The evaluation set: ``n_eval`` problems balanced over difficulties 1-6, from their own stream."""
     return world.make_problems(cfg.n_eval, cfg.seed * 100 + TEST_STREAM)
+
+
+def load_parents(run) -> Parents:
+    """The base and both children of a finished run (CPU, eval mode), with their shared tokenizer."""
+    base, tok = run.load_model("base")
+    direct, _ = run.load_model("direct", with_tokenizer=False)
+    thinking, _ = run.load_model("thinking", with_tokenizer=False)
+    return Parents(tok, base, direct, thinking)

@@ -156,3 +156,32 @@ def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progres
             sweeper.run(method, grid(cfg.other_step), part(method, plan[method]))
     progress("sweeps done", 1.0)
     return sweeper
+
+
+def evaluate_strength(
+    parents: Parents,
+    method: str,
+    strength: float,
+    n_problems: int = 60,
+    samples: int = 1,
+    density: float = 0.5,
+    merge_seed: int = 0,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> tuple[dict, pd.DataFrame]:
+    """Merge the parents at one exact strength (in memory) and evaluate ``n_problems`` fresh problems
+    (balanced 1-6 ops, the same for every call with this seed): the app's live button."""
+    from workbench.merging.evaluate import summarize
+    from workbench.merging.parents import TEST_STREAM
+
+    progress = progress or silent
+    progress(f"merging {method} at λ={strength:.3f}", 0.0)
+    merged = merge_models(parents.direct, parents.thinking, parents.base, method=method, strength=strength,
+                          density=density, seed=merge_seed)
+    problems = world.make_problems(n_problems, seed * 100 + TEST_STREAM + 1)
+    frame = evaluate_arithmetic(merged, parents.tokenizer, problems, Sampling(samples=samples), seed=seed,
+                                progress=scaled(progress, 0.05, 1.0))
+    prompts = {p.id: world.prompt(p) for p in problems}
+    frame.insert(0, "prompt", frame["problem"].map(prompts))
+    progress("done", 1.0)
+    return summarize(frame), frame
