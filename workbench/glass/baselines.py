@@ -46,6 +46,7 @@ class SASRec(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.n_items = n_items
         nn.init.normal_(self.items.weight, std=0.02)
+        nn.init.normal_(self.pos.weight, std=0.02)  # (default N(0, 1) would drown the item embeddings)
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
         """window [B, W] item ids (-1 = pad, left-padded) -> scores [B, n_items] for the next item."""
