@@ -12,7 +12,7 @@ from workbench.glass.verdicts import CLAIMS
 from workbench.store import ArtifactStore
 
 TINY = {"train_users": 120, "test_users": 60, "cases_per_user": 3, "steps": 15, "sasrec_steps": 10,
-        "systems": "popularity,tiger,glass"}
+        "systems": "popularity,tiger,glass", "workers": 1}
 
 
 def test_smoke_run_has_every_artifact_and_claim_row(smoke_store):
