@@ -13,7 +13,6 @@ PROFILE = "demo"
 
 
 def run() -> list[dict]:
-    import numpy as np
 
     from workbench import methods
     from workbench.glass.pipeline import load_data, load_sid_model

@@ -24,7 +24,7 @@ noise          TIGER and GLASS again on the same world with noisier item embeddi
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -298,6 +298,3 @@ def summary_rows(study: Study, columns=("Recall@1", "Recall@5", "Recall@10", "ND
             rows.append(row)
     return rows
 
-
-def with_seed(config: Config, seed: int) -> Config:
-    return replace(config, seed=seed)
