@@ -184,3 +184,33 @@ def tensor_methods_figure(frame: pd.DataFrame) -> go.Figure:
                       yaxis_title="change from the base (task vector)", legend=dict(orientation="h", y=-0.25),
                       margin=dict(t=30, l=10, r=10))
     return fig
+
+
+def strength_explorer(summary: pd.DataFrame, examples: pd.DataFrame, method: str = "linear", limit: int = 4):
+    """An ipywidgets slider over one method's strength grid that shows that merge's numbers and its
+    sample generations (thinking text included) — the notebook's counterpart of the app's slider."""
+    import ipywidgets as widgets
+    from IPython.display import Markdown, display
+
+    grid = sorted(summary.loc[summary["method"] == method, "strength"].tolist())
+    slider = widgets.SelectionSlider(options=[(f"{s:.2f}", s) for s in grid], value=grid[len(grid) // 2],
+                                     description=f"{method} λ", continuous_update=False,
+                                     layout=widgets.Layout(width="600px"))
+    out = widgets.Output()
+
+    def show(change=None) -> None:
+        s = slider.value
+        row = summary[(summary["method"] == method) & (summary["strength"] == s)].iloc[0]
+        ex = examples[(examples["method"] == method) & (examples["strength"] == s)].head(limit)
+        lines = [f"**{method} λ={s:.2f}**: accuracy {row['accuracy']:.3f} "
+                 f"[{row['accuracy_low']:.3f}, {row['accuracy_high']:.3f}], mean tokens {row['tokens']:.1f}, "
+                 f"{row['thinking_share']:.0%} think, {row['rechecks']:.2f} re-checks per output", ""]
+        for _, e in ex.iterrows():
+            lines.append(f"- {'✅' if e['correct'] else '❌'} `{e['prompt']}` → `{e['text']}`")
+        out.clear_output(wait=True)
+        with out:
+            display(Markdown("\n".join(lines)))
+
+    slider.observe(show, names="value")
+    show()
+    return widgets.VBox([slider, out])

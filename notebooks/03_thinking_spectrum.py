@@ -1,0 +1,201 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · The thinking spectrum: tunable reasoning by merging a direct and a thinking model
+#
+# Lan et al. (2025) merge an *Instruct* (direct) and a *Thinking* model of one family at many strengths
+# and with several merge methods, and plot **accuracy against mean generated tokens**. They find that
+# tokens fall smoothly as the Instruct weight rises, that thinking switches off **sharply** at some
+# weight, and that a little Instruct weight on top of Thinking can cut tokens at equal accuracy — a
+# **Pareto improvement**.
+#
+# This notebook rebuilds the study in miniature, on a laptop CPU:
+#
+# 1. an **arithmetic world** with an exact verifier, answered directly or with a scratchpad;
+# 2. a shared **base** and two **parents** fine-tuned from it (direct, and thinking with redundant re-checks);
+# 3. each **merge method** explained on one tensor;
+# 4. the **sweep** over strengths, the **transition**, **accuracy vs tokens**, and **Pareto** improvements;
+# 5. a **slider** over the strength grid with sample generations.
+#
+# Everything comes from the `workbench` library; the cells only call it and show its outputs.
+
+# %% tags=["parameters"]
+PROFILE = "demo"
+SEED = 0
+
+# %%
+import random
+
+import pandas as pd
+import plotly.io as pio
+
+from workbench import methods
+from workbench.merging import analysis, world
+from workbench.merging.methods import REGISTRY
+from workbench.merging.parents import load_parents
+from workbench.progress import tqdm_progress
+from workbench.viz import merging as viz
+
+pio.renderers.default = "notebook+plotly_mimetype"
+pd.set_option("display.max_colwidth", 120)
+
+# %% [markdown]
+# ## 1. The arithmetic world
+#
+# A problem is an expression over single digits with 1–6 operations (`+ - *`, products first, every
+# intermediate value in 0..99). The **direct** style answers at once; the **thinking** style works one
+# operation per step inside `<think> … </think>` and may add redundant `check` steps that restate an
+# earlier step. Only the thinking parent is trained on those re-checks: they are the overthinking a
+# merge can shave off.
+
+# %%
+problems = world.make_problems(6, seed=SEED)
+rng = random.Random(SEED)
+pd.DataFrame([
+    {"ops": p.n_ops, "prompt": world.prompt(p), "answer": p.answer, "direct": world.direct_completion(p),
+     "thinking (with re-checks)": world.thinking_completion(p, rechecks=rng.randint(1, 3), rng=rng)}
+    for p in problems
+])
+
+# %% [markdown]
+# The verifier is exact, and answer extraction is tolerant: a malformed output is scored wrong, never
+# an error.
+
+# %%
+p = problems[2]
+pd.DataFrame([
+    {"output": text, "extracted": world.extract_answer(text), "correct": world.is_correct(p, text)}
+    for text in [world.direct_completion(p), world.thinking_completion(p), "A : 9 9 ;", "<think> 3 + 4 = 7 ;", ""]
+])
+
+# %% [markdown]
+# ## 2. Build: base, parents, sweeps
+#
+# One call trains the base on both styles, fine-tunes the two parents, sweeps every merge method over
+# its strength grid and analyses the result (a no-op when this profile is already built).
+
+# %%
+with tqdm_progress(f"merging ({PROFILE})") as bar:
+    run = methods.build("merging", PROFILE, overrides={"seed": SEED} if SEED else None, progress=bar)
+summary = run.read_parquet("summary")
+difficulty = run.read_parquet("difficulty")
+metrics = run.read_json("metrics")
+seed_metrics = metrics["per_seed"][0]
+parent_rows = {k: tuple(v) for k, v in metrics["parent_rows"].items()}
+print(run.path)
+print(f"{metrics['n_problems']} problems x {metrics['samples']} samples per model, "
+      f"temperature {metrics['temperature']}, top-p {metrics['top_p']}")
+
+# %% [markdown]
+# ## 3. The base and the parents
+#
+# The base learns both styles; each child is fine-tuned briefly at a low learning rate so that both
+# stay in the base's basin (the precondition for merging them).
+
+# %%
+viz.loss_curves(run.read_json("losses"))
+
+# %% [markdown]
+# The parents on the evaluation problems, per difficulty: the thinking parent should win clearly on
+# hard problems and spend many more tokens.
+
+# %%
+parents_table = difficulty.merge(pd.DataFrame(
+    [{"method": m, "strength": s, "parent": name} for name, (m, s) in parent_rows.items()]), on=["method", "strength"])
+parents_table.pivot_table(index="n_ops", columns="parent", values=["accuracy", "tokens"]).round(3)
+
+# %% [markdown]
+# How far apart are the parents? Relative L2 distance per module and layer, and the cosine between the
+# two task vectors (θ − θ_base).
+
+# %%
+print(f"parents {seed_metrics['parents_rel_l2']:.1%} apart (relative L2 over all weights)")
+viz.weight_heatmap(run.read_parquet("weights"), "rel_l2_parents")
+
+# %%
+viz.weight_heatmap(run.read_parquet("weights"), "cos_task_vectors")
+
+# %% [markdown]
+# ## 4. Each merge method on one tensor
+#
+# Strength λ is the weight of the **direct** parent (1 = direct, 0 = thinking). Below: the first entries
+# of one attention matrix, the two task vectors, and what each method makes of them at λ = 0.5.
+# Linear, SLERP and task arithmetic interpolate; TIES trims each task vector to its largest entries and
+# keeps only entries that agree with the elected sign; DARE drops entries at random and rescales the
+# survivors; magnitude pruning trims without a sign vote.
+
+# %%
+pd.DataFrame([{"method": m.name, "needs base": m.needs_base, "density": m.uses_density,
+               "random": m.stochastic, "endpoints = parents": m.exact_endpoints, "convention": m.summary}
+              for m in REGISTRY.values()])
+
+# %%
+parents = load_parents(run)
+example = analysis.tensor_example(parents.direct, parents.thinking, parents.base,
+                                  "model.layers.0.self_attn.q_proj.weight", entries=10, strength=0.5,
+                                  density=run.config["density"])
+viz.tensor_methods_figure(example)
+
+# %% [markdown]
+# ## 5. The sweep: tokens, thinking share and the transition
+#
+# Linear merges over a coarse grid, fine steps near both parents, and a fine window around the
+# *switch-off* — found from the coarse points — where the merges stop opening `<think>`.
+
+# %%
+viz.strength_curves(summary, "linear", seed_metrics["transition"])
+
+# %%
+transition = seed_metrics["transition"]
+print(f"switch-off at λ={transition['switch_off']:.3f} "
+      f"[{transition['switch_off_low']:.3f}, {transition['switch_off_high']:.3f}]; "
+      f"the share that thinks falls from 90% to 10% over a width of {transition['width']:.3f} in λ")
+viz.thinking_share_by_difficulty(difficulty, "linear")
+
+# %%
+summary[summary.method == "linear"][["strength", "accuracy", "accuracy_low", "accuracy_high", "tokens",
+                                     "thinking_share", "rechecks", "d_acc_thinking", "rel_tok_thinking"]].round(3)
+
+# %% [markdown]
+# ## 6. Accuracy vs tokens, every method
+#
+# Stars are the parents; the dashed line is the Pareto frontier over every merge evaluated; green rings
+# mark significant Pareto improvements over a parent.
+
+# %%
+viz.accuracy_vs_tokens(summary, sorted(summary.method.unique()), parents=parent_rows,
+                       frontier=analysis.pareto_frontier(summary), improvements=run.read_parquet("pareto"))
+
+# %% [markdown]
+# ## 7. Pareto improvements and the claims
+#
+# A merge improves on a parent when its point estimates are at least as good on both axes; it is
+# *significant* when one axis is significantly better (95% paired-bootstrap interval excludes 0) and the
+# other is not significantly worse.
+
+# %%
+pareto = run.read_parquet("pareto")
+pareto.sort_values(["significant", "rel_tokens"], ascending=[False, True]).head(12).round(4)
+
+# %%
+pd.DataFrame(run.read_json("claims"))[["id", "value", "interval", "reproduced", "note"]]
+
+# %% [markdown]
+# ## 8. Explore: slide along the strength grid
+#
+# Each position shows that merge's numbers and sample generations (thinking text included). The app's
+# *Merge strength* page does the same, and can merge and evaluate any exact strength live.
+
+# %%
+viz.strength_explorer(summary, run.read_parquet("examples"), method="linear")
