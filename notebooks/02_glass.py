@@ -166,8 +166,9 @@ claims_frame(read_run_claims(run))[["claim", "value", "reference", "interval", "
 
 # %% [markdown]
 # ## 8. Ablations and decoding
-# Every row of the study on all cases; and what constrained decoding buys over free decoding
-# (the share of generated SIDs that name no item).
+# Every row of the study on the *continuing* slice (all cases are in section 4, the absent slice in
+# section 7) — what the long history costs when the short window already tells the topic; then what
+# constrained decoding buys over free decoding (the share of generated SIDs that name no item).
 
 # %%
 gviz.headline_table(tables["results"], "continuing")
