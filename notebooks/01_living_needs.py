@@ -36,8 +36,6 @@ PROFILE = "demo"
 SEED = 0
 
 # %%
-import functools
-
 import ipywidgets as widgets
 import pandas as pd
 import plotly.express as px
@@ -213,10 +211,4 @@ failed = predictions.groupby(["variant", "failed_stage"]).size().unstack(fill_va
 failed
 
 # %%
-users = sorted(cases["user"].unique())
-widgets.interact(
-    functools.partial(nviz.show_user, predictions=predictions, records=records, cases=cases),
-    user=widgets.Dropdown(options=users, value=users[0], description="user"),
-    variant=widgets.Dropdown(options=list(predictions["variant"].unique()), value=predictions["variant"].iloc[-1],
-                             description="variant"),
-);
+nviz.user_picker(predictions, records, cases)

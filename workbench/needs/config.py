@@ -55,9 +55,9 @@ class Config(MethodConfig):
     # ---- the model -------------------------------------------------------------------------------
     arch: str = "llama"
     """Tiny model family: llama or qwen2 (transformers configs, trained from scratch)."""
-    hidden: int = 96
-    """Hidden size of the tiny model (~0.45M parameters with 3 layers)."""
-    layers: int = 3
+    hidden: int = 64
+    """Hidden size of the tiny model (~0.17M parameters with 2 layers, a third of them embeddings)."""
+    layers: int = 2
     """Decoder layers."""
     heads: int = 4
     """Attention heads."""
@@ -67,11 +67,11 @@ class Config(MethodConfig):
     """LoRA rank when ``base_checkpoint`` is set."""
 
     # ---- supervised fine-tuning ------------------------------------------------------------------
-    sft_steps: int = 600
+    sft_steps: int = 1200
     """SFT steps per variant (curriculum: 20% need, 20% need + category, 60% full path)."""
     sft_batch: int = 32
     """Cases per SFT step."""
-    sft_lr: float = 3e-3
+    sft_lr: float = 5e-3
     """Peak learning rate; from-scratch tiny models like 1e-3..3e-3 (LoRA: use ~1e-3)."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
@@ -83,8 +83,8 @@ class Config(MethodConfig):
     """Prompts per GRPO step."""
     rl_generations: int = 8
     """Completions sampled per prompt (the group whose rewards are compared)."""
-    rl_lr: float = 1e-4
-    """GRPO learning rate (≤ 1e-4 kept the output format in the feasibility runs)."""
+    rl_lr: float = 2e-4
+    """GRPO learning rate (at 3e-4 a service-only reward broke the format in the feasibility runs)."""
     rl_beta: float = 0.0
     """KL weight to the SFT model (0 = none; the format reward stays on instead)."""
     rl_temperature: float = 1.0

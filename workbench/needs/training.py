@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import time
 import warnings
 from dataclasses import dataclass, replace
 
@@ -145,9 +144,7 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
                               train_dataset=datasets.Dataset.from_list(rows), processing_class=tok,
                               callbacks=[Report()])
         trainer.remove_callback(PrinterCallback)
-        start = time.perf_counter()
         trainer.train()
-        seconds = time.perf_counter() - start
     model.eval()
     log = []
     for entry in trainer.state.log_history:
@@ -159,6 +156,4 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
             if key.startswith("rewards/") and key.endswith("/mean"):
                 row[key.split("/")[1]] = float("nan") if value is None else float(value)
         log.append(row)
-    if log:
-        log[-1]["seconds"] = round(seconds, 2)
     return log

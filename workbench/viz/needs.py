@@ -101,9 +101,11 @@ def history_timeline(history: pd.DataFrame) -> go.Figure:
     if frame["accidental"].notna().any():
         frame["status"] += np.where(frame["accidental"].fillna(False).astype(bool), " · accidental (truth)", "")
     frame["when"] = frame["day"] + " " + frame["hour_bin"].str.removeprefix("h_") + " @ " + frame["scene"]
+    colors = {"kept": GOOD, "filtered": NEUTRAL, "kept · accidental (truth)": "#F58518",
+              "filtered · accidental (truth)": BAD}
     fig = px.scatter(frame, x="t", y="need", color="status", symbol="status", template=TEMPLATE,
-                     hover_data=["when", "need_text", "category", "merchant", "split"],
-                     color_discrete_sequence=[GOOD, BAD, "#F58518", NEUTRAL])
+                     hover_data=["when", "need_text", "category", "merchant", "split"], color_discrete_map=colors,
+                     category_orders={"status": list(colors)})
     fig.update_traces(marker={"size": 10})
     fig.update_layout(height=360, xaxis_title="record (time order)", yaxis_title="",
                       margin={"l": 10, "r": 10, "t": 30, "b": 10})
@@ -160,3 +162,18 @@ def show_user(user: str, variant: str, predictions: pd.DataFrame, records: pd.Da
         display(Markdown(f"`{row.iloc[0]['completion']}`"))
         display(chain_frame(row.iloc[0]))
     history_timeline(records[(records["user"] == user) & (records["split"] != "test")]).show()
+
+
+def user_picker(predictions: pd.DataFrame, records: pd.DataFrame, cases: pd.DataFrame):
+    """An ipywidgets control (user + variant dropdowns) that re-draws ``show_user`` on every change."""
+    import functools
+
+    import ipywidgets as widgets
+
+    users = sorted(cases["user"].unique())
+    variants = list(predictions["variant"].unique())
+    user = widgets.Dropdown(options=users, value=users[0], description="user")
+    variant = widgets.Dropdown(options=variants, value="full" if "full" in variants else variants[0], description="variant")
+    view = functools.partial(show_user, predictions=predictions, records=records, cases=cases)
+    out = widgets.interactive_output(view, {"user": user, "variant": variant})
+    return widgets.VBox([widgets.HBox([user, variant]), out])
