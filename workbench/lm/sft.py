@@ -40,6 +40,9 @@ class SFTSettings:
     """Longer prompt+completion sequences are truncated."""
     log_every: int = 10
     """Record the training loss every this many steps."""
+    gradient_checkpointing: bool = False
+    """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
+    (the weights come out identical)."""
     seed: int = 0
     device: str = "auto"
 
@@ -103,6 +106,7 @@ def train_sft(
             bf16=False,
             disable_tqdm=True,
             dataloader_num_workers=0,
+            gradient_checkpointing=settings.gradient_checkpointing,
             seed=settings.seed,
             data_seed=settings.seed,
         )
