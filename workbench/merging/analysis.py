@@ -177,16 +177,20 @@ def transition(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, s
 def token_trend(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, seed: int = 0) -> dict[str, float]:
     """Spearman correlation of mean tokens with the thinking weight (1 - strength) over the grid,
     with a bootstrap interval over problems."""
+    import warnings
+
     from scipy.stats import spearmanr
 
     pp = per_problem(frame[frame["method"] == method])
     tok = pp.pivot_table(index="strength", columns="problem", values="tokens").sort_index()
     weight = 1.0 - tok.index.to_numpy()
     values = tok.to_numpy()
-    rho = float(spearmanr(weight, values.mean(axis=1)).statistic)
     rng = np.random.default_rng(seed)
-    boots = [float(spearmanr(weight, values[:, rng.integers(0, values.shape[1], values.shape[1])].mean(axis=1)).statistic)
-             for _ in range(n_boot)]
+    with warnings.catch_warnings():  # a flat token curve has no rank correlation: rho = nan
+        warnings.simplefilter("ignore")
+        rho = float(spearmanr(weight, values.mean(axis=1)).statistic)
+        boots = [float(spearmanr(weight, values[:, rng.integers(0, values.shape[1], values.shape[1])].mean(axis=1)).statistic)
+                 for _ in range(n_boot)]
     return {"rho": rho, "low": float(np.quantile(boots, 0.025)), "high": float(np.quantile(boots, 0.975)),
             "tokens_thinking_end": float(values[0].mean()), "tokens_direct_end": float(values[-1].mean())}
 
@@ -248,6 +252,7 @@ def weight_differences(direct: torch.nn.Module, thinking: torch.nn.Module, base:
     return pd.DataFrame(rows)
 
 
+@torch.no_grad()
 def global_difference(direct: torch.nn.Module, thinking: torch.nn.Module) -> float:
     """Relative L2 distance of the parents over all parameters, ||d - t|| / ||t||."""
     num = sum(float((a.float() - b.float()).pow(2).sum()) for a, b in zip(direct.parameters(), thinking.parameters()))

@@ -1,0 +1,102 @@
+"""Analysis on synthetic sweep frames with known answers: intervals, Pareto rule, transition, trend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.merging import analysis, findings
+from workbench.merging.sweep import grid, window
+
+PARENTS = {"direct": ("linear", 1.0), "thinking": ("linear", 0.0)}
+
+
+def fake_sweep(strengths, accuracy, tokens, thinking, n_problems=400, samples=2, seed=0, method="linear"):
+    """Per-output rows whose per-strength means follow the given curves (Bernoulli correctness)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    u = rng.random(n_problems)  # a per-problem ease shared across strengths: paired structure
+    for s, acc, tok, think in zip(strengths, accuracy, tokens, thinking):
+        for problem in range(n_problems):
+            for sample in range(samples):
+                rows.append({"method": method, "strength": s, "problem": problem, "sample": sample,
+                             "n_ops": problem % 6 + 1, "correct": bool(u[problem] < acc),
+                             "tokens": int(round(tok + rng.normal(0, 2))), "thinking": bool(u[problem] < think),
+                             "rechecks": 0, "answered": True})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    strengths = [0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 1.0]
+    accuracy = [0.80, 0.80, 0.79, 0.78, 0.70, 0.55, 0.45, 0.40, 0.40, 0.40, 0.40]
+    tokens = [40, 34, 32, 30, 25, 15, 8, 5, 4, 4, 4]
+    thinking = [1.0, 1.0, 1.0, 0.98, 0.9, 0.5, 0.1, 0.02, 0.0, 0.0, 0.0]
+    return fake_sweep(strengths, accuracy, tokens, thinking)
+
+
+def test_summary_intervals_and_paired_differences(sweep):
+    summary = analysis.summarize_sweep(sweep, PARENTS, n_boot=300)
+    row = summary.set_index("strength").loc[0.1]
+    assert row["accuracy_low"] <= row["accuracy"] <= row["accuracy_high"]
+    assert row["d_acc_thinking"] == pytest.approx(0.0, abs=1e-9)  # same ease draws: identical correctness
+    assert row["d_tok_thinking_high"] < 0 and row["rel_tok_thinking"] == pytest.approx(-6 / 40, abs=0.02)
+    parent = summary.set_index("strength").loc[0.0]
+    assert parent["d_acc_thinking"] == 0 and parent["d_tok_thinking"] == 0
+
+
+def test_pareto_rule_finds_the_token_cut_at_equal_accuracy(sweep):
+    summary = analysis.summarize_sweep(sweep, PARENTS, n_boot=300)
+    pareto = analysis.pareto_improvements(summary, PARENTS)
+    sig = pareto[pareto["significant"]]
+    assert set(sig.loc[sig.parent == "thinking", "strength"]) == {0.1}  # 0.2 loses a point of accuracy
+    assert not (pareto["strength"].isin([0.0, 1.0])).any()
+    best = findings.best_improvement(pareto)
+    assert best["strength"] == 0.1 and best["parent"] == "thinking"
+    f = findings.pareto_finding(pareto, {"thinking": 40.0, "direct": 4.0})
+    assert f.reproduced and f.interval[1] < 0 and "linear λ=0.10 vs thinking parent" in f.note
+
+
+def test_no_improvement_is_reported_as_not_reproduced():
+    empty = pd.DataFrame(columns=["parent", "significant", "rel_tokens", "d_acc"])
+    f = findings.pareto_finding(empty, {})
+    assert f.reproduced is False and f.value is None and "no merge" in f.note
+
+
+def test_transition_is_located_with_an_interval(sweep):
+    tr = analysis.transition(sweep, n_boot=200)
+    assert 0.44 < tr["switch_off"] < 0.47
+    assert tr["switch_off_low"] <= tr["switch_off"] <= tr["switch_off_high"]
+    assert tr["share90_at"] == pytest.approx(0.4, abs=0.04) and tr["share10_at"] == pytest.approx(0.5, abs=0.04)
+    f = findings.transition_finding(tr)
+    assert f.reproduced and f.value == pytest.approx(0.1, abs=0.03)
+
+
+def test_a_gradual_fade_is_not_a_sharp_transition():
+    strengths = list(np.round(np.linspace(0, 1, 11), 2))
+    fade = list(np.linspace(1.0, 0.0, 11))
+    tr = analysis.transition(fake_sweep(strengths, [0.5] * 11, [10] * 11, fade, n_problems=300), n_boot=200)
+    assert tr["width"] > 0.6 and not findings.transition_finding(tr).reproduced
+
+
+def test_token_trend_and_method_gap(sweep):
+    trend = analysis.token_trend(sweep, n_boot=100)
+    assert trend["rho"] > 0.95 and trend["low"] > 0 and findings.tokens_rise_finding(trend).reproduced
+    slerp = sweep.assign(method="slerp")
+    gap = analysis.method_gap(pd.concat([sweep, slerp]), n_boot=200)
+    assert gap["strengths"] == 11 and gap["d_acc"] == 0 and findings.slerp_finding(gap, 0.1).reproduced
+
+
+def test_pareto_frontier_and_grids():
+    s = pd.DataFrame({"accuracy": [0.5, 0.9, 0.4, 0.8, 0.9], "tokens": [5, 40, 10, 30, 50]})
+    assert analysis.pareto_frontier(s).index.tolist() == [0, 3, 1]
+    assert grid(0.25, 0.02, 0.04) == [0.0, 0.02, 0.04, 0.25, 0.5, 0.75, 0.96, 0.98, 1.0]
+    assert window(float("nan"), 0.1, 0.02) == [] and window(0.01, 0.02, 0.01) == [0.0, 0.01, 0.02, 0.03]
+
+
+def test_combine_over_seeds_uses_a_t_interval():
+    fs = [findings.Finding(v, None, [v - 0.1, v + 0.1], True, "n") for v in (0.9, 0.95, 0.92)]
+    combined = findings.combine(fs, findings.RULES["merging.tokens_rise"])
+    assert combined.value == pytest.approx(0.9233, abs=1e-3) and combined.interval[0] > 0.8 and combined.reproduced
+    assert "3 seeds" in combined.note
