@@ -2,7 +2,11 @@ import toy_pipeline
 from apptest import run_page, texts
 
 
-def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method):
+def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method, monkeypatch):
+    from workbench import methods
+
+    # only the toy method, so "build all" takes a second and not the real methods' demo builds
+    monkeypatch.setattr(methods, "METHODS", {"toy": methods.METHODS["toy"]})
     at = run_page("pages/home.py")
     frame = at.dataframe[0].value
     toy_row = frame[frame["method"] == "Toy"]
