@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from workbench.merging.analysis import pareto_frontier
 from workbench.merging.methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.merging.sweep import evaluate_strength
@@ -39,8 +40,8 @@ def fmt_interval(low: float, high: float, pct: bool = False) -> str:
 
 def show_generations(frame: pd.DataFrame, limit: int) -> None:
     for _, row in frame.head(limit).iterrows():
-        mark = "✅" if row["correct"] else "❌"
-        st.markdown(f"{mark} `{row['prompt']}` — {row['n_ops']} ops, {row['tokens']} tokens")
+        mark = ":green[**right**]" if row["correct"] else ":red[**wrong**]"
+        st.markdown(f"{mark} · `{row['prompt']}` · {row['n_ops']} ops · {row['tokens']} tokens")
         st.code(row["text"] or "(empty output)", language=None, wrap_lines=True)
 
 
@@ -83,8 +84,6 @@ if run is not None:
             f"{fmt_interval(row['rel_tok_direct_low'], row['rel_tok_direct_high'], pct=True)}"
         )
 
-        from workbench.merging.analysis import pareto_frontier
-
         chosen = st.multiselect("Curves", methods, default=sorted({method, "linear"} & set(methods)), key="merge-curves")
         st.plotly_chart(viz.accuracy_vs_tokens(summary, chosen or [method], selected=(method, strength),
                                                parents=parent_rows, frontier=pareto_frontier(summary),
@@ -101,13 +100,11 @@ if run is not None:
 
         st.subheader("Pareto improvements over a parent")
         pareto = t["pareto"]
-        if pareto.empty:
-            st.write("No merge matched a parent's accuracy with fewer tokens (point estimates).")
-        else:
-            st.caption("Point estimates at least as good on both axes; *significant*: one axis significantly better "
-                       "(95% interval excludes 0) and the other not significantly worse.")
-            st.dataframe(pareto.sort_values(["significant", "rel_tokens"], ascending=[False, True]).round(4),
-                         hide_index=True, key="pareto-table")
+        st.caption("A merge improves on a parent when its point estimates are at least as good on both axes; "
+                   "*significant*: one axis significantly better (95% paired-bootstrap interval excludes 0) and the "
+                   f"other not significantly worse. {int(pareto['significant'].sum()) if len(pareto) else 0} significant "
+                   f"of {len(pareto)}.")
+        st.dataframe(viz.pareto_display(pareto), hide_index=True, key="pareto-table")
 
         st.subheader(f"Sample generations at {method} λ={strength:.2f}")
         ex = t["examples"]

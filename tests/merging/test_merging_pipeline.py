@@ -34,7 +34,7 @@ def test_smoke_run_has_every_artifact_and_claim(smoke_run):
     assert [r["id"] for r in rows] == [s.id for s in pipeline.CLAIMS]
     for r in rows:
         assert r["reproduced"] in (True, False) and r["profile"] == "smoke" and r["seeds"] == 1
-        assert "problems x 2 samples" in r["note"]
+        assert "problems x 2 samples per model; accuracy intervals ±" in r["note"]
     summary = smoke_run.read_parquet("summary")
     assert set(summary["method"]) == set(Config.for_profile("smoke").methods)
     assert summary["accuracy"].between(0, 1).all() and (summary["tokens"] > 0).all()

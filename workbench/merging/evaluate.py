@@ -36,17 +36,19 @@ class Sampling:
     batch_size: int = 1024
     """Sequences decoded at once (prompts x samples); wide batches amortise the per-step overhead."""
     max_new_tokens: int = 0
-    """Token budget per output; 0 = sized per difficulty by ``token_budget``."""
+    """Token budget per output; 0 = sized per difficulty group by ``token_budget``."""
 
 
-def token_budget(n_ops: int) -> int:
-    """Room for the full scratchpad of ``n_ops`` steps plus five re-checks (2-digit numbers throughout).
+def token_budget(problems: Sequence[world.Problem], extra_steps: int = 5) -> int:
+    """Room for the longest full scratchpad among ``problems`` plus ``extra_steps`` re-checks
+    (the thinking child is trained with at most a few) and the answer.
 
-    >>> token_budget(1), token_budget(6)
-    (78, 123)
+    >>> token_budget([world.Problem(0, ("3", "+", "4"))])
+    50
     """
-    step = 9  # "1 2 + 3 4 = 4 6 ;"
-    return 5 + step * n_ops + 6 * (step + 1) + 4
+    longest = max(len(world.thinking_completion(p, 0).split()) for p in problems)
+    step = max(len(world.step_words(s).split()) for p in problems for s in world.solution_steps(p.tokens))
+    return longest + extra_steps * (step + 1) + 4
 
 
 def evaluate_arithmetic(
@@ -68,7 +70,7 @@ def evaluate_arithmetic(
     done, total = 0, max(len(problems), 1)
     for n_ops in sorted(groups):
         group = groups[n_ops]
-        budget = sampling.max_new_tokens or token_budget(n_ops)
+        budget = sampling.max_new_tokens or token_budget(group)
         out = generate(
             model, tokenizer, [world.prompt(p) for p in group], max_new_tokens=budget, do_sample=True,
             temperature=sampling.temperature, top_p=sampling.top_p, num_return_sequences=sampling.samples,

@@ -99,6 +99,9 @@ def build(config: Config, store: ArtifactStore, progress: Progress | None = None
                 "samples": config.samples, "temperature": config.temperature, "top_p": config.top_p,
                 "parent_rows": PARENT_ROWS,
             })
+            half = float(((main["summary"]["accuracy_high"] - main["summary"]["accuracy_low"]) / 2).median())
+            size = (f"{main['n_problems']} problems x {config.samples} samples per model; accuracy intervals "
+                    f"±{half:.3f} (median half-width)")
             rows = []
             for spec in CLAIMS:
                 per_seed = [s["findings"][spec.id] for s in studies]
@@ -106,7 +109,7 @@ def build(config: Config, store: ArtifactStore, progress: Progress | None = None
                 rows.append(Claim.from_spec(
                     spec, value=f.value, reference=f.reference, interval=f.interval, reproduced=f.reproduced,
                     seeds=len(studies), dataset=config.dataset, profile=config.profile,
-                    note=f"{f.note} ({main['n_problems']} problems x {config.samples} samples per model)",
+                    note=f"{f.note} ({size})",
                 ).to_dict())
             run.write_json("claims", rows)
         progress("done", 1.0)

@@ -2,29 +2,31 @@
 
 A problem is an expression over single-digit operands with 1-6 operations (``+``, ``-``, ``*``;
 multiplication binds first, two ``*`` never follow each other, and every intermediate value lies in
-0..99, so each step is grade-school arithmetic on at most two-digit numbers).
+0..``max_value``: 0..9 by default, so each step is a one-digit fact). The answer is never computable
+from the last operation alone: a direct answer must compose every step in one forward pass, which a
+tiny model manages for one or two operations and not for six — the scratchpad manages all.
 Its difficulty is the number of operations. Text is word-level: every digit, operator and marker is
 one token, so ``12`` is written ``1 2`` and ``-6`` is written ``- 6``.
 
 Two answer styles share one prompt:
 
-- direct:   ``Q : 3 + 4 * 5 = ?`` -> ``A : 2 3``
-- thinking: ``Q : 3 + 4 * 5 = ?`` -> ``<think> 4 * 5 = 2 0 ; 3 + 2 0 = 2 3 ; check 4 * 5 = 2 0 ; </think> A : 2 3``
+- direct:   ``Q : 3 + 2 * 3 = ?`` -> ``A : 9``
+- thinking: ``Q : 3 + 2 * 3 = ?`` -> ``<think> 2 * 3 = 6 ; 3 + 6 = 9 ; check 3 + 6 = 9 ; </think> A : 9``
 
 The thinking style works one operation per step (products first, then left to right) and may end
-with redundant ``check`` steps that restate an earlier step. Only the thinking child is trained on
+with redundant ``check`` lines that restate the final step. Only the thinking child is trained on
 those re-checks (the shared base never sees them), so they are overthinking a merge can shave off.
 
 ``extract_answer`` reads the number after the last ``A :`` and returns None for anything malformed;
 ``is_correct`` is the exact verifier (a malformed output is wrong, never an error).
 
->>> p = Problem(id=0, tokens=("3", "+", "4", "*", "5"))
+>>> p = Problem(id=0, tokens=("3", "+", "2", "*", "3"))
 >>> p.answer, p.n_ops, prompt(p)
-(23, 2, 'Q : 3 + 4 * 5 = ?')
+(9, 2, 'Q : 3 + 2 * 3 = ?')
 >>> direct_completion(p)
-'A : 2 3'
->>> thinking_completion(p, rechecks=0)
-'<think> 4 * 5 = 2 0 ; 3 + 2 0 = 2 3 ; </think> A : 2 3'
+'A : 9'
+>>> thinking_completion(p, rechecks=1)
+'<think> 2 * 3 = 6 ; 3 + 6 = 9 ; check 3 + 6 = 9 ; </think> A : 9'
 >>> extract_answer('<think> 4 * 5 = 2 0 ; </think> A : 2 3'), extract_answer('A : 2 x'), extract_answer('')
 (23, None, None)
 """
@@ -41,8 +43,8 @@ THINK_OPEN, THINK_CLOSE, CHECK, ANSWER = "<think>", "</think>", "check", "A"
 VOCAB = (*"0123456789", *OPS, "=", "?", "Q", ":", ANSWER, ";", THINK_OPEN, THINK_CLOSE, CHECK)
 """Every word the world writes (the tokenizer adds its four specials in front)."""
 MAX_OPS = 6
-MAX_VALUE = 99
-"""Largest intermediate value; together with the no-negative rule it keeps numbers at two digits."""
+MAX_VALUE = 9
+"""Largest intermediate value by default (with no negatives: every number is one digit)."""
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,13 @@ def random_expression(n_ops: int, rng: random.Random) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def make_problems(n: int, seed: int, difficulties: Sequence[int] = range(1, MAX_OPS + 1)) -> list[Problem]:
+def make_problems(
+    n: int, seed: int, difficulties: Sequence[int] = range(1, MAX_OPS + 1), max_value: int = MAX_VALUE,
+) -> list[Problem]:
     """``n`` seeded problems, difficulties cycling through ``difficulties`` (balanced counts).
 
-    Every intermediate value lies in 0..99 (expressions that leave that range are redrawn), so each
-    scratchpad step is grade-school arithmetic on at most two-digit numbers.
+    Every intermediate value lies in 0..``max_value`` (expressions that leave that range are redrawn);
+    with the default 9 every scratchpad step is a one-digit fact a tiny model learns in a CPU-minute.
 
     >>> [p.n_ops for p in make_problems(4, seed=0, difficulties=(1, 3))]
     [1, 3, 1, 3]
@@ -93,7 +97,7 @@ def make_problems(n: int, seed: int, difficulties: Sequence[int] = range(1, MAX_
     for i in range(n):
         while True:
             tokens = random_expression(levels[i % len(levels)], rng)
-            if all(0 <= step[3] <= MAX_VALUE for step in solution_steps(tokens)):
+            if all(0 <= step[3] <= max_value for step in solution_steps(tokens)):
                 break
         problems.append(Problem(i, tokens))
     return problems
@@ -155,12 +159,15 @@ def step_words(step: tuple[int, str, int, int]) -> str:
 
 
 def thinking_completion(problem: Problem, rechecks: int = 0, rng: random.Random | None = None) -> str:
-    """Step-by-step scratchpad, then ``rechecks`` redundant ``check`` steps, then the answer."""
+    """Step-by-step scratchpad, then ``rechecks`` redundant ``check`` lines, then the answer.
+
+    A re-check restates the final step, so it costs tokens and changes nothing else: pure
+    overthinking, and the line before ``</think>`` always carries the answer. (``rng`` is unused;
+    kept so callers can pass one stream for every random choice of a training example.)
+    """
     steps = solution_steps(problem.tokens)
     words = [THINK_OPEN, *(step_words(s) for s in steps)]
-    rng = rng or random.Random(problem.id)
-    for _ in range(rechecks):
-        words.append(f"{CHECK} {step_words(rng.choice(steps))}")
+    words += [f"{CHECK} {step_words(steps[-1])}"] * rechecks
     words += [THINK_CLOSE, direct_completion(problem)]
     return " ".join(words)
 

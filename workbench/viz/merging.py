@@ -100,7 +100,7 @@ def strength_curves(summary: pd.DataFrame, method: str, transition: dict | None 
                           annotation_text="transition", annotation_position="top left")
         if transition.get("switch_off") == transition.get("switch_off"):
             fig.add_vline(x=transition["switch_off"], line=dict(color=THINKING_COLOR, width=1),
-                          annotation_text=f"switch-off λ={transition['switch_off']:.2f}", annotation_position="bottom right")
+                          annotation_text=f"switch-off λ={transition['switch_off']:.2f}", annotation_position="top right")
     if selected is not None:
         fig.add_vline(x=selected, line=dict(color="black", width=2, dash="dot"))
     fig.update_layout(template=TEMPLATE, height=400, legend=dict(orientation="h", y=-0.2), margin=dict(t=30, l=10, r=10),
@@ -214,3 +214,22 @@ def strength_explorer(summary: pd.DataFrame, examples: pd.DataFrame, method: str
     slider.observe(show, names="value")
     show()
     return widgets.VBox([slider, out])
+
+
+def pareto_display(pareto: pd.DataFrame, limit: int = 12) -> pd.DataFrame:
+    """The Pareto-improvement table for reading: significant ones first, then the largest token cuts;
+    differences with their 95% intervals as text."""
+    if pareto.empty:
+        return pd.DataFrame(columns=["parent", "merge", "accuracy", "mean tokens", "Δaccuracy [95%]", "Δtokens [95%]",
+                                     "significant"])
+    p = pareto.sort_values(["significant", "rel_tokens", "d_acc"], ascending=[False, True, False]).head(limit)
+    return pd.DataFrame({
+        "parent": p["parent"],
+        "merge": [f"{m} λ={s:.2f}" for m, s in zip(p["method"], p["strength"])],
+        "accuracy": p["accuracy"].round(3),
+        "mean tokens": p["tokens"].round(1),
+        "Δaccuracy [95%]": [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in zip(p["d_acc"], p["d_acc_low"], p["d_acc_high"])],
+        "Δtokens [95%]": [f"{d:+.1%} [{lo:+.1%}, {hi:+.1%}]"
+                          for d, lo, hi in zip(p["rel_tokens"], p["rel_tokens_low"], p["rel_tokens_high"])],
+        "significant": p["significant"],
+    })
