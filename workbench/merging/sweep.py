@@ -134,7 +134,7 @@ def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progres
     n_window = len(window(0.5, cfg.switch_window, cfg.fine_step))
     plan = {"linear": len(linear_grid) + n_window}
     if "slerp" in cfg.methods:
-        plan["slerp"] = len(grid(cfg.coarse_step)) + n_window
+        plan["slerp"] = len(grid(cfg.slerp_step)) + n_window
     for method in cfg.methods:
         plan.setdefault(method, len(grid(cfg.other_step)))
     total, done = sum(plan.values()), 0
@@ -150,7 +150,7 @@ def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progres
     fine = window(switch, cfg.switch_window, cfg.fine_step)
     sweeper.run("linear", fine, part("linear", n_window))
     if "slerp" in cfg.methods:
-        sweeper.run("slerp", grid(cfg.coarse_step, extra=fine), part("slerp", plan["slerp"]))
+        sweeper.run("slerp", grid(cfg.slerp_step, extra=fine), part("slerp", plan["slerp"]))
     for method in cfg.methods:
         if method not in ("linear", "slerp"):
             sweeper.run(method, grid(cfg.other_step), part(method, plan[method]))
