@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from workbench.merging import analysis, findings
-from workbench.merging.sweep import grid, window
+from workbench.merging.sweep import grid, transition_window, window
 
 PARENTS = {"direct": ("linear", 1.0), "thinking": ("linear", 0.0)}
 
@@ -92,7 +92,8 @@ def test_pareto_frontier_and_grids():
     s = pd.DataFrame({"accuracy": [0.5, 0.9, 0.4, 0.8, 0.9], "tokens": [5, 40, 10, 30, 50]})
     assert analysis.pareto_frontier(s).index.tolist() == [0, 3, 1]
     assert grid(0.25, 0.02, 0.04) == [0.0, 0.02, 0.04, 0.25, 0.5, 0.75, 0.96, 0.98, 1.0]
-    assert window(float("nan"), 0.1, 0.02) == [] and window(0.01, 0.02, 0.01) == [0.0, 0.01, 0.02, 0.03]
+    assert window(float("nan"), 0.1, 0.02) == [] and window(-0.01, 0.03, 0.01) == [0.0, 0.01, 0.02, 0.03]
+    assert transition_window([0, 0.5, 1], [1.0, 1.0, 0.95], 0.1, 0.1) == []  # never falls: nothing to refine
 
 
 def test_combine_over_seeds_uses_a_t_interval():

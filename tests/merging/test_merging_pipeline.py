@@ -41,15 +41,21 @@ def test_smoke_run_has_every_artifact_and_claim(smoke_run):
     assert (summary["accuracy_low"] <= summary["accuracy"]).all() and (summary["accuracy"] <= summary["accuracy_high"]).all()
 
 
-def test_linear_grid_is_refined_around_the_switch_off(smoke_run):
+def test_linear_grid_is_refined_across_the_transition(smoke_run):
     cfg = Config.for_profile("smoke")
     summary = smoke_run.read_parquet("summary")
-    switch = smoke_run.read_json("metrics")["per_seed"][0]["transition"]["switch_off"]
-    linear = sorted(summary.loc[summary.method == "linear", "strength"])
     coarse = set(pd.Series([i * cfg.coarse_step for i in range(int(1 / cfg.coarse_step) + 1)]).round(4))
-    extra = [s for s in linear if s not in coarse and cfg.fine_edge < s < 1 - cfg.fine_edge]
-    if switch == switch:  # the smoke parents do switch off; then fine points sit around it
-        assert extra and all(abs(s - switch) <= cfg.switch_window + 1e-9 for s in extra)
+    linear = summary[summary.method == "linear"].sort_values("strength")
+    extra = [s for s in linear["strength"] if s not in coarse and cfg.fine_edge < s < 1 - cfg.fine_edge]
+    on_coarse = linear[linear["strength"].isin(coarse)]
+    falling = on_coarse[(on_coarse["thinking_share"] < 0.9) & (on_coarse["thinking_share"] > 0.1)]
+    if len(falling):  # a coarse point mid-transition: the fine points must bracket the whole fall
+        assert extra
+    share = dict(zip(linear["strength"], linear["thinking_share"]))
+    for s in extra:  # every fine point lies inside the coarse bracket of the 90% -> 10% fall
+        below = max(c for c in coarse if c <= s)
+        above = min(c for c in coarse if c >= s)
+        assert share[below] > 0.1 and share[above] < 0.9
 
 
 def test_exact_endpoints_share_the_parents_evaluation(smoke_run):

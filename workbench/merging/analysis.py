@@ -117,6 +117,15 @@ def pareto_improvements(summary: pd.DataFrame, parent_rows: dict[str, tuple[str,
     return pd.DataFrame(rows, columns=cols)
 
 
+def equal_accuracy_cuts(summary: pd.DataFrame, parent: str, parent_rows: dict[str, tuple[str, float]]) -> pd.DataFrame:
+    """Merges that use significantly fewer tokens than ``parent`` at an accuracy not significantly
+    different from it (either sign), largest token cut first — the paper's "equal accuracy" reading."""
+    keys = set(parent_rows.values())
+    mask = (summary[f"d_tok_{parent}_high"] < 0) & (summary[f"d_acc_{parent}_low"] <= 0) & (summary[f"d_acc_{parent}_high"] >= 0)
+    rows = summary[mask & ~summary.apply(lambda r: (r["method"], r["strength"]) in keys, axis=1)]
+    return rows.sort_values(f"rel_tok_{parent}")
+
+
 def pareto_frontier(summary: pd.DataFrame) -> pd.DataFrame:
     """Rows no other row beats on both axes (higher accuracy, fewer tokens), sorted by tokens.
 

@@ -68,8 +68,9 @@ class Config(MethodConfig):
     """Grid step near both parents and around the switch-off."""
     fine_edge: float = 0.1
     """How far from each parent (in strength) the fine steps reach."""
-    switch_window: float = 0.06
-    """Half-width of the fine window placed around the linear sweep's switch-off (found adaptively)."""
+    switch_window: float = 0.02
+    """Padding of the fine window laid across the linear sweep's transition (where the share that
+    thinks falls from 90% to 10%, found from the coarse points)."""
     slerp_step: float = 0.2
     """Grid step of the SLERP sweep (plus the linear switch-off window, for the paired SLERP-vs-linear test)."""
     other_step: float = 0.25
@@ -88,7 +89,7 @@ class Config(MethodConfig):
         "smoke": {
             "hidden": 32, "intermediate": 128, "layers": 2, "base_steps": 150, "child_steps": 60,
             "n_eval": 60, "samples": 2, "coarse_step": 0.25, "fine_step": 0.05, "fine_edge": 0.05,
-            "switch_window": 0.05, "slerp_step": 0.25, "other_step": 0.5, "n_boot": 200,
+            "switch_window": 0.0, "slerp_step": 0.25, "other_step": 0.5, "n_boot": 200,
         },
         "full": {
             "hidden": 128, "intermediate": 512, "base_steps": 1500, "child_steps": 400, "n_eval": 1200,

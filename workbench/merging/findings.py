@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.claims import ClaimSpec
+from workbench.merging.analysis import equal_accuracy_cuts
 from workbench.metrics import paired_bootstrap, seed_interval
 
 SHARP_WIDTH = 0.2
@@ -87,15 +88,26 @@ def best_improvement(pareto: pd.DataFrame) -> pd.Series | None:
     return pool.sort_values(["rel_tokens", "d_acc"], ascending=[True, False]).iloc[0]
 
 
-def pareto_finding(pareto: pd.DataFrame, parent_tokens: dict[str, float]) -> Finding:
+def pareto_finding(pareto: pd.DataFrame, parent_tokens: dict[str, float], summary: pd.DataFrame | None = None,
+                   parent_rows: dict | None = None) -> Finding:
     best = best_improvement(pareto)
+    closest = ""
+    if summary is not None and parent_rows:
+        cuts = equal_accuracy_cuts(summary, "thinking", parent_rows)
+        if len(cuts):
+            c = cuts.iloc[0]
+            closest = (f"; largest token cut at an accuracy not significantly different from the thinking parent: "
+                       f"{c['method']} λ={c['strength']:.2f}, tokens {c['rel_tok_thinking']:+.1%} "
+                       f"[{c['rel_tok_thinking_low']:+.1%}, {c['rel_tok_thinking_high']:+.1%}], Δacc "
+                       f"{c['d_acc_thinking']:+.3f} [{c['d_acc_thinking_low']:+.3f}, {c['d_acc_thinking_high']:+.3f}]")
     if best is None:
-        return Finding(None, None, None, False, "no merge matched a parent's accuracy with fewer tokens (point estimates)")
+        return Finding(None, None, None, False,
+                       "no merge matched a parent's accuracy with fewer tokens (point estimates)" + closest)
     n_sig = int(pareto["significant"].sum())
     note = (f"{best['method']} λ={best['strength']:.2f} vs {best['parent']} parent: Δacc {best['d_acc']:+.3f} "
             f"[{best['d_acc_low']:+.3f}, {best['d_acc_high']:+.3f}], tokens {best['rel_tokens']:+.1%} "
             f"[{best['rel_tokens_low']:+.1%}, {best['rel_tokens_high']:+.1%}]; "
-            f"{n_sig} significant / {len(pareto)} point-estimate improvements in the sweep")
+            f"{n_sig} significant / {len(pareto)} point-estimate improvements in the sweep{closest}")
     return Finding(float(best["rel_tokens"]), parent_tokens.get(best["parent"]),
                    [float(best["rel_tokens_low"]), float(best["rel_tokens_high"])], bool(best["significant"]), note)
 

@@ -59,7 +59,7 @@ def study_one_seed(cfg: Config, timer: StepTimer, progress: Progress) -> dict:
         found = {
             "merging.tokens_rise": findings.tokens_rise_finding(trend),
             "merging.sharp_transition": findings.transition_finding(trans),
-            "merging.pareto": findings.pareto_finding(pareto, parent_tokens),
+            "merging.pareto": findings.pareto_finding(pareto, parent_tokens, summary, PARENT_ROWS),
             "merging.slerp_linear": findings.slerp_finding(gap, rel_l2),
             "merging.parents": findings.parents_finding(frame, cfg.n_boot, cfg.seed),
         }

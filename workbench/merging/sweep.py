@@ -1,8 +1,8 @@
 """Strength sweeps: merge the parents at every grid point of every method and evaluate the merge.
 
-Grids (strength = direct weight λ): a coarse grid over [0, 1], fine steps near both parents, and a
-fine window around the *switch-off* — the λ where the linear merges stop opening ``<think>`` — which
-is found adaptively from the linear sweep's coarse points. SLERP shares the linear grid points it
+Grids (strength = direct weight λ): a coarse grid over [0, 1], fine steps near both parents, and fine
+steps across the *transition* — where the linear merges stop opening ``<think>`` (the share that
+thinks falls from 90% to 10%, padded by ``switch_window``) — found adaptively from the coarse points. SLERP shares the linear grid points it
 needs for the SLERP-vs-linear comparison; the task-vector methods get a coarser grid each.
 
 Every model answers the same problems with the same sampling seed (common random numbers), so the
@@ -43,17 +43,28 @@ def grid(step: float, fine_step: float = 0.0, fine_edge: float = 0.0, extra: Ite
     return sorted(float(p) for p in points)
 
 
-def window(center: float, half: float, step: float) -> list[float]:
-    """Fine points ``center ± half`` on the ``step`` lattice (empty when center is nan).
+def window(low: float, high: float, step: float) -> list[float]:
+    """Points of the ``step`` lattice in [low, high] clipped to [0, 1] (empty when a bound is nan).
 
-    >>> window(0.45, 0.04, 0.02)
+    >>> window(0.41, 0.49, 0.02)
     [0.42, 0.44, 0.46, 0.48]
     """
-    if not np.isfinite(center) or step <= 0:
+    if not (np.isfinite(low) and np.isfinite(high)) or step <= 0:
         return []
-    lo, hi = max(0.0, center - half), min(1.0, center + half)
+    lo, hi = max(0.0, low), min(1.0, high)
     start = np.ceil(lo / step - 1e-9) * step
     return [round(float(x), 4) for x in np.arange(start, hi + 1e-9, step)]
+
+
+def transition_window(strengths: Sequence[float], share: Sequence[float], step: float, pad: float) -> list[float]:
+    """Fine points across the fall of the thinking share: from where it reaches 90% to where it
+    reaches 10% (linear interpolation of the coarse curve), padded by ``pad`` on both sides.
+
+    >>> transition_window([0.0, 0.4, 0.6, 1.0], [1.0, 0.8, 0.0, 0.0], step=0.05, pad=0.05)
+    [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
+    """
+    hi, lo = crossing(strengths, share, 0.9), crossing(strengths, share, 0.1)
+    return window(hi - pad, lo + pad, step)
 
 
 @dataclass
@@ -126,12 +137,12 @@ def thinking_share(sweeper: Sweeper, method: str) -> tuple[list[float], list[flo
 
 
 def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progress: Progress | None = None) -> Sweeper:
-    """All sweeps of a config: linear (coarse + edges, then the switch-off window), SLERP, the rest."""
+    """All sweeps of a config: linear (coarse + edges, then the transition window), SLERP, the rest."""
     progress = progress or silent
     sampling = Sampling(samples=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p, batch_size=cfg.batch_size)
     sweeper = Sweeper(parents, problems, sampling, seed=cfg.seed, density=cfg.density, merge_seed=cfg.merge_seed)
     linear_grid = grid(cfg.coarse_step, cfg.fine_step, cfg.fine_edge)
-    n_window = len(window(0.5, cfg.switch_window, cfg.fine_step))
+    n_window = len(window(0.4 - cfg.switch_window, 0.6 + cfg.switch_window, cfg.fine_step))  # a guess, for progress
     plan = {"linear": len(linear_grid) + n_window}
     if "slerp" in cfg.methods:
         plan["slerp"] = len(grid(cfg.slerp_step)) + n_window
@@ -146,8 +157,7 @@ def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progres
         return scaled(progress, start, done / total)
 
     sweeper.run("linear", linear_grid, part("linear", len(linear_grid)))
-    switch = crossing(*thinking_share(sweeper, "linear"), 0.5)
-    fine = window(switch, cfg.switch_window, cfg.fine_step)
+    fine = transition_window(*thinking_share(sweeper, "linear"), step=cfg.fine_step, pad=cfg.switch_window)
     sweeper.run("linear", fine, part("linear", n_window))
     if "slerp" in cfg.methods:
         sweeper.run("slerp", grid(cfg.slerp_step, extra=fine), part("slerp", plan["slerp"]))
