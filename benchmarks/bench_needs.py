@@ -43,7 +43,8 @@ def _rows(run, profile: str) -> list[dict]:
                 row.update({f"need acc{tag}": m["need_acc"], f"HR@3{tag}": m["HR@3"]})
         rows.append(row)
     for step, t in run.manifest["timings"].items():
-        rows.append({"table": f"build stages ({profile})", "step": step, "seconds": t["seconds"], "peak RSS (MB)": t["peak_rss_mb"]})
+        rows.append({"table": f"build stages ({profile})", "step": step, "seconds": t["seconds"],
+                     "CPU seconds": t.get("cpu_seconds"), "peak RSS (MB)": t["peak_rss_mb"]})
     rows.append({"table": f"build stages ({profile})", "step": "total (build_seconds)", "seconds": run.manifest["build_seconds"]})
     for claim in run.read_json("claims"):
         interval = claim["interval"] or [None, None]

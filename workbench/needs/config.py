@@ -49,7 +49,7 @@ class Config(MethodConfig):
     """Popular merchants of the chosen category added to the user's own as ranking candidates."""
     flat_popular: int = 10
     """Popular merchants of the city added to the flat model's candidates."""
-    max_train_cases: int = 20000
+    max_train_cases: int = 12000
     """Training cases sampled per variant (SFT sees steps × batch of them)."""
 
     # ---- the model -------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ class Config(MethodConfig):
     """LoRA rank when ``base_checkpoint`` is set."""
 
     # ---- supervised fine-tuning ------------------------------------------------------------------
-    sft_steps: int = 1200
+    sft_steps: int = 1000
     """SFT steps per variant (curriculum: 20% need, 20% need + category, 60% full path)."""
     sft_batch: int = 32
     """Cases per SFT step."""

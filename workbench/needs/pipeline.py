@@ -17,27 +17,27 @@ Artifacts (``run.read_parquet(name)`` / ``run.read_json(name)``):
 
 from __future__ import annotations
 
-import copy
-from dataclasses import replace
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
-from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import baselines, clustering, evaluate, inference, prompts, rewards, training
+from workbench.needs import baselines, clustering, evaluate, jobs, prompts
 from workbench.needs.config import Config
+from workbench.needs.jobs import timed
 from workbench.needs.schema import NeedsData
 from workbench.needs.world import WorldSpec, generate_world
 from workbench.progress import Progress, scaled, silent
-from workbench.runtime import StepTimer, seed_everything
+from workbench.runtime import StepTimer
 
 METHOD = "needs"
 TITLE = "Living needs → services"
 DATASETS = {"foursquare": "Foursquare NYC check-ins (csv with tid,label,day,hour,poi,category,... columns); "
                           "need = top-level category, service = venue"}
 CLAIMS = evaluate.CLAIMS
-LM_VARIANTS = ("flat", "raw_sft", "clustered_sft", "sft_more", "rl_sparse", "full")
 MIN_HISTORY = 5
 """A record becomes a training case once its user has this many earlier records."""
 
@@ -111,21 +111,10 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
 
 
 # ---- one seed ------------------------------------------------------------------------------------
-def tiny_config(config: Config) -> TinyLMConfig:
-    return TinyLMConfig(arch=config.arch, hidden=config.hidden, layers=config.layers, heads=config.heads,
-                        intermediate=4 * config.hidden, max_len=160)
-
-
-def reward_vocab(data: NeedsData) -> rewards.RewardVocab:
-    return rewards.RewardVocab(phrase_need=data.phrase_need,
-                               need_categories={n: set(c) for n, c in data.need_categories.items()},
-                               merchants=set(data.merchants["merchant"]))
-
-
-def run_seed(config: Config, seed: int, progress: Progress, timer: StepTimer, tag: str = "") -> dict:
-    """Everything for one seed; returns tables, curves and the trained full model."""
+def run_seed(config: Config, seed: int, progress: Progress, timer: StepTimer, workdir: Path, tag: str = "") -> dict:
+    """Everything for one seed: data, clustering, cases, baselines, then the LM jobs (``jobs``)."""
     variants = set(config.variants)
-    step = lambda name: timer.step(f"{name}{tag}")  # noqa: E731
+    step = lambda name: timed(timer, f"{name}{tag}")  # noqa: E731
     with step("world"):
         data = load_data(config, seed)
         progress("world generated", 0.02)
@@ -138,8 +127,8 @@ def run_seed(config: Config, seed: int, progress: Progress, timer: StepTimer, ta
         cases = make_cases(data, config, clustered["kept"], seed)
         popularity = cases["popularity"]
         progress("prompts built", 0.1)
-    marked, sft_curves, rl_curves, compute = [], [], [], {}
-    test_c, test_r = cases["test_clustered"], cases["test_raw"]
+    marked = []
+    test_c = cases["test_clustered"]
     scenes = sorted(data.records["scene"].unique())
     weathers = sorted(data.records["weather"].unique())
     with step("baselines"):
@@ -156,86 +145,29 @@ def run_seed(config: Config, seed: int, progress: Progress, timer: StepTimer, ta
                 data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
         progress("baselines scored", 0.12)
 
-    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
-                      max_length=160, log_every=10, seed=seed, device=config.device)
-    phases = training.CURRICULUM if config.curriculum else (("services", 1.0),)
-    lm_needed = variants & set(LM_VARIANTS)
-    plan = [v for v in ("raw_sft", "clustered_sft", "flat") if v in lm_needed
-            or (v == "clustered_sft" and lm_needed & {"sft_more", "rl_sparse", "full"})]
-    slices = np.linspace(0.12, 0.62, len(plan) + 1)
-    models: dict[str, tuple] = {}
-    tok = None
-    for i, name in enumerate(plan):
-        with step(f"sft_{name}"):
-            seed_everything(seed)
-            model, tok, model_info = training.initial_model(tiny_config(config), data, config.base_checkpoint,
-                                                            config.lora_r, seed, config.device)
-            train = cases["train_raw"] if name == "raw_sft" else cases["train_clustered"]
-            report = scaled(progress, slices[i], slices[i + 1])
-            if name == "flat":
-                curve = training.curriculum_sft(model, tok, train, sft, (("services", 1.0),), column="flat_completion",
-                                                progress=report, label="SFT flat")
-            else:
-                curve = training.curriculum_sft(model, tok, train, sft, phases, progress=report, label=f"SFT {name}")
-            sft_curves += [{"seed": seed, "variant": name, **row} for row in curve]
-            compute[name] = {"sequences": config.sft_steps * config.sft_batch, **model_info}
-            models[name] = model
-
-    vocab = reward_vocab(data)
-    rl_cases = cases["train_clustered"].sample(min(len(cases["train_clustered"]), config.rl_steps * config.rl_prompts),
-                                               random_state=seed)
-    grpo = training.GRPOSettings(steps=config.rl_steps, prompts_per_step=config.rl_prompts,
-                                 generations=config.rl_generations, lr=config.rl_lr, beta=config.rl_beta,
-                                 temperature=config.rl_temperature, seed=seed, device=config.device)
-    third = 1 / 3
-    schedules = {
-        "full": {"format": 0.0, "need_semantic": 0.0, "category": third, "service": 2 * third},
-        "rl_sparse": {"full_path": 0.0},
-    }
-    continuations = [v for v in ("full", "rl_sparse", "sft_more") if v in variants]
-    slices = np.linspace(0.62, 0.86, len(continuations) + 1)
-    for i, name in enumerate(continuations):
-        report = scaled(progress, slices[i], slices[i + 1])
-        with step(f"{'rl' if name != 'sft_more' else 'sft'}_{name}"):
-            seed_everything(seed)
-            model = copy.deepcopy(models["clustered_sft"])
-            if name == "sft_more":
-                more = replace(sft, steps=config.rl_steps, batch_size=config.rl_prompts * config.rl_generations,
-                               lr=config.sft_lr / 10, warmup_steps=0, scheduler="constant", log_every=max(1, config.rl_steps // 20))
-                curve = training.curriculum_sft(model, tok, rl_cases, more, (("services", 1.0),), progress=report,
-                                                label="SFT continued")
-                sft_curves += [{"seed": seed, "variant": name, **row} for row in curve]
-            else:
-                schedule = schedules[name]
-                observe = tuple(r for r in rewards.REWARDS if r not in schedule)
-                funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe)
-                log = training.train_grpo(model, tok, rl_cases, funcs, replace(grpo, seed=seed), weights=weights,
-                                          progress=report, label=f"GRPO {name}")
-                rl_curves += [{"seed": seed, "variant": name, **row} for row in log]
-            compute[name] = {"sequences": config.rl_steps * config.rl_prompts * config.rl_generations}
-            models[name] = model
-
-    with step("evaluate"):
-        lm_eval = [v for v in LM_VARIANTS if v in variants]
-        for i, name in enumerate(lm_eval):
-            report = scaled(progress, 0.86 + 0.12 * i / len(lm_eval), 0.86 + 0.12 * (i + 1) / len(lm_eval))
-            model = models[name]
-            cases_v = test_r if name == "raw_sft" else test_c
-            if name == "flat":
-                preds = inference.predict_flat(model, tok, cases_v, progress=report)
-            else:
-                preds = inference.predict_chains(model, tok, data, cases_v, popularity, config.n_popular,
-                                                 beams=config.chain_beams, progress=report)
-            marked.append(evaluate.mark_cases(cases_v, preds, name))
+    folder = workdir / f"seed{seed}"
+    cases["rl_cases"] = cases["train_clustered"].sample(
+        min(len(cases["train_clustered"]), config.rl_steps * config.rl_prompts), random_state=seed)
+    jobs.write_inputs(folder, data, cases)
+    with step("language_models"):
+        results = jobs.run_lm_jobs(config, seed, folder, scaled(progress, 0.12, 1.0))
+    for result in results.values():
+        for key, value in result["timings"].items():
+            timer.steps[f"{key}{tag}"] = value
+    marked += [results[v]["marked"] for v in jobs.ORDER if v in results and v in variants]
     marked_frame = pd.concat(marked, ignore_index=True)
     marked_frame.insert(0, "seed", seed)
-    return {"data": data, "clustered": clustered, "quality": quality, "cases": cases, "marked": marked_frame,
-            "sft_curves": sft_curves, "rl_curves": rl_curves, "compute": compute,
-            "full_model": models.get("full"), "tokenizer": tok}
+    return {
+        "data": data, "clustered": clustered, "quality": quality, "cases": cases, "marked": marked_frame,
+        "sft_curves": [{"seed": seed, "variant": n, **row} for n, r in results.items() for row in r["sft_curve"]],
+        "rl_curves": [{"seed": seed, "variant": n, **row} for n, r in results.items() for row in r["rl_log"]],
+        "compute": {n: r["compute"] for n, r in results.items()},
+        "full_model_dir": folder / "models" / "full" if "full" in results else None,
+    }
 
 
 # ---- the build -----------------------------------------------------------------------------------
-def records_table(result: dict, config: Config, seed: int) -> pd.DataFrame:
+def records_table(result: dict) -> pd.DataFrame:
     """All records with the clustering columns and the UMAP layout of a sample (history only)."""
     data, clustered = result["data"], result["clustered"]
     rec = data.records.copy()
@@ -260,52 +192,57 @@ def build(config: Config, store, progress: Progress | None = None):
     timer = StepTimer()
     seeds = [config.seed, *[s for s in config.seeds if s != config.seed]]
     with store.create(METHOD, config) as run:
-        results = []
-        for i, seed in enumerate(seeds):
-            report = scaled(progress, i / len(seeds) * 0.97, (i + 1) / len(seeds) * 0.97)
-            results.append(run_seed(config, seed, report, timer, tag="" if i == 0 else f"_seed{seed}"))
-        main = results[0]
-        with timer.step("umap"):
-            progress("UMAP layout of the records", 0.97)
-            records = records_table(main, config, config.seed)
-            history = records[records["split"] != "test"]
-            features = clustering.record_features(history, sorted(records["scene"].unique()), main["data"].needs)
-            layout = clustering.umap_layout(features, history, config.umap_points, config.seed, config.map_method)
-            records = records.merge(layout, on="record", how="left")
-        with timer.step("write"):
-            marked = pd.concat([r["marked"] for r in results], ignore_index=True)
-            metrics = evaluate.metrics_table(marked, main["data"].needs)
-            filter_rows = []
-            for seed, r in zip(seeds, results):
-                q = dict(r["quality"])
-                if q and len(seeds) == 1:  # one seed: a bootstrap interval over users for min(P, R)
-                    q["min_low"], q["min_high"] = filter_interval(r["clustered"], seed)
-                filter_rows.append({"seed": seed, **q})
-            run.write_parquet("records", records)
-            data = main["data"]
-            run.write_parquet("users", data.users)
-            run.write_parquet("merchants", data.merchants)
-            run.write_parquet("phrases", data.phrases)
-            run.write_parquet("categories", data.categories)
-            run.write_parquet("cases", cases_table(main))
-            run.write_parquet("predictions", marked)
-            run.write_parquet("metrics", metrics)
-            run.write_parquet("sft_curves", pd.DataFrame([r for res in results for r in res["sft_curves"]]))
-            run.write_parquet("rl_curves", pd.DataFrame([r for res in results for r in res["rl_curves"]]))
-            run.write_json("filter", {"settings": {k: getattr(config, k) for k in (
-                "cluster_algorithm", "cluster_eps", "min_support", "min_pop_share")}, "quality": filter_rows})
-            run.write_json("compute", {"seed": config.seed, "variants": main["compute"],
-                                       "timings": timer.as_dict()})
-            train = main["cases"]["train_clustered"]
-            run.write_json("examples", train[["prompt", "completion", "flat_completion"]].head(5).to_dict("records"))
-            run.write_json("dataset", {"name": data.name, **data.info, "main_city": main_city(data),
-                                       "variants": {v: evaluate.VARIANTS[v] for v in config.variants}})
-            if main["full_model"] is not None:
-                run.save_model("model_full", training.merged(main["full_model"]), main["tokenizer"])
-            claims = evaluate.compute_claims(marked, filter_rows, config.dataset, config.profile)
-            run.write_json("claims", claims)
+        workdir = Path(tempfile.mkdtemp(prefix="workbench-needs-"))
+        try:
+            results = []
+            for i, seed in enumerate(seeds):
+                report = scaled(progress, i / len(seeds) * 0.97, (i + 1) / len(seeds) * 0.97)
+                results.append(run_seed(config, seed, report, timer, workdir, tag="" if i == 0 else f"_seed{seed}"))
+            write_artifacts(run, config, seeds, results, timer, progress)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         progress("done", 1.0)
         return run.finish(timer.as_dict(), seeds=seeds)
+
+
+def write_artifacts(run, config: Config, seeds: list[int], results: list[dict], timer: StepTimer,
+                    progress: Progress) -> None:
+    """The UMAP layout, then every table, curve, the full model and the claims into the run folder."""
+    main = results[0]
+    data = main["data"]
+    with timed(timer, "umap"):
+        progress("UMAP layout of the records", 0.97)
+        records = records_table(main)
+        history = records[records["split"] != "test"]
+        features = clustering.record_features(history, sorted(records["scene"].unique()), data.needs)
+        layout = clustering.umap_layout(features, history, config.umap_points, config.seed, config.map_method)
+        records = records.merge(layout, on="record", how="left")
+    with timed(timer, "write"):
+        marked = pd.concat([r["marked"] for r in results], ignore_index=True)
+        filter_rows = []
+        for seed, r in zip(seeds, results):
+            q = dict(r["quality"])
+            if q and len(seeds) == 1:  # one seed: a bootstrap interval over users for min(P, R)
+                q["min_low"], q["min_high"] = filter_interval(r["clustered"], seed)
+            filter_rows.append({"seed": seed, **q})
+        run.write_parquet("records", records)
+        for name in ("users", "merchants", "phrases", "categories"):
+            run.write_parquet(name, getattr(data, name))
+        run.write_parquet("cases", cases_table(main))
+        run.write_parquet("predictions", marked)
+        run.write_parquet("metrics", evaluate.metrics_table(marked, data.needs))
+        run.write_parquet("sft_curves", pd.DataFrame([row for r in results for row in r["sft_curves"]]))
+        run.write_parquet("rl_curves", pd.DataFrame([row for r in results for row in r["rl_curves"]]))
+        run.write_json("filter", {"settings": {k: getattr(config, k) for k in (
+            "cluster_algorithm", "cluster_eps", "min_support", "min_pop_share")}, "quality": filter_rows})
+        run.write_json("compute", {"seed": config.seed, "variants": main["compute"], "timings": timer.as_dict()})
+        train = main["cases"]["train_clustered"]
+        run.write_json("examples", train[["prompt", "completion", "flat_completion"]].head(5).to_dict("records"))
+        run.write_json("dataset", {"name": data.name, **data.info, "main_city": main_city(data),
+                                   "variants": {v: evaluate.VARIANTS[v] for v in config.variants}})
+        if main["full_model_dir"] is not None:
+            shutil.copytree(main["full_model_dir"], run.path / "model_full")
+        run.write_json("claims", evaluate.compute_claims(marked, filter_rows, config.dataset, config.profile))
 
 
 def filter_interval(clustered: pd.DataFrame, seed: int, n_boot: int = 300) -> tuple[float, float]:

@@ -157,3 +157,22 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
                 row[key.split("/")[1]] = float("nan") if value is None else float(value)
         log.append(row)
     return log
+
+
+def save_model(model, tok, path):
+    """Save the plain model (adapters folded in) and tokenizer; returns the plain model."""
+    plain = merged(model)
+    plain.save_pretrained(path, safe_serialization=True)
+    tok.save_pretrained(path)
+    return plain
+
+
+def resume_model(path, base_checkpoint: str, lora_r: int, device: str):
+    """Load a saved variant to continue training it; with a base checkpoint, on fresh LoRA adapters."""
+    model, tok = load_causal_lm(path, device=str(resolve_device(device)))
+    if base_checkpoint:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(model, LoraConfig(r=lora_r, lora_alpha=2 * lora_r, target_modules="all-linear",
+                                                 task_type="CAUSAL_LM"))
+    return model, tok
