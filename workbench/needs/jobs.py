@@ -96,7 +96,8 @@ def run_job(spec: dict, progress: Progress | None = None) -> dict:
     popularity = Popularity.from_records(history, data.merchants)
     cases = {c: pd.read_parquet(folder / f"{c}.parquet") for c in CASES}
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
-                      max_length=160, log_every=10, seed=seed, device=config.device)
+                      max_length=160, log_every=10, seed=seed, device=config.device,
+                      completion_only_loss=not config.prompt_loss)
     out: dict = {"name": name, "sft_curve": [], "rl_log": []}
     seed_everything(seed)
     train_share = 0.85

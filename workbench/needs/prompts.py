@@ -4,12 +4,13 @@ One training or test case is a user at one moment: the context of the order and 
 records. Its text, word by word (each word is one token of the tiny model's tokenizer)::
 
     ctx weekday h_noon office rainy cityA
-    pat h_evening home supper hotpot mA102 x2 ; h_noon office lunch noodle_shop mA020 x1 ;
-        h_noon office midday_meal fast_food mA017 x5 ans
+    pat r0 h_evening home supper hotpot mA102 x2 ; r2 h_noon office lunch noodle_shop mA020 x1 ;
+        r2 h_noon office midday_meal fast_food mA017 x5 ans
 
 Pattern lines are the user's habits: earlier records grouped by (part of day, place, category,
-merchant) with how often (``x5``), worded with the latest need phrase. The lines most like the current
-context (same place, same part of day), then the most frequent, come last — nearest to ``ans``. The
+merchant) with how often (``x5``), worded with the latest need phrase, and marked with how well their
+context matches the case (``r2`` = same place and part of day). The best matches, then the most
+frequent, come last — nearest to ``ans``. The
 clustered variants form them only from the records the behavioral filter kept (the "typical
 patterns"); the raw variant from every record. The completion is three JSON-like stages::
 
@@ -41,7 +42,10 @@ _CHAIN = re.compile(
 _FLAT = re.compile(r"^\{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \}$")
 COUNT_WORDS = tuple(f"x{i}" for i in range(1, 10))
 """How often a pattern occurred: x1 .. x9 (x9 = nine or more)."""
-SYNTAX_WORDS = ("ctx", "pat", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS)
+MATCH_WORDS = ("r0", "r1", "r2")
+"""How well a pattern's context matches the case: r2 = same place and part of day, r1 = one of them."""
+SYNTAX_WORDS = ("ctx", "pat", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS,
+                *MATCH_WORDS)
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,15 @@ def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
     """The user's ``n`` habits most relevant to the case, least relevant first.
 
     ``pool`` holds the user's earlier records as arrays (hour_bin, scene, need_text, category, merchant,
-    t). Relevance = 2·same place + 2·same part of day, then frequency, then recency.
+    t). Relevance = how many of (place, part of day) match — written as ``r0``/``r1``/``r2`` at the
+    start of the line — then frequency, then recency.
 
     >>> pool = {"hour_bin": np.array(["h_noon", "h_noon", "h_evening"]), "scene": np.array(["office"] * 3),
     ...         "need_text": np.array(["lunch", "midday_meal", "supper"]), "category": np.array(["ff", "ff", "hotpot"]),
     ...         "merchant": np.array(["mA1", "mA1", "mA9"]), "t": np.array([0, 1, 2])}
     >>> class Case: hour_bin, scene = "h_noon", "office"
     >>> pattern_lines(pool, Case, 2)
-    ['h_evening office supper hotpot mA9 x1', 'h_noon office midday_meal ff mA1 x2']
+    ['r1 h_evening office supper hotpot mA9 x1', 'r2 h_noon office midday_meal ff mA1 x2']
     """
     groups: dict[tuple, list] = {}
     for i in range(len(pool["t"])):
@@ -119,9 +124,9 @@ def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
         entry[0] += 1
         if pool["t"][i] > entry[2]:
             entry[1], entry[2] = pool["need_text"][i], pool["t"][i]
-    ranked = sorted(groups.items(), key=lambda kv: (2 * (kv[0][1] == case.scene) + 2 * (kv[0][0] == case.hour_bin),
-                                                    kv[1][0], kv[1][2]))
-    return [f"{h} {s} {need} {c} {m} x{min(count, 9)}" for (h, s, c, m), (count, need, _) in ranked[-n:]]
+    match = lambda key: int(key[1] == case.scene) + int(key[0] == case.hour_bin)  # noqa: E731
+    ranked = sorted(groups.items(), key=lambda kv: (match(kv[0]), kv[1][0], kv[1][2]))
+    return [f"r{match((h, s))} {h} {s} {need} {c} {m} x{min(count, 9)}" for (h, s, c, m), (count, need, _) in ranked[-n:]]
 
 
 def prompt_text(case, lines: list[str]) -> str:

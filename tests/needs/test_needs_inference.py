@@ -1,0 +1,46 @@
+"""Grammar-constrained chains always parse and name existing ids, even from an untrained model."""
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.lm import TinyLMConfig, make_model
+from workbench.needs import inference, prompts, training
+from workbench.needs.world import WorldSpec, generate_world
+
+
+@pytest.fixture(scope="module")
+def setting():
+    data = generate_world(WorldSpec(users=20, min_records=20, max_records=22), seed=4)
+    rec = data.records
+    pop = prompts.Popularity.from_records(rec[rec["split"] != "test"], data.merchants)
+    cases = prompts.build_cases(data, rec, rec["split"] == "test", rec["split"] != "test", pop, 4, 3, 5, keep_pool=True)
+    tok = training.make_tokenizer(data, 160)
+    return data, pop, cases, tok
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 1000), beams=st.sampled_from([1, 2]))
+def test_constrained_chains_always_parse_and_ids_exist(setting, seed, beams):
+    data, pop, cases, tok = setting
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=160), tok, seed=seed)
+    preds = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=beams)
+    phrase_need, need_cats = data.phrase_need, data.need_categories
+    merchants = set(data.merchants["merchant"])
+    for (_, case), (_, pred) in zip(cases.iterrows(), preds.iterrows()):
+        chain = prompts.parse_chain(pred["completion"])
+        assert chain is not None, pred["completion"]
+        assert chain.need in phrase_need and chain.category in need_cats[phrase_need[chain.need]]
+        assert set(pred["services"]) <= merchants and len(set(pred["services"])) == len(pred["services"])
+        cat_of = data.merchant_category
+        assert all(cat_of[m] in need_cats[phrase_need[chain.need]] or beams > 1 for m in pred["services"])
+        assert pred["need_pred"] == phrase_need[pred["need_text_pred"]]
+
+
+def test_flat_ranks_its_candidates(setting):
+    data, pop, cases, tok = setting
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=160), tok, seed=0)
+    preds = inference.predict_flat(model, tok, cases)
+    for (_, case), services in zip(cases.iterrows(), preds["services"]):
+        assert services and set(services) <= set(case["flat_candidates"])
