@@ -40,6 +40,8 @@ class SFTSettings:
     """Longer prompt+completion sequences are truncated."""
     log_every: int = 10
     """Record the training loss every this many steps."""
+    completion_only_loss: bool = True
+    """Loss on the completion only (default); False also trains on the prompt tokens (more signal per step)."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
@@ -99,6 +101,7 @@ def train_sft(
             warmup_steps=min(settings.warmup_steps, max(settings.steps - 1, 0)),
             weight_decay=settings.weight_decay,
             max_length=settings.max_length,
+            completion_only_loss=settings.completion_only_loss,
             logging_steps=settings.log_every,
             save_strategy="no",
             report_to=[],
