@@ -1,4 +1,4 @@
-"""The workbench app: one entry point; each page is a small file under pages/.
+"""The workbench app: one entry point; each page is a small file under views/ (not pages/: Streamlit treats a pages/ folder as its old multipage mode and shows "Page not found" on direct URLs).
 
 Run it with ``make demo`` or ``workbench app`` (binds 127.0.0.1:8501).
 """

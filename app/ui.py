@@ -24,11 +24,11 @@ APP_DIR = Path(__file__).resolve().parent
 # (file, title, icon, url path, method it needs or None). Pages whose file is missing are skipped,
 # so a method's page appears once its file exists.
 PAGES = [
-    ("pages/home.py", "Home", ":material/home:", "home", None),
-    ("pages/behavior_clusters.py", "Behavior clusters", ":material/scatter_plot:", "behavior-clusters", "needs"),
-    ("pages/needs_services.py", "Needs & services", ":material/storefront:", "needs-services", "needs"),
-    ("pages/sid_tree.py", "SID tree", ":material/account_tree:", "sid-tree", "glass"),
-    ("pages/merge_strength.py", "Merge strength", ":material/tune:", "merge-strength", "merging"),
+    ("views/home.py", "Home", ":material/home:", "home", None),
+    ("views/behavior_clusters.py", "Behavior clusters", ":material/scatter_plot:", "behavior-clusters", "needs"),
+    ("views/needs_services.py", "Needs & services", ":material/storefront:", "needs-services", "needs"),
+    ("views/sid_tree.py", "SID tree", ":material/account_tree:", "sid-tree", "glass"),
+    ("views/merge_strength.py", "Merge strength", ":material/tune:", "merge-strength", "merging"),
 ]
 
 

@@ -1,7 +1,8 @@
 """Method 1 (living needs → services): the ablation table and each build stage's time and peak memory.
 
-Builds the demo profile from scratch in a temporary store (so the timings are this machine's, now) —
-or set ``WORKBENCH_BENCH_REUSE=1`` to read the timings of the run already in the default store.
+Reads the demo run in the default store (building it first when missing, like ``make demo``), so the
+stage timings are those of that build; ``WORKBENCH_BENCH_FRESH=1`` builds from scratch in a temporary
+store instead (timings of this machine, now).
 ``NEEDS_BENCH_PROFILE`` picks another profile (e.g. ``smoke`` for a quick look).
 """
 
@@ -18,7 +19,7 @@ def run() -> list[dict]:
     from workbench.store import ArtifactStore
 
     profile = os.environ.get("NEEDS_BENCH_PROFILE", "demo")
-    if os.environ.get("WORKBENCH_BENCH_REUSE"):
+    if not os.environ.get("WORKBENCH_BENCH_FRESH"):
         run_ = methods.build("needs", profile)
         return _rows(run_, profile)
     with tempfile.TemporaryDirectory(prefix="bench-needs-") as root:

@@ -85,8 +85,10 @@ def test_page_renders_without_errors(server, path, title, url):
         exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
         errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
         body = page.locator('[data-testid="stMain"]').inner_text()
+        whole = page.locator("body").inner_text()  # includes modals, e.g. Streamlit's "Page not found"
         browser.close()
     assert not exceptions, exceptions
     assert not errors, errors
+    assert "page not found" not in whole.lower(), "Streamlit could not resolve the page's URL"
     assert title.split()[0].lower() in body.lower() or url == "home"
     assert len(body.strip()) > 100, "the page rendered (almost) nothing"

@@ -7,7 +7,7 @@ def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method
 
     # only the toy method, so "build all" takes a second and not the real methods' demo builds
     monkeypatch.setattr(methods, "METHODS", {"toy": methods.METHODS["toy"]})
-    at = run_page("pages/home.py")
+    at = run_page("views/home.py")
     frame = at.dataframe[0].value
     toy_row = frame[frame["method"] == "Toy"]
     assert toy_row["status"].tolist() == ["not built"]
@@ -23,7 +23,7 @@ def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method
 
 def test_home_follows_the_profile_picker(tmp_store, toy_method):
     toy_pipeline.build(toy_pipeline.Config.for_profile("smoke"), tmp_store)
-    at = run_page("pages/home.py")
+    at = run_page("views/home.py")
     assert at.selectbox(key="profile").value == "smoke"  # the only built profile is preselected
     at.selectbox(key="profile").set_value("full").run()
     frame = at.dataframe[0].value
@@ -32,5 +32,5 @@ def test_home_follows_the_profile_picker(tmp_store, toy_method):
 
 
 def test_home_on_smoke_artifacts(smoke_store):
-    at = run_page("pages/home.py")
+    at = run_page("views/home.py")
     assert at.selectbox(key="profile").value in ("smoke", "demo")

@@ -8,13 +8,13 @@ def metric(at, label):
 
 
 def test_page_with_nothing_built_offers_a_build(tmp_store):
-    at = run_page("pages/behavior_clusters.py")
+    at = run_page("views/behavior_clusters.py")
     assert "Nothing of **needs** is built" in texts(at)
     assert at.button(key="build-needs-demo")
 
 
 def test_thresholds_refilter_live_and_patterns_select_records(smoke_store):
-    at = run_page("pages/behavior_clusters.py")
+    at = run_page("views/behavior_clusters.py")
     assert at.selectbox(key="profile").value == "smoke"
     precision, recall = float(metric(at, "Precision")), float(metric(at, "Recall"))
     assert 0 < precision <= 1 and 0 < recall <= 1

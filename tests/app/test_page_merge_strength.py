@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apptest import run_page, texts
 
-PAGE = "pages/merge_strength.py"
+PAGE = "views/merge_strength.py"
 
 
 def test_page_with_nothing_built_offers_a_build(tmp_store):

@@ -4,12 +4,12 @@ from apptest import run_page, texts
 
 
 def test_page_with_nothing_built_offers_a_build(tmp_store):
-    at = run_page("pages/needs_services.py")
+    at = run_page("views/needs_services.py")
     assert "Nothing of **needs** is built" in texts(at)
 
 
 def test_user_chain_variants_and_error_table(smoke_store):
-    at = run_page("pages/needs_services.py")
+    at = run_page("views/needs_services.py")
     chain = at.dataframe[0].value
     assert chain["stage"].tolist() == ["1 · need", "2 · category", "3 · services (ranked)"]
     assert chain["verdict"].str.contains("right|wrong").all()

@@ -4,13 +4,13 @@ from apptest import run_page, texts
 
 
 def test_sid_tree_with_nothing_built_offers_a_build(tmp_store):
-    at = run_page("pages/sid_tree.py")
+    at = run_page("views/sid_tree.py")
     assert "Nothing of **glass** is built" in texts(at)
     assert any(b.key == "build-glass-demo" for b in at.button)
 
 
 def test_sid_tree_on_smoke_artifacts(smoke_store):
-    at = run_page("pages/sid_tree.py", session_state={"profile": "smoke"})
+    at = run_page("views/sid_tree.py", session_state={"profile": "smoke"})
     assert "True next item" in texts(at)
     assert at.radio(key="sid-model").options == ["tiger", "glass"] or "GLASS" in at.radio(key="sid-model").options
     beams = at.dataframe[0].value

@@ -89,6 +89,11 @@ class Config(MethodConfig):
     """Training cases per step."""
     lr: float = 3e-3
     """AdamW learning rate (large because the models are tiny and the budget short)."""
+    warmup: int = 50
+    """Linear learning-rate warm-up steps of the SID models (then linear decay to 10% of ``lr``)."""
+    length_batches: bool = False
+    """Batches of cases with similar window lengths (every case still once per epoch). Real data with
+    short histories trains ~3x faster; the synthetic world's windows are always full, so it is off there."""
     sasrec_steps: int = 600
     """Optimiser steps of the SASRec baseline."""
     beam: int = 20
@@ -96,6 +101,9 @@ class Config(MethodConfig):
     systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
                                 "fixed_gate", "neighbours", "noise")
     """Rows of the comparison (each SID row is one more model; ``noise`` is two): see ``study.py``."""
+    eval_split: str = "test"
+    """Which held-out cases are scored: ``test`` (the numbers to report) or ``valid`` (real data: every
+    user's second-to-last item) — choose settings on ``valid``, then report ``test`` once."""
     workers: int = 2
     """On CPU, train this many models at once in separate one-thread processes (1 = one after another
     in this process). Tiny models use two cores far better this way. Ignored on CUDA."""

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from workbench.errors import WorkbenchError
 from workbench.glass.baselines import SASRec, popularity_ranking, sasrec_ranking, train_sasrec
 from workbench.glass.config import Config
 from workbench.glass.data import SeqData
@@ -110,7 +111,9 @@ TIER_SYSTEMS = ("tier_only", "glass", "resized", "fixed_gate", "neighbours", "gl
 def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: int, augment: bool = False) -> SidSetup:
     """SIDs of ``codebook``, the trie, SID-Tier edges from the training histories, and case arrays."""
     sids = build_sids(data.item_emb, codebook, config.sid_method, seed)
-    train_cases, test_cases = data.split("train"), data.split("test")
+    train_cases, test_cases = data.split("train"), data.split(config.eval_split)
+    if not len(test_cases):
+        raise WorkbenchError(f"This dataset has no {config.eval_split!r} cases to score; use eval_split=test.")
     # Tier edges come from what training histories show (never from the held-out targets).
     last_cut = train_cases.groupby("user")["cut"].max()
     observed = np.concatenate([data.history(u, c) for u, c in last_cut.items()]) if len(last_cut) else None
@@ -137,17 +140,20 @@ def model_spec(config: Config, setup: SidSetup, system: str) -> ModelSpec:
 
 def run_beams(model: SeqRecModel, arrays: CaseArrays, trie: SIDTrie, beam: int, device, constrained: bool = True,
               batch: int = 256) -> BeamResult:
-    """Beam search over all cases in batches; results stacked."""
+    """Beam search over all cases in batches (cases of similar window length together, so short
+    windows are not padded to long ones); results stacked in case order."""
     parts = []
     trie = trie.to(device)
+    order = np.argsort((arrays.window >= 0).sum(1), kind="stable")
     for start in range(0, len(arrays), batch):
-        rows = np.arange(start, min(start + batch, len(arrays)))
+        rows = order[start : start + batch]
         buckets = torch.as_tensor(arrays.buckets.dense(rows), device=device) if model.spec.hard_search else None
         parts.append(beam_search(
             model, torch.as_tensor(arrays.window[rows], device=device), torch.as_tensor(arrays.tier[rows], device=device),
             buckets, trie, beam=beam, constrained=constrained))
     trie.to("cpu")
-    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    back = np.argsort(order, kind="stable")  # batch order -> case order
+    cat = lambda xs: np.concatenate(xs)[back] if xs else np.zeros(0)  # noqa: E731
     gates = None if parts[0].gates is None else cat([p.gates for p in parts])
     return BeamResult(cat([p.sids for p in parts]), cat([p.items for p in parts]), cat([p.scores for p in parts]),
                       [cat([p.prefixes[d] for p in parts]) for d in range(len(parts[0].prefixes))], gates)
@@ -198,7 +204,8 @@ def train_system(name: str, config: Config, setup: SidSetup, train_targets: np.n
         return SystemResult("sasrec", case_table(ranked[:, :10], setup.test), {}, curve=curve,
                             seconds=time.perf_counter() - start)
     model = SeqRecModel(model_spec(config, setup, name), torch.as_tensor(setup.sids.codes))
-    settings = TrainSettings(config.steps, config.batch_size, config.lr, seed=seed)
+    settings = TrainSettings(config.steps, config.batch_size, config.lr, warmup=config.warmup, seed=seed,
+                             length_batches=config.length_batches)
     curve = train_sid_model(model, setup.train, settings, device, scaled(progress, 0, 0.85), label=LABELS[name])
     progress(f"{LABELS[name]}: beam search", 0.9)
     result = evaluate_sid_model(name, model, setup, config, device, unconstrained=name in ("tiger", "glass"))

@@ -26,6 +26,10 @@ class TrainSettings:
     weight_decay: float = 0.01
     warmup: int = 50
     seed: int = 0
+    length_batches: bool = False
+    """Draw each batch from cases of similar window length (``length_batches``) instead of uniformly:
+    every case is still seen once per epoch, but short windows are no longer padded to the longest
+    one in the batch (3x less encoder work on Amazon Beauty). Off for the synthetic world (full windows)."""
 
 
 def schedule(step: int, s: TrainSettings) -> float:
@@ -33,6 +37,27 @@ def schedule(step: int, s: TrainSettings) -> float:
     if step < s.warmup:
         return (step + 1) / s.warmup
     return max(0.1, 1.0 - 0.9 * (step - s.warmup) / max(1, s.steps - s.warmup))
+
+
+def length_batches(lengths: np.ndarray, batch_size: int, seed: int = 0, pool: int = 50):
+    """Endless index batches of similar ``lengths``: each epoch is a fresh permutation cut into pools of
+    ``pool`` batches; a pool is sorted by length, cut into batches, and the batches come in random order.
+
+    >>> gen = length_batches(np.array([1, 9, 1, 9, 1, 9]), batch_size=3, seed=0, pool=2)
+    >>> sorted(sorted(np.array([1, 9, 1, 9, 1, 9])[next(gen)].tolist()) for _ in range(2))
+    [[1, 1, 1], [9, 9, 9]]
+    """
+    rng = np.random.default_rng(seed)
+    n = len(lengths)
+    while True:
+        perm = rng.permutation(n)
+        batches = []
+        for start in range(0, n, batch_size * pool):
+            chunk = perm[start : start + batch_size * pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+        for i in rng.permutation(len(batches)):
+            yield batches[i]
 
 
 def model_inputs(arrays: CaseArrays, device, rows: np.ndarray | slice = slice(None)) -> dict[str, torch.Tensor]:
@@ -56,8 +81,13 @@ def train_sid_model(model: SeqRecModel, arrays: CaseArrays, settings: TrainSetti
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: schedule(step, settings))
     curve, running = [], 0.0
+    grouped = length_batches((arrays.window >= 0).sum(1), settings.batch_size, settings.seed) \
+        if settings.length_batches else None
     for step in range(settings.steps):
-        rows = torch.randint(n, (min(settings.batch_size, n),), generator=gen).to(device)
+        if grouped is not None:
+            rows = torch.as_tensor(next(grouped), device=device)
+        else:
+            rows = torch.randint(n, (min(settings.batch_size, n),), generator=gen).to(device)
         batch = {k: v[rows] for k, v in data.items()}
         loss = model.loss(batch["window"], batch["tier"], batch["target_codes"],
                           batch["bucket"] if model.spec.hard_search else None)
