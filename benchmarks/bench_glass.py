@@ -25,7 +25,7 @@ def run() -> list[dict]:
     for slice_name in ("all", "absent", "continuing"):
         part = results[results["slice"] == slice_name].groupby("system", sort=False)[metrics].mean().round(4)
         for system, values in part.iterrows():
-            rows.append({"table": f"Ablations ({slice_name} test cases, demo, seeds {sorted(results['seed'].unique())})",
+            rows.append({"table": f"Ablations ({slice_name} test cases, demo, seeds {sorted(int(s) for s in results['seed'].unique())})",
                          "system": system, **{k: v for k, v in values.items() if v == v}})
 
     config = methods.load("glass").Config(**run_.config)
