@@ -100,6 +100,17 @@ def require_run(method: str, profile: str, dataset: str = "synthetic") -> Run | 
     return None
 
 
+def pick_run(method: str, dataset_key: str) -> Run | None:
+    """Sidebar profile and dataset pickers for a method's page, then :func:`require_run` on the choice.
+
+    The dataset list holds what is built for that profile (``synthetic`` when nothing is), so a real-data
+    run built with ``--dataset`` shows up here without any page change."""
+    profile = profile_picker()
+    datasets = store().datasets(method, profile) or ["synthetic"]
+    dataset = st.sidebar.selectbox("Dataset", datasets, key=dataset_key)
+    return require_run(method, profile, dataset)
+
+
 @contextmanager
 def guard() -> Iterator[None]:
     """Show user errors as one sentence and anything unexpected as a collapsed traceback; never crash."""

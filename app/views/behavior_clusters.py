@@ -31,10 +31,7 @@ def grid(path: str) -> pd.DataFrame:
 
 
 with ui.guard():
-    profile = ui.profile_picker()
-    datasets = ui.store().datasets("needs", profile) or ["synthetic"]
-    dataset = st.sidebar.selectbox("Dataset", datasets, key="needs_dataset")
-    run = ui.require_run("needs", profile, dataset)
+    run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         path = str(run.path)
         history = history_records(path)

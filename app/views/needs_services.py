@@ -32,10 +32,7 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
 
 
 with ui.guard():
-    profile = ui.profile_picker()
-    datasets = ui.store().datasets("needs", profile) or ["synthetic"]
-    dataset = st.sidebar.selectbox("Dataset", datasets, key="needs_dataset")
-    run = ui.require_run("needs", profile, dataset)
+    run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         t = tables(str(run.path))
         preds, records, cases = t["predictions"], t["records"], t["cases"]

@@ -22,10 +22,7 @@ def load_tables(path: str):
 
 
 with ui.guard():
-    profile = ui.profile_picker()
-    datasets = ui.store().datasets("glass", profile) or ["synthetic"]
-    dataset = st.sidebar.selectbox("Dataset", datasets, key="sid-dataset")
-    run = ui.require_run("glass", profile, dataset)
+    run = ui.pick_run("glass", dataset_key="sid-dataset")
     if run is not None:
         items, cases, beams, walk, summary = load_tables(str(run.path))
         st.caption(f"Data: {summary['data']}")
