@@ -66,6 +66,7 @@ with ui.guard():
         if rows and st.session_state.get("_ns_opened") != (rows[0], len(errors)):
             st.session_state["_ns_opened"] = (rows[0], len(errors))
             st.session_state["ns_user"] = errors.loc[rows[0], "user"]
+            st.session_state["ns_case"] = int(errors.loc[rows[0], "record"])
             st.rerun()
 
         with user_area:
@@ -80,7 +81,19 @@ with ui.guard():
             variant = c2.selectbox("Model variant", variants, index=variants.index(default_variant),
                                    format_func=lambda v: f"{v} — {labels[v]}", key="ns_variant")
 
-            case = cases[cases["user"] == user].iloc[-1]
+            # Real logs (Foursquare) hold several test cases per user; the generated world holds one.
+            user_cases = cases[cases["user"] == user]
+            records_of_user = [int(r) for r in user_cases["record"]]
+            if len(records_of_user) > 1:
+                if st.session_state.get("ns_case") not in records_of_user:
+                    st.session_state["ns_case"] = records_of_user[-1]
+                describe = dict(zip(records_of_user, user_cases["day"] + ", " + user_cases["hour_bin"].str.removeprefix("h_")
+                                    + " · true need " + user_cases["need_text"]))
+                record = st.selectbox(f"Test case ({len(records_of_user)} for this user)", records_of_user,
+                                      format_func=lambda r: f"record {r}: {describe[r]}", key="ns_case")
+            else:
+                record = records_of_user[0]
+            case = user_cases[user_cases["record"] == record].iloc[0]
             history = records[(records["user"] == user) & (records["split"] != "test")]
             info = t["users"].set_index("user").loc[user]
             p1, p2, p3, p4 = st.columns(4)
@@ -99,15 +112,15 @@ with ui.guard():
             )
             with st.expander("Prompt the model saw"):
                 st.code(case["prompt_raw"] if variant == "raw_sft" else case["prompt"], language=None, wrap_lines=True)
-            row = preds[(preds["user"] == user) & (preds["variant"] == variant)]
+            row = preds[(preds["record"] == record) & (preds["variant"] == variant)]
             if row.empty:
                 st.warning(f"No prediction of {variant} for {user}.")
             else:
                 row = row.iloc[0]
                 st.markdown(f"**Generated chain** ({variant}): `{row['completion']}`")
                 st.dataframe(viz.chain_frame(row, catalog), hide_index=True, width="stretch")
-            compare = preds[preds["user"] == user].set_index("variant").reindex(variants)
-            st.caption("All variants for this user")
+            compare = preds[preds["record"] == record].set_index("variant").reindex(variants)
+            st.caption("All variants for this test case")
             st.dataframe(pd.DataFrame({
                 "need": compare["need_text_pred"].fillna("–"),
                 "category": compare["category_pred"].fillna("–"),

@@ -41,7 +41,7 @@ def test_real_checkins_map_to_needs(shared_data):
 
 @pytest.mark.external
 @pytest.mark.slow
-def test_same_pipeline_builds_on_foursquare(shared_data, tmp_path):
+def test_same_pipeline_builds_on_foursquare(shared_data, tmp_path, monkeypatch):
     config = Config.for_profile("smoke", dataset="foursquare", data_path=str(shared_data / "foursquare-nyc-mat"),
                                 variants=("popularity", "isolated", "clustered_sft"), sft_steps=4, sft_batch=8,
                                 max_train_cases=200, umap_points=200)
@@ -50,3 +50,14 @@ def test_same_pipeline_builds_on_foursquare(shared_data, tmp_path):
     assert set(metrics["variant"]) == {"popularity", "isolated", "clustered_sft"}
     rows = {r["id"]: r for r in run.read_json("claims")}
     assert rows["needs.filter"]["reproduced"] is None and "no planted" in rows["needs.filter"]["note"]
+
+    # The Needs & services page on real logs: several test cases per user, one picker for them.
+    from apptest import run_page
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    at = run_page("views/needs_services.py", session_state={"profile": "smoke", "needs_dataset": "foursquare"})
+    cases = at.selectbox(key="ns_case").options
+    assert len(cases) == 5
+    at.selectbox(key="ns_case").select_index(0).run()
+    assert not at.exception and not at.error
+    assert at.dataframe[1].value.shape[0] == 3  # popularity, isolated, clustered_sft for that one case

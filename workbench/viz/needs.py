@@ -135,7 +135,7 @@ def chain_frame(row: pd.Series, catalog: dict[str, str] | None = None) -> pd.Dat
     ])
 
 
-ERROR_COLUMNS = ["user", "variant", "city", "long_tail", "failed_stage", "need_text", "need_text_pred", "category",
+ERROR_COLUMNS = ["user", "record", "variant", "city", "long_tail", "failed_stage", "need_text", "need_text_pred", "category",
                  "category_pred", "merchant", "top_service", "hit3"]
 
 
@@ -150,8 +150,8 @@ def show_user(user: str, variant: str, predictions: pd.DataFrame, records: pd.Da
     """Notebook view of one user: context of the test case, the chain beside the truth, the history."""
     from IPython.display import Markdown, display
 
-    case = cases[cases["user"] == user].iloc[-1]
-    row = predictions[(predictions["user"] == user) & (predictions["variant"] == variant)]
+    case = cases[cases["user"] == user].iloc[-1]  # the user's last test case (real logs hold several)
+    row = predictions[(predictions["record"] == case["record"]) & (predictions["variant"] == variant)]
     display(Markdown(f"**{user}** — test case: {case['day']}, {case['hour_bin'].removeprefix('h_')}, at "
                      f"**{case['scene']}**, {case['weather']}, {case['city']}"
                      + (" · *long-tail situation*" if case["long_tail"] else "")
