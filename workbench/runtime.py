@@ -71,24 +71,26 @@ class _PeakRSS:
 
 @dataclass
 class StepTimer:
-    """Records wall time and peak resident memory of named build steps.
+    """Records wall time, this process's CPU time and peak resident memory of named build steps
+    (CPU seconds stay meaningful when other work shares the cores; wall seconds do not).
 
     >>> timer = StepTimer()
     >>> with timer.step("world"):
     ...     pass
     >>> sorted(timer.as_dict()["world"])
-    ['peak_rss_mb', 'seconds']
+    ['cpu_seconds', 'peak_rss_mb', 'seconds']
     """
 
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @contextmanager
     def step(self, name: str):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with _PeakRSS() as mem:
             yield
         self.steps[name] = {
             "seconds": round(time.perf_counter() - start, 3),
+            "cpu_seconds": round(time.process_time() - cpu, 2),
             "peak_rss_mb": round(mem.peak / 2**20, 1),
         }
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,15 +39,6 @@ SCHEDULES = {
 }
 TABLES = ("phrases", "categories", "merchants", "users", "records")
 CASES = ("train_raw", "train_clustered", "test_raw", "test_clustered", "rl_cases")
-
-
-@contextmanager
-def timed(timer: StepTimer, name: str):
-    """``timer.step`` plus this process's CPU seconds (a contention-robust measure on a shared machine)."""
-    start = time.process_time()
-    with timer.step(name):
-        yield
-    timer.steps[name]["cpu_seconds"] = round(time.process_time() - start, 2)
 
 
 def tiny_config(config: Config) -> TinyLMConfig:
@@ -101,7 +91,7 @@ def run_job(spec: dict, progress: Progress | None = None) -> dict:
     out: dict = {"name": name, "sft_curve": [], "rl_log": []}
     seed_everything(seed)
     train_share = 0.85
-    with timed(timer, f"train_{name}"):
+    with timer.step(f"train_{name}"):
         train_progress = lambda m, f: progress(m, train_share * f)  # noqa: E731
         if name in STARTS_FROM:
             model, tok = training.resume_model(folder / "models" / STARTS_FROM[name], config.base_checkpoint,
@@ -144,7 +134,7 @@ def run_job(spec: dict, progress: Progress | None = None) -> dict:
         out["compute"] = {"sequences": sequences, **info}
     if name in spec["save"]:
         model = training.save_model(model, tok, folder / "models" / name)
-    with timed(timer, f"eval_{name}"):
+    with timer.step(f"eval_{name}"):
         report = lambda m, f: progress(f"{name}: {m}", train_share + (1 - train_share) * f)  # noqa: E731
         test = cases["test_raw"] if name == "raw_sft" else cases["test_clustered"]
         if name == "flat":

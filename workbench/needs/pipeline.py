@@ -27,7 +27,6 @@ import pandas as pd
 from workbench.errors import WorkbenchError
 from workbench.needs import baselines, clustering, evaluate, jobs, prompts
 from workbench.needs.config import Config
-from workbench.needs.jobs import timed
 from workbench.needs.schema import NeedsData
 from workbench.needs.world import WorldSpec, generate_world
 from workbench.progress import Progress, scaled, silent
@@ -114,7 +113,7 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
 def run_seed(config: Config, seed: int, progress: Progress, timer: StepTimer, workdir: Path, tag: str = "") -> dict:
     """Everything for one seed: data, clustering, cases, baselines, then the LM jobs (``jobs``)."""
     variants = set(config.variants)
-    step = lambda name: timed(timer, f"{name}{tag}")  # noqa: E731
+    step = lambda name: timer.step(f"{name}{tag}")  # noqa: E731
     with step("world"):
         data = load_data(config, seed)
         progress("world generated", 0.02)
@@ -210,14 +209,14 @@ def write_artifacts(run, config: Config, seeds: list[int], results: list[dict], 
     """The UMAP layout, then every table, curve, the full model and the claims into the run folder."""
     main = results[0]
     data = main["data"]
-    with timed(timer, "umap"):
+    with timer.step("umap"):
         progress("UMAP layout of the records", 0.97)
         records = records_table(main)
         history = records[records["split"] != "test"]
         features = clustering.record_features(history, sorted(records["scene"].unique()), data.needs)
         layout = clustering.umap_layout(features, history, config.umap_points, config.seed, config.map_method)
         records = records.merge(layout, on="record", how="left")
-    with timed(timer, "write"):
+    with timer.step("write"):
         marked = pd.concat([r["marked"] for r in results], ignore_index=True)
         filter_rows = []
         for seed, r in zip(seeds, results):
