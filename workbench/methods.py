@@ -1,16 +1,27 @@
-"""The registry of methods: name -> the module that builds it.
+"""The registry of methods (name -> the module that builds it) and the one build template.
 
 Each method package has a ``pipeline`` module with:
 - ``TITLE: str`` and ``Config`` (a ``MethodConfig`` subclass),
-- ``build(config, store, progress=None) -> Run`` (a no-op returning the stored run when it exists),
 - ``CLAIMS: list[ClaimSpec]`` — the paper claims it measures (rows stay null until built),
-- ``DATASETS: dict[str, str]`` — real datasets it can load (name -> one-line description).
+- ``DATASETS: dict[str, str]`` — real datasets it can load (name -> one-line description),
+- ``plan(config, seeds) -> list[Job]`` — its work as jobs for ``workbench.jobs`` (seeds are jobs),
+- ``write(run, config, seeds, results, folder)`` — turns the jobs' results (``results[name]``) and
+  files (``folder / name``) into the run's artifacts, ``claims.json`` included.
+
+The template (``build_many``) is the same for every method: find the run (a no-op when built) →
+the seeds → stage the run folder → run every method's jobs through one runner → ``write`` →
+publish. ``build_many`` runs the jobs of several methods in one pool (``workbench build all``).
 A method whose package is not importable is simply reported as not available.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import shutil
+import time
+import uuid
+from contextlib import ExitStack
 from types import ModuleType
 
 from workbench.errors import WorkbenchError
@@ -52,12 +63,90 @@ def make_config(method: str, profile: str = "demo", overrides: list[str] | dict 
     return config.with_overrides(overrides) if overrides else config
 
 
-def build(method: str, profile: str = "demo", overrides: list[str] | dict | None = None, store=None, progress=None):
+def latest(store, method: str, profile: str, dataset: str = "synthetic"):
+    """The run to show: the profile's default settings when built, else the newest run of that profile."""
+    try:
+        default = load(method).Config.for_profile(profile)
+    except WorkbenchError:
+        default = None
+    return store.latest(method, profile, dataset, default=default)
+
+
+def seeds_of(config) -> list[int]:
+    """``config.seed`` first, then the extra ``config.seeds`` (each once)."""
+    extra = getattr(config, "seeds", ())
+    return [config.seed, *[s for s in dict.fromkeys(extra) if s != config.seed]]
+
+
+def build(method: str, profile: str = "demo", overrides: list[str] | dict | None = None, store=None, progress=None,
+          runner=None):
     """Build (or find, when already built) one method's run; returns the finished ``Run``."""
-    from workbench.runtime import set_threads
+    return build_many([make_config(method, profile, overrides)], store, progress, runner)[0]
+
+
+def build_many(configs: list, store=None, progress=None, runner=None) -> list:
+    """Build several runs (one per config, any methods) with all their jobs in one runner.
+
+    Every job's name is prefixed with its method (``glass/seed1/tiger``); the jobs work in one
+    staging folder inside the store, removed at the end. A failing job fails every run of the call
+    and nothing is published.
+    """
+    from workbench.jobs import Job, run_jobs
+    from workbench.progress import scaled, silent
+    from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
 
     set_threads()
     store = store or ArtifactStore()
-    config = make_config(method, profile, overrides)
-    return load(method).build(config, store, progress=progress)
+    progress = progress or silent
+    runs: list = [store.find(c.METHOD, c) for c in configs]
+    todo = [i for i, run in enumerate(runs) if run is None]
+    if not todo:
+        return runs
+    device = resolve_device(configs[todo[0]].device).type
+    jobs_root = store.root / f".jobs-{uuid.uuid4().hex[:8]}"
+    plans: dict[int, list] = {}
+    for i in todo:
+        config = configs[i]
+        prefix = f"{config.METHOD}-{config.config_hash()}"
+        plans[i] = [Job(f"{prefix}/{j.name}", j.fn, j.spec, tuple(f"{prefix}/{d}" for d in j.deps), j.threads,
+                        j.gpu_share, j.cost) for j in load(config.METHOD).plan(config, seeds_of(config))]
+    start = time.perf_counter()
+    with ExitStack() as stack:
+        writers = {i: stack.enter_context(store.create(configs[i].METHOD, configs[i])) for i in todo}
+        stack.callback(shutil.rmtree, jobs_root, ignore_errors=True)
+        results = run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, scaled(progress, 0.0, 0.95),
+                           device=device)
+        jobs_seconds = round(time.perf_counter() - start, 2)
+        for n, i in enumerate(todo):
+            config, run = configs[i], writers[i]
+            prefix = f"{config.METHOD}-{config.config_hash()}"
+            mine = {j.name[len(prefix) + 1:]: results[j.name] for j in plans[i]}
+            timer = StepTimer()
+            with timer.step("write"):
+                progress(f"{config.METHOD}: writing artifacts", 0.95 + 0.05 * n / len(todo))
+                load(config.METHOD).write(run, config, seeds_of(config), mine, jobs_root / prefix)
+            job_times = {name: r.get("_job", {}) for name, r in mine.items()}
+            _keep_logs(jobs_root / prefix, run.path / "logs", mine)
+            run.write_json("jobs", job_times)
+            timings = {"jobs (wall, all jobs of this call)": {"seconds": jobs_seconds}, **timer.as_dict(),
+                       **{f"job {name}": t for name, t in job_times.items()}}
+            runs[i] = run.finish(timings, seeds=seeds_of(config))
+    progress("done", 1.0)
+    return runs
+
+
+def _keep_logs(root, target, results: dict) -> None:
+    """Copy each job's non-empty log into the run folder (``logs/<job>.txt``) for later reading."""
+    for name in results:
+        log = root / name / "log.txt"
+        if log.exists() and log.stat().st_size:
+            out = target / f"{name.replace('/', '__')}.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, out)
+
+
+def describe_jobs(config) -> str:
+    """The jobs of a config, one per line (``workbench build --show-jobs``)."""
+    jobs = load(config.METHOD).plan(config, seeds_of(config))
+    return "\n".join(json.dumps({"name": j.name, "deps": list(j.deps), "threads": j.threads, "cost": j.cost}) for j in jobs)

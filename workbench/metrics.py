@@ -79,6 +79,53 @@ def macro_f1(y_true: Sequence[Any], y_pred: Sequence[Any], labels: Iterable[Any]
 
 
 # ---- intervals ------------------------------------------------------------------------------------
+# One bootstrap helper (scipy.stats.bootstrap, percentile method) behind every interval of the project;
+# ``replicates`` are kept so that several seeds can be combined by the one rule in ``workbench.claims``.
+def bootstrap(
+    *samples: Sequence[Any] | np.ndarray,
+    statistic: Callable[..., float] | None = None,
+    paired: bool = True,
+    n_boot: int = 2000,
+    alpha: float = 0.05,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Percentile bootstrap of ``statistic(*samples)`` over cases: ``value``, ``low``, ``high``, ``replicates``.
+
+    Default statistic: the mean of one sample, or mean(a) - mean(b) of two (paired: both resampled
+    with the same case indices). A non-mean statistic (macro-F1 of (truth, prediction)) is resampled
+    case-wise too, with ``paired=True``.
+
+    >>> r = bootstrap([1.0, 0.0] * 50, n_boot=500)
+    >>> round(r["value"], 2), 0.35 < r["low"] < 0.5 < r["high"] < 0.65, len(r["replicates"])
+    (0.5, True, 500)
+    """
+    from scipy import stats
+
+    arrays = [np.asarray(x) for x in samples]
+    if statistic is None:
+        if len(arrays) == 1:
+            statistic = lambda a, axis=-1: np.mean(a, axis=axis)  # noqa: E731
+        else:
+            statistic = lambda a, b, axis=-1: np.mean(a, axis=axis) - np.mean(b, axis=axis)  # noqa: E731
+        arrays = [a.astype(float) for a in arrays]
+        vectorized = True
+    else:
+        vectorized = False
+    if len({len(a) for a in arrays}) > 1 and paired:
+        raise ValueError(f"a paired bootstrap needs samples on the same cases; got lengths {[len(a) for a in arrays]}")
+    nan = {"value": float("nan"), "low": float("nan"), "high": float("nan"), "replicates": np.full(n_boot, np.nan)}
+    if not len(arrays[0]):
+        return nan
+    value = float(statistic(*arrays) if not vectorized else statistic(*arrays, axis=-1))
+    if len(arrays[0]) < 2:
+        return {**nan, "value": value, "replicates": np.full(n_boot, value)}
+    res = stats.bootstrap(tuple(arrays), statistic, n_resamples=n_boot, paired=paired, vectorized=vectorized,
+                          confidence_level=1 - alpha, method="percentile", rng=np.random.default_rng(seed))
+    reps = np.asarray(res.bootstrap_distribution, dtype=float)
+    return {"value": value, "low": float(np.nanquantile(reps, alpha / 2)), "high": float(np.nanquantile(reps, 1 - alpha / 2)),
+            "replicates": reps}
+
+
 def bootstrap_ci(
     values: Sequence[float] | np.ndarray,
     statistic: Callable[[np.ndarray], float] = np.mean,
@@ -87,13 +134,9 @@ def bootstrap_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic`` over cases (default: the mean)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) == 0:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(values), size=(n_boot, len(values)))
-    stats = np.array([statistic(values[i]) for i in idx])
-    return (float(np.quantile(stats, alpha / 2)), float(np.quantile(stats, 1 - alpha / 2)))
+    stat = None if statistic is np.mean else statistic
+    r = bootstrap(values, statistic=stat, n_boot=n_boot, alpha=alpha, seed=seed)
+    return (r["low"], r["high"])
 
 
 def bootstrap_metric_ci(
@@ -104,13 +147,9 @@ def bootstrap_metric_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Bootstrap interval of a metric that is not a mean of cases (e.g. macro-F1 over (truth, pred))."""
-    arrays = [np.asarray(c, dtype=object) for c in columns]
-    n = len(arrays[0])
-    if n == 0:
-        return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    stats = [metric(*(a[i] for a in arrays)) for i in rng.integers(0, n, size=(n_boot, n))]
-    return (float(np.quantile(stats, alpha / 2)), float(np.quantile(stats, 1 - alpha / 2)))
+    r = bootstrap(*[np.asarray(c, dtype=object) for c in columns], statistic=metric, n_boot=n_boot, alpha=alpha,
+                  seed=seed)
+    return (r["low"], r["high"])
 
 
 def paired_bootstrap(
@@ -129,21 +168,12 @@ def paired_bootstrap(
     >>> round(r["diff"], 2), r["low"] > 0
     (0.5, True)
     """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         raise ValueError(f"paired_bootstrap needs scores on the same cases; got {a.shape} and {b.shape}")
-    if len(a) == 0:
-        return {"diff": float("nan"), "low": float("nan"), "high": float("nan"), "p_a_better": float("nan")}
-    d = a - b
-    rng = np.random.default_rng(seed)
-    means = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)
-    return {
-        "diff": float(d.mean()),
-        "low": float(np.quantile(means, alpha / 2)),
-        "high": float(np.quantile(means, 1 - alpha / 2)),
-        "p_a_better": float((means > 0).mean()),
-    }
+    r = bootstrap(a, b, n_boot=n_boot, alpha=alpha, seed=seed)
+    return {"diff": r["value"], "low": r["low"], "high": r["high"],
+            "p_a_better": float((r["replicates"] > 0).mean()) if len(a) else float("nan")}
 
 
 def seed_interval(values: Sequence[float], alpha: float = 0.05) -> tuple[float, float, float]:

@@ -22,17 +22,16 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-import numpy as np
 import pandas as pd
 
 import workbench
+from workbench.atomic import atomic_dir, atomic_write_text, to_json  # noqa: F401  (re-exported)
 from workbench.config import MethodConfig
 from workbench.errors import WorkbenchError
 
@@ -44,63 +43,6 @@ def default_root() -> Path:
     """``$WORKBENCH_HOME`` or ``<checkout>/data/artifacts``."""
     env = os.environ.get("WORKBENCH_HOME")
     return Path(env).expanduser() if env else PROJECT_ROOT / "data" / "artifacts"
-
-
-# ---- atomic file helpers (also used outside the store, e.g. by `workbench merge --out`) ----------
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary sibling and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def atomic_dir(target: Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a staging folder that becomes ``target`` only if the block finishes without an error."""
-    target = Path(target)
-    if target.exists() and not overwrite:
-        raise WorkbenchError(f"Output folder {target} already exists; choose another path or remove it.")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise WorkbenchError(f"Cannot create folder {target.parent}: {err.strerror}; choose a writable path.") from err
-    if not os.access(target.parent, os.W_OK):
-        raise WorkbenchError(f"Folder {target.parent} is not writable; choose a writable path.")
-    staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        yield staging
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating,)):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def to_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, default=_json_default, allow_nan=True)
 
 
 def versions() -> dict[str, str]:
@@ -173,12 +115,6 @@ class Run:
         from safetensors.torch import load_file
 
         return load_file(self.file(name if name.endswith(".safetensors") else f"{name}.safetensors"))
-
-    def load_model(self, name: str, **kwargs: Any):
-        """Load a ``save_pretrained`` folder as (causal LM, tokenizer)."""
-        from workbench.lm.checkpoint import load_causal_lm
-
-        return load_causal_lm(self.file(name), **kwargs)
 
 
 class RunWriter(Run):
@@ -278,18 +214,11 @@ class ArtifactStore:
         found = [Run(p.parent) for p in self.root.glob(pattern) if not p.parent.name.startswith(".")]
         return sorted(found, key=lambda r: (r.path / MANIFEST).stat().st_mtime, reverse=True)
 
-    def latest(self, method: str, profile: str, dataset: str = "synthetic") -> Run | None:
-        """The run to show for (method, profile, dataset): the profile's default settings if built,
-        else the newest finished run of that profile and dataset."""
-        try:
-            from workbench import methods
-
-            config = methods.load(method).Config.for_profile(profile)
-            if dataset != config.dataset:
-                config = None
-        except WorkbenchError:
-            config = None
-        if config is not None and (run := self.find(method, config)):
+    def latest(self, method: str, profile: str, dataset: str = "synthetic", default: MethodConfig | None = None) -> Run | None:
+        """The run to show for (method, profile, dataset): the ``default`` settings if given and built,
+        else the newest finished run of that profile and dataset (``workbench.methods.latest`` passes
+        the profile's default settings)."""
+        if default is not None and default.dataset == dataset and (run := self.find(method, default)):
             return run
         for run in self.runs(method):
             if run.profile == profile and run.dataset == dataset:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.store import atomic_dir
+from workbench.atomic import atomic_dir
 
 
 def check_checkpoint_dir(path: str | Path) -> Path:

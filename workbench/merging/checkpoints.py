@@ -4,7 +4,7 @@ On disk the merge goes tensor by tensor from the safetensors files (``safe_open`
 time), one output shard at a time, so memory stays near the size of the largest shard of one parent
 rather than of three whole models. The output folder mirrors ``a``: same shard names and index, its
 config, generation config and tokenizer files, plus ``merge_config.json`` saying how it was made. It
-is written through ``workbench.store.atomic_dir``: an interrupted merge leaves nothing behind.
+is written through ``workbench.atomic.atomic_dir``: an interrupted merge leaves nothing behind.
 
 Checkpoints are compatible when their ``model_type`` matches and they hold the same tensor names with
 the same shapes; anything else is one clear error before any work is done.
@@ -25,7 +25,7 @@ import torch
 from workbench.errors import WorkbenchError
 from workbench.merging.methods import check_density, check_strength, get, merge
 from workbench.progress import Progress, silent
-from workbench.store import atomic_dir
+from workbench.atomic import atomic_dir
 
 INDEX = "model.safetensors.index.json"
 MERGE_CONFIG = "merge_config.json"

@@ -100,7 +100,9 @@ def eval_problems(cfg) -> list[world.Problem]:
 
 def load_parents(run) -> Parents:
     """The base and both children of a finished run (CPU, eval mode), with their shared tokenizer."""
-    base, tok = run.load_model("base")
-    direct, _ = run.load_model("direct", with_tokenizer=False)
-    thinking, _ = run.load_model("thinking", with_tokenizer=False)
+    from workbench.lm.checkpoint import load_causal_lm
+
+    base, tok = load_causal_lm(run.file("base"))
+    direct, _ = load_causal_lm(run.file("direct"), with_tokenizer=False)
+    thinking, _ = load_causal_lm(run.file("thinking"), with_tokenizer=False)
     return Parents(tok, base, direct, thinking)

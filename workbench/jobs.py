@@ -1,0 +1,404 @@
+"""The one job runner: every method describes its work as jobs, and one runner executes them.
+
+A **job** is a named unit of work — one seed of one system, one model variant, one chunk of a sweep:
+
+    Job("seed1/glass", "workbench.glass.jobs:train_system", spec={"seed": 1, "system": "glass", ...},
+        deps=("seed1/data",), threads=1, cost=3.0)
+
+- ``fn`` names an importable function ``fn(ctx: JobContext) -> dict``; nothing is pickled, so the
+  same job runs in this process, in a spawned worker, or on a Ray node.
+- ``spec`` is JSON (the settings and the seed); everything else a job reads or writes is a file in its
+  own folder ``<root>/<name>/`` or, for what its ``deps`` produced, in theirs (safetensors, parquet,
+  JSON). The dict it returns must be small and JSON-able (metrics, curves, timings).
+- ``threads`` and ``gpu_share`` are its resources. The job always runs with ``threads`` torch threads,
+  whoever runs it, so the numbers do not depend on the worker count or the executor.
+
+Executors (:class:`Runner`):
+
+- ``local`` (default) — a spawn ``ProcessPoolExecutor`` of ``workers`` processes. On CPU each worker is
+  one-thread (two one-thread processes use two cores far better than one two-thread process for tiny
+  models); on CUDA several jobs share the GPU. ``workers=1`` runs the jobs here, one after another
+  (handy under a debugger).
+- ``ray`` — Ray tasks with ``num_cpus=threads`` and a fractional ``num_gpus``. ``address=None`` starts
+  a local Ray; ``"auto"`` or ``"HOST:PORT"`` joins a cluster. The run's folder must then be on a file
+  system every node sees (the same path), as is usual on a cluster.
+
+Progress of every job reaches one callback (the build's bar); each job's share of the bar is its
+``cost``. A failing job fails the whole run with its own message and the path of its log
+(``<root>/<name>/log.txt``); the other jobs are cancelled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import queue as queue_mod
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import WorkbenchError
+from workbench.progress import Progress, silent
+
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work (see the module docstring)."""
+
+    name: str
+    """Unique within a run; may hold ``/`` (``seed1/glass``) — it is also the job's folder."""
+    fn: str
+    """``"package.module:function"``; the function takes a :class:`JobContext` and returns a JSON-able dict."""
+    spec: dict = field(default_factory=dict)
+    """JSON-able inputs: settings, seed, what to do."""
+    deps: tuple[str, ...] = ()
+    """Jobs that must finish first (their folders and results are this job's inputs)."""
+    threads: int = 1
+    """Torch threads the job runs with, everywhere (keeps its numbers independent of the executor)."""
+    gpu_share: float = 0.0
+    """Share of one GPU (Ray's fractional ``num_gpus``); 0 on CPU."""
+    cost: float = 1.0
+    """Relative run time, only to weigh this job's progress in the build's bar."""
+
+
+@dataclass
+class JobContext:
+    """What a job function receives."""
+
+    job: Job
+    root: Path
+    results: dict[str, dict]
+    """The results of this job's dependencies, by job name."""
+    progress: Progress = silent
+
+    @property
+    def spec(self) -> dict:
+        return self.job.spec
+
+    @property
+    def folder(self) -> Path:
+        """This job's own folder (created before it starts)."""
+        return self.root / self.job.name
+
+    def dep_folder(self, name: str) -> Path:
+        return self.root / name
+
+
+@dataclass(frozen=True)
+class Runner:
+    """How to run jobs: the executor, the number of worker processes and (Ray) the cluster address.
+
+    None of these are part of a run's identity: the same jobs give the same numbers under any runner.
+    """
+
+    executor: str = "local"
+    workers: int | None = None
+    """Worker processes (local) or concurrent tasks (Ray); default: the cores on CPU, 4 per GPU on CUDA."""
+    address: str | None = None
+    """Ray only: None starts a local Ray; ``auto`` or ``HOST:PORT`` joins a running cluster."""
+
+    @classmethod
+    def from_env(cls, executor: str | None = None, workers: int | None = None, address: str | None = None) -> "Runner":
+        """Arguments first, then ``WORKBENCH_EXECUTOR`` / ``WORKBENCH_WORKERS`` / ``WORKBENCH_RAY_ADDRESS``."""
+        executor = executor or os.environ.get("WORKBENCH_EXECUTOR", "local")
+        if workers is None and os.environ.get("WORKBENCH_WORKERS"):
+            try:
+                workers = int(os.environ["WORKBENCH_WORKERS"])
+            except ValueError as err:
+                raise WorkbenchError(f"WORKBENCH_WORKERS={os.environ['WORKBENCH_WORKERS']!r} is not a whole number.") from err
+        address = address or os.environ.get("WORKBENCH_RAY_ADDRESS") or None
+        runner = cls(executor, workers, address)
+        runner.check()
+        return runner
+
+    def check(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise WorkbenchError(f"Unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}.")
+        if self.workers is not None and self.workers < 1:
+            raise WorkbenchError(f"--workers must be at least 1 (got {self.workers}).")
+        if self.address and self.executor != "ray":
+            raise WorkbenchError("--address is for --executor ray only.")
+
+    def width(self, gpu: bool) -> int:
+        """How many jobs run at once."""
+        if self.workers is not None:
+            return self.workers
+        return 4 if gpu else max(1, os.cpu_count() or 1)
+
+
+# ---- the graph --------------------------------------------------------------------------------------
+def check_graph(jobs: Sequence[Job]) -> list[Job]:
+    """Jobs in an order that respects ``deps`` (stable otherwise); one clear error for a bad graph.
+
+    >>> [j.name for j in check_graph([Job("b", "m:f", deps=("a",)), Job("a", "m:f")])]
+    ['a', 'b']
+    """
+    by_name: dict[str, Job] = {}
+    for job in jobs:
+        if job.name in by_name:
+            raise WorkbenchError(f"Two jobs are named {job.name!r}.")
+        if ":" not in job.fn:
+            raise WorkbenchError(f"Job {job.name!r}: fn {job.fn!r} must look like 'package.module:function'.")
+        by_name[job.name] = job
+    for job in jobs:
+        for dep in job.deps:
+            if dep not in by_name:
+                raise WorkbenchError(f"Job {job.name!r} depends on {dep!r}, which is not among the jobs.")
+    order: list[Job] = []
+    done: set[str] = set()
+    pending = list(jobs)
+    while pending:
+        ready = [j for j in pending if set(j.deps) <= done]
+        if not ready:
+            raise WorkbenchError(f"The jobs {', '.join(j.name for j in pending)} depend on each other in a circle.")
+        for job in ready:
+            order.append(job)
+            done.add(job.name)
+        pending = [j for j in pending if j.name not in done]
+    return order
+
+
+def _function(path: str) -> Callable[[JobContext], dict]:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+# ---- one job, wherever it runs ----------------------------------------------------------------------
+def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Progress = silent) -> dict:
+    """Run one job here: its folder, its thread count, its log; returns its JSON round-tripped result.
+
+    Everything the job prints goes to ``<folder>/log.txt``; on an error the traceback goes there too
+    and a ``JobFailed`` carrying the last line and the log path is raised.
+    """
+    import torch
+
+    root = Path(root)
+    ctx = JobContext(job, root, results, progress)
+    ctx.folder.mkdir(parents=True, exist_ok=True)
+    log_path = ctx.folder / "log.txt"
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, job.threads))
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            try:
+                result = _function(job.fn)(ctx)
+            except BaseException as err:
+                traceback.print_exc(file=log)
+                message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+                raise JobFailed(job.name, message, str(log_path), isinstance(err, WorkbenchError)) from None
+    finally:
+        torch.set_num_threads(before)
+    result = dict(result or {})
+    result["_job"] = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2)}
+    try:
+        return json.loads(json.dumps(result, allow_nan=True))
+    except TypeError as err:
+        raise JobFailed(job.name, f"its result is not JSON ({err})", str(log_path), False) from None
+
+
+class JobFailed(Exception):
+    """A job raised; carries its name, last message and log path across processes (plain strings)."""
+
+    def __init__(self, name: str, message: str, log: str, user_error: bool = False):
+        super().__init__(name, message, log, user_error)
+        self.name, self.message, self.log, self.user_error = name, message, log, user_error
+
+    def as_error(self) -> WorkbenchError:
+        return WorkbenchError(f"Job {self.name} failed: {self.message} (log: {self.log}).")
+
+
+# ---- progress ---------------------------------------------------------------------------------------
+class _Relay:
+    """Turns (job, message, fraction) reports into one bar, weighing each job by its cost."""
+
+    def __init__(self, jobs: Sequence[Job], progress: Progress):
+        self.cost = {j.name: max(j.cost, 1e-6) for j in jobs}
+        self.total = sum(self.cost.values())
+        self.done = {j.name: 0.0 for j in jobs}
+        self.progress = progress
+        self.lock = threading.Lock()
+
+    def __call__(self, name: str, message: str, fraction: float) -> None:
+        with self.lock:
+            self.done[name] = max(self.done[name], min(max(fraction, 0.0), 1.0))
+            share = sum(self.cost[n] * f for n, f in self.done.items()) / self.total
+        self.progress(f"{name}: {message}" if not message.startswith(name) else message, share)
+
+
+_QUEUE = None  # a worker process's progress queue (set by the pool initializer)
+
+
+def _init_worker(progress_queue) -> None:
+    global _QUEUE
+    _QUEUE = progress_queue
+
+
+def _throttled(name: str, put: Callable[[tuple], None]) -> Progress:
+    last = [-1.0, 0.0]
+
+    def report(message: str, fraction: float) -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or fraction - last[0] >= 0.01 or now - last[1] > 2.0:
+            last[0], last[1] = fraction, now
+            put((name, message, fraction))
+
+    return report
+
+
+def _run_in_worker(job: Job, root: str, results: dict) -> dict:
+    put = _QUEUE.put if _QUEUE is not None else (lambda item: None)
+    return execute(job, root, results, _throttled(job.name, put))
+
+
+# ---- executors --------------------------------------------------------------------------------------
+def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None, progress: Progress | None = None,
+             device: str | None = None) -> dict[str, dict]:
+    """Run ``jobs`` (dependencies first) with ``runner``; return every job's result by name.
+
+    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. Raises ``WorkbenchError``
+    naming the first job that failed and its log; the jobs still running are cancelled.
+    """
+    runner = runner or Runner.from_env()
+    runner.check()
+    order = check_graph(jobs)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    relay = _Relay(order, progress or silent)
+    if not order:
+        return {}
+    gpu = bool(device and device.startswith("cuda"))
+    if runner.executor == "ray":
+        return _run_ray(order, root, runner, relay, gpu)
+    width = min(runner.width(gpu), len(order))
+    if width <= 1:
+        return _run_inline(order, root, relay)
+    return _run_pool(order, root, width, relay)
+
+
+def _run_inline(order: list[Job], root: Path, relay: _Relay) -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    for job in order:
+        try:
+            results[job.name] = execute(job, root, {d: results[d] for d in job.deps},
+                                        lambda m, f, n=job.name: relay(n, m, f))
+        except JobFailed as failed:
+            raise failed.as_error() from None
+        relay(job.name, "done", 1.0)
+    return results
+
+
+def _ready(order: list[Job], results: dict, started: set) -> list[Job]:
+    return [j for j in order if j.name not in started and all(d in results for d in j.deps)]
+
+
+def _drain(progress_queue, relay: _Relay) -> None:
+    while True:
+        try:
+            relay(*progress_queue.get_nowait())
+        except queue_mod.Empty:
+            return
+
+
+def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> dict[str, dict]:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")
+    progress_queue = ctx.Queue()
+    results: dict[str, dict] = {}
+    started: set[str] = set()
+    running: dict[Any, Job] = {}
+    pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue,))
+    try:
+        while len(results) < len(order):
+            for job in _ready(order, results, started)[: width - len(running)]:
+                deps = {d: results[d] for d in job.deps}
+                running[pool.submit(_run_in_worker, job, str(root), deps)] = job
+                started.add(job.name)
+            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            _drain(progress_queue, relay)
+            for future in finished:
+                job = running.pop(future)
+                try:
+                    results[job.name] = future.result()
+                except JobFailed as failed:
+                    raise failed.as_error() from None
+                except Exception as err:  # the worker itself died (killed, out of memory)
+                    raise WorkbenchError(f"Job {job.name} failed: its worker process died ({type(err).__name__}: {err}) "
+                                         f"(log: {root / job.name / 'log.txt'}).") from None
+                relay(job.name, "done", 1.0)
+    finally:
+        if len(results) < len(order):  # failure or interrupt: cancel what waits, stop what runs
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        progress_queue.close()
+    return results
+
+
+def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool) -> dict[str, dict]:
+    try:
+        import ray
+        from ray.util.queue import Queue
+    except ImportError as err:
+        raise WorkbenchError("--executor ray needs Ray: pip install 'ray==2.60.0'.") from err
+
+    started_here = False
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if runner.address:
+            kwargs["address"] = runner.address
+        else:
+            kwargs["num_cpus"] = runner.width(gpu) if runner.workers else (os.cpu_count() or 1)
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise WorkbenchError(f"Could not start or reach Ray ({str(err).splitlines()[0]}).") from err
+        started_here = True
+    progress_queue = Queue()
+    remote = ray.remote(_run_on_ray)
+    results: dict[str, dict] = {}
+    started: set[str] = set()
+    running: dict[Any, Job] = {}
+    limit = runner.workers or len(order)
+    try:
+        while len(results) < len(order):
+            for job in _ready(order, results, started)[: max(0, limit - len(running))]:
+                deps = {d: results[d] for d in job.deps}
+                options = {"num_cpus": job.threads, "num_gpus": job.gpu_share if gpu else 0, "max_retries": 0}
+                running[remote.options(**options).remote(job, str(root), deps, progress_queue)] = job
+                started.add(job.name)
+            done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            while not progress_queue.empty():
+                relay(*progress_queue.get_nowait())
+            for ref in done:
+                job = running.pop(ref)
+                try:
+                    results[job.name] = ray.get(ref)
+                except ray.exceptions.RayTaskError as err:
+                    cause = getattr(err, "cause", None)
+                    if isinstance(cause, JobFailed):
+                        raise cause.as_error() from None
+                    raise WorkbenchError(f"Job {job.name} failed on Ray: {str(err).strip().splitlines()[-1]} "
+                                         f"(log: {root / job.name / 'log.txt'}).") from None
+                relay(job.name, "done", 1.0)
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
+    return results
+
+
+def _run_on_ray(job: Job, root: str, results: dict, progress_queue) -> dict:
+    return execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)))
+
