@@ -83,7 +83,7 @@ def build_button(method: str, profile: str, label: str | None = None, key: str |
 def require_run(method: str, profile: str, dataset: str = "synthetic") -> Run | None:
     """The run to show, or a note that it is missing with a button to build it (then None)."""
     s = store()
-    run = s.latest(method, profile, dataset)
+    run = methods.latest(s, method, profile, dataset)
     if run is not None:
         return run
     try:

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import toy_pipeline
+from workbench import methods
 from workbench.errors import WorkbenchError
 from workbench.store import ArtifactStore, atomic_dir, atomic_write_text
 
@@ -15,7 +16,8 @@ def test_build_writes_manifest_and_rebuild_is_a_noop(tmp_store):
     manifest = run.manifest
     assert manifest["config"]["n"] == 50 and manifest["config_hash"] == cfg.config_hash()
     assert {"python", "torch", "transformers", "workbench"} <= set(manifest["versions"])
-    assert "evaluate" in manifest["timings"] and manifest["timings"]["evaluate"]["peak_rss_mb"] > 0
+    assert "write" in manifest["timings"] and manifest["timings"]["write"]["peak_rss_mb"] > 0
+    assert "job seed0/score" in manifest["timings"]
     assert "metrics.json" in manifest["files"]
     mtime = (run.path / "manifest.json").stat().st_mtime_ns
     again = toy_pipeline.build(cfg, tmp_store)
@@ -28,6 +30,7 @@ def test_failed_build_leaves_nothing_behind(tmp_store):
         toy_pipeline.build(cfg, tmp_store)
     assert tmp_store.find("toy", cfg) is None
     assert not any(p.name.startswith(".") for p in (tmp_store.root / "toy").iterdir())
+    assert not any(p.name.startswith(".jobs") for p in tmp_store.root.iterdir())  # no job folders left
 
 
 def test_same_settings_same_numbers(tmp_path):
@@ -48,10 +51,10 @@ def test_tables_tensors_and_latest(tmp_store, toy_method):
     with pytest.raises(WorkbenchError, match="missing"):
         finished.read_json("nope")
     # `latest` prefers the profile's default settings, and falls back to the newest run of the profile.
-    assert tmp_store.latest("toy", "demo").path == finished.path
+    assert methods.latest(tmp_store, "toy", "demo").path == finished.path
     default = toy_pipeline.build(toy_pipeline.Config.for_profile("demo"), tmp_store)
-    assert tmp_store.latest("toy", "demo").path == default.path
-    assert tmp_store.latest("toy", "smoke") is None
+    assert methods.latest(tmp_store, "toy", "demo").path == default.path
+    assert methods.latest(tmp_store, "toy", "smoke") is None
     assert tmp_store.datasets("toy", "demo") == ["synthetic"]
 
 

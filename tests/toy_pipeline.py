@@ -1,21 +1,23 @@
-"""A minimal method used to test the shared machinery (store, claims, CLI, app) on its own.
+"""A minimal method used to test the shared machinery (runner, store, claims, CLI, app) on its own.
 
-It follows the pipeline contract of workbench/methods.py: TITLE, Config, CLAIMS, DATASETS, build().
+It follows the pipeline contract of workbench/methods.py: TITLE, Config, CLAIMS, DATASETS, plan(),
+write(). One job per seed scores a model and a baseline on the same cases; ``write`` decides the
+claim with the one rule (``claims.compare``).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
-from workbench.claims import Claim, ClaimSpec
+from workbench.claims import Claim, ClaimSpec, compare
 from workbench.config import MethodConfig
 from workbench.errors import WorkbenchError
-from workbench.metrics import paired_bootstrap
-from workbench.progress import scaled
-from workbench.runtime import StepTimer
+from workbench.jobs import Job
 
 TITLE = "Toy"
 DATASETS = {"numbers": "a text file of numbers, one per line"}
@@ -29,31 +31,50 @@ class Config(MethodConfig):
     skill: float = 0.8
     """Probability that the model is right."""
     fail: bool = False
-    """Raise half-way through the build (to test that nothing half-written is left)."""
+    """Make the seed job of the last seed raise (to test failures, cancellation, nothing half-written)."""
+    seeds: tuple[int, ...] = ()
+    """Extra seeds."""
 
     METHOD: ClassVar[str] = "toy"
-    PRESETS: ClassVar[dict] = {"smoke": {"n": 50}, "full": {"n": 2000}}
+    PRESETS: ClassVar[dict] = {"smoke": {"n": 50}, "full": {"n": 2000, "seeds": (1, 2)}}
 
 
-def build(config: Config, store, progress=None):
-    if existing := store.find("toy", config):
-        return existing
-    timer = StepTimer()
-    rng = np.random.default_rng(config.seed)
-    with store.create("toy", config) as run:
-        with timer.step("evaluate"):
-            model = (rng.random(config.n) < config.skill).astype(float)
-            base = (rng.random(config.n) < 0.5).astype(float)
-            scaled(progress, 0, 0.5)("evaluating", 1.0)
-            run.write_json("metrics", {"model": model.mean(), "baseline": base.mean()})
-        if config.fail:
-            raise WorkbenchError("toy build failed on purpose")
-        cmp = paired_bootstrap(model, base)
-        claim = Claim.from_spec(
-            CLAIMS[0], value=model.mean(), reference=base.mean(), interval=[cmp["low"], cmp["high"]],
-            reproduced=cmp["low"] > 0, seeds=1, dataset=config.dataset, profile=config.profile,
-        )
-        run.write_json("claims", [claim.to_dict()])
-        if progress:
-            progress("done", 1.0)
-        return run.finish(timer.as_dict())
+def plan(config: Config, seeds: list[int]) -> list[Job]:
+    spec = config.to_dict()
+    return [Job(f"seed{s}/score", "toy_pipeline:score", {"config": spec, "seed": s, "fail": config.fail and s == seeds[-1]})
+            for s in seeds]
+
+
+def score(ctx) -> dict:
+    """One seed: per-case right/wrong of the model and of a coin-flip baseline (a parquet file)."""
+    n, skill = ctx.spec["config"]["n"], ctx.spec["config"]["skill"]
+    rng = np.random.default_rng(ctx.spec["seed"])
+    frame = pd.DataFrame({"model": (rng.random(n) < skill).astype(float), "baseline": (rng.random(n) < 0.5).astype(float)})
+    ctx.progress("scored", 0.5)
+    print(f"seed {ctx.spec['seed']}: {n} cases")  # goes to the job's log
+    if ctx.spec["fail"]:
+        raise WorkbenchError("toy build failed on purpose")
+    frame.to_parquet(ctx.folder / "cases.parquet", index=False)
+    return {"model": float(frame["model"].mean()), "baseline": float(frame["baseline"].mean())}
+
+
+def write(run, config: Config, seeds: list[int], results: dict, folder) -> None:
+    frames = [pd.read_parquet(folder / f"seed{s}" / "score" / "cases.parquet") for s in seeds]
+    run.write_json("metrics", {"model": float(np.mean([results[f"seed{s}/score"]["model"] for s in seeds])),
+                               "baseline": float(np.mean([results[f"seed{s}/score"]["baseline"] for s in seeds])),
+                               "per_seed": json.loads(json.dumps([results[f"seed{s}/score"] for s in seeds]))})
+    run.write_parquet("cases", pd.concat([f.assign(seed=s) for s, f in zip(seeds, frames)], ignore_index=True))
+    cmp = compare([f["model"].to_numpy() for f in frames], [f["baseline"].to_numpy() for f in frames])
+    claim = Claim.from_spec(CLAIMS[0], value=cmp.a, reference=cmp.b, interval=cmp.interval, reproduced=cmp.holds(),
+                            seeds=cmp.seeds, dataset=config.dataset, profile=config.profile)
+    run.write_json("claims", [claim.to_dict()])
+
+
+def build(config: Config, store, progress=None, runner=None):
+    """Shorthand for the tests: the template's build of one toy config (registered for the call)."""
+    from unittest import mock
+
+    from workbench import methods
+
+    with mock.patch.dict(methods.METHODS, {"toy": "toy_pipeline"}):
+        return methods.build_many([config], store, progress, runner)[0]

@@ -76,8 +76,19 @@ def build(
     data_path: Annotated[Optional[Path], typer.Option(help="Where that dataset lies.")] = None,
     store: StoreOpt = None,
     show_settings: Annotated[bool, typer.Option("--show-settings", help="Print the settings and exit.")] = False,
+    show_jobs: Annotated[bool, typer.Option("--show-jobs", help="Print the jobs the build would run and exit.")] = False,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Jobs at once (local: worker processes, default the cores; 1 runs them in this process).")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="local (default) or ray.")] = None,
+    address: Annotated[Optional[str], typer.Option(
+        help="Ray only: 'auto' or HOST:PORT of a running cluster (default: start a local Ray).")] = None,
 ) -> None:
-    """Build a method's artifacts (a no-op when the same settings are already built)."""
+    """Build a method's artifacts (a no-op when the same settings are already built).
+
+    Every method's work runs as jobs (seeds x systems / variants / sweep chunks) through one runner;
+    `build all` puts the jobs of all methods in one pool. --workers and --executor change how fast,
+    never the numbers."""
+    from workbench.jobs import Runner
     from workbench.progress import tqdm_progress
 
     if profile not in PROFILES:
@@ -90,7 +101,9 @@ def build(
         overrides.append(f"dataset={dataset}")
     if data_path:
         overrides.append(f"data_path={data_path}")
+    runner = Runner.from_env(executor, workers, address)
     s = _store(store)
+    configs = []
     for name in names:
         config = methods.make_config(name, profile, overrides)
         if show_settings:
@@ -98,13 +111,21 @@ def build(
             for key, value in config.to_dict().items():
                 typer.echo(f"{name}.{key} = {value!r}    # {docs.get(key, '')}")
             continue
+        if show_jobs:
+            typer.echo(methods.describe_jobs(config))
+            continue
         existing = s.find(name, config)
         if existing:
             typer.echo(f"{name}: already built at {existing.path} (same settings) — nothing to do.")
             continue
-        with tqdm_progress(f"{name} ({profile})") as bar:
-            run = methods.build(name, profile, overrides, store=s, progress=bar)
-        typer.echo(f"{name}: built in {run.manifest.get('build_seconds', 0):.0f}s -> {run.path}")
+        configs.append(config)
+    if not configs:
+        return
+    label = ", ".join(c.METHOD for c in configs)
+    with tqdm_progress(f"{label} ({profile})") as bar:
+        runs = methods.build_many(configs, s, progress=bar, runner=runner)
+    for run in runs:
+        typer.echo(f"{run.method}: built in {run.manifest.get('build_seconds', 0):.0f}s -> {run.path}")
 
 
 @app.command()
@@ -114,7 +135,8 @@ def claims(
     store: StoreOpt = None,
 ) -> None:
     """The paper-claims report: each claim, the measured value, reproduced or not."""
-    from workbench import claims as report
+    from workbench import claims as claim_rows
+    from workbench import report
 
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
@@ -122,7 +144,7 @@ def claims(
     if as_json:
         typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows]}, indent=2))
     else:
-        typer.echo(report.as_table(rows))
+        typer.echo(claim_rows.as_table(rows))
 
 
 @app.command("merge")

@@ -35,6 +35,7 @@ import importlib
 import json
 import os
 import queue as queue_mod
+import sys
 import threading
 import time
 import traceback
@@ -172,8 +173,9 @@ def _function(path: str) -> Callable[[JobContext], dict]:
 
 
 # ---- one job, wherever it runs ----------------------------------------------------------------------
-def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Progress = silent) -> dict:
-    """Run one job here: its folder, its thread count, its log; returns its JSON round-tripped result.
+def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Progress = silent) -> tuple[dict, dict]:
+    """Run one job here: its folder, its thread count, its log; returns (its JSON round-tripped result,
+    its wall and CPU seconds).
 
     Everything the job prints goes to ``<folder>/log.txt``; on an error the traceback goes there too
     and a ``JobFailed`` carrying the last line and the log path is raised.
@@ -197,10 +199,9 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
                 raise JobFailed(job.name, message, str(log_path), isinstance(err, WorkbenchError)) from None
     finally:
         torch.set_num_threads(before)
-    result = dict(result or {})
-    result["_job"] = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2)}
+    timing = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2)}
     try:
-        return json.loads(json.dumps(result, allow_nan=True))
+        return json.loads(json.dumps(result or {}, allow_nan=True)), timing
     except TypeError as err:
         raise JobFailed(job.name, f"its result is not JSON ({err})", str(log_path), False) from None
 
@@ -254,14 +255,25 @@ def _throttled(name: str, put: Callable[[tuple], None]) -> Progress:
     return report
 
 
-def _run_in_worker(job: Job, root: str, results: dict) -> dict:
+def _run_in_worker(job: Job, root: str, results: dict) -> tuple[dict, dict]:
     put = _QUEUE.put if _QUEUE is not None else (lambda item: None)
     return execute(job, root, results, _throttled(job.name, put))
 
 
 # ---- executors --------------------------------------------------------------------------------------
+class Results(dict):
+    """Each job's returned dict by name; ``timings[name]`` holds its wall and CPU seconds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timings: dict[str, dict] = {}
+
+    def add(self, name: str, outcome: tuple[dict, dict]) -> None:
+        self[name], self.timings[name] = outcome
+
+
 def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None, progress: Progress | None = None,
-             device: str | None = None) -> dict[str, dict]:
+             device: str | None = None) -> Results:
     """Run ``jobs`` (dependencies first) with ``runner``; return every job's result by name.
 
     ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. Raises ``WorkbenchError``
@@ -274,7 +286,7 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
     root.mkdir(parents=True, exist_ok=True)
     relay = _Relay(order, progress or silent)
     if not order:
-        return {}
+        return Results()
     gpu = bool(device and device.startswith("cuda"))
     if runner.executor == "ray":
         return _run_ray(order, root, runner, relay, gpu)
@@ -284,12 +296,12 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
     return _run_pool(order, root, width, relay)
 
 
-def _run_inline(order: list[Job], root: Path, relay: _Relay) -> dict[str, dict]:
-    results: dict[str, dict] = {}
+def _run_inline(order: list[Job], root: Path, relay: _Relay) -> Results:
+    results = Results()
     for job in order:
         try:
-            results[job.name] = execute(job, root, {d: results[d] for d in job.deps},
-                                        lambda m, f, n=job.name: relay(n, m, f))
+            results.add(job.name, execute(job, root, {d: results[d] for d in job.deps},
+                                                  lambda m, f, n=job.name: relay(n, m, f)))
         except JobFailed as failed:
             raise failed.as_error() from None
         relay(job.name, "done", 1.0)
@@ -308,13 +320,13 @@ def _drain(progress_queue, relay: _Relay) -> None:
             return
 
 
-def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> dict[str, dict]:
+def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Results:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
     progress_queue = ctx.Queue()
-    results: dict[str, dict] = {}
+    results = Results()
     started: set[str] = set()
     running: dict[Any, Job] = {}
     pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue,))
@@ -329,7 +341,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> dict[s
             for future in finished:
                 job = running.pop(future)
                 try:
-                    results[job.name] = future.result()
+                    results.add(job.name, future.result())
                 except JobFailed as failed:
                     raise failed.as_error() from None
                 except Exception as err:  # the worker itself died (killed, out of memory)
@@ -345,28 +357,17 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> dict[s
     return results
 
 
-def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool) -> dict[str, dict]:
+def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool) -> Results:
     try:
         import ray
         from ray.util.queue import Queue
     except ImportError as err:
         raise WorkbenchError("--executor ray needs Ray: pip install 'ray==2.60.0'.") from err
 
-    started_here = False
-    if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
-        if runner.address:
-            kwargs["address"] = runner.address
-        else:
-            kwargs["num_cpus"] = runner.width(gpu) if runner.workers else (os.cpu_count() or 1)
-        try:
-            ray.init(**kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            raise WorkbenchError(f"Could not start or reach Ray ({str(err).splitlines()[0]}).") from err
-        started_here = True
+    started_here = start_ray(runner, gpu)
     progress_queue = Queue()
     remote = ray.remote(_run_on_ray)
-    results: dict[str, dict] = {}
+    results = Results()
     started: set[str] = set()
     running: dict[Any, Job] = {}
     limit = runner.workers or len(order)
@@ -383,7 +384,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
             for ref in done:
                 job = running.pop(ref)
                 try:
-                    results[job.name] = ray.get(ref)
+                    results.add(job.name, ray.get(ref))
                 except ray.exceptions.RayTaskError as err:
                     cause = getattr(err, "cause", None)
                     if isinstance(cause, JobFailed):
@@ -399,6 +400,26 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
     return results
 
 
-def _run_on_ray(job: Job, root: str, results: dict, progress_queue) -> dict:
+def start_ray(runner: Runner, gpu: bool = False) -> bool:
+    """Join the cluster at ``runner.address``, or start a local Ray; False when Ray already runs here."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+    if runner.address:
+        kwargs["address"] = runner.address
+    else:  # a local Ray: its workers see what this process imports (tests, notebooks, scripts)
+        kwargs["num_cpus"] = runner.width(gpu) if runner.workers else (os.cpu_count() or 1)
+        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
+    try:
+        ray.init(**kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        raise WorkbenchError(f"Could not start or reach Ray ({str(err).splitlines()[0]}).") from err
+    return True
+
+
+def _run_on_ray(job: Job, root: str, results: dict, progress_queue) -> tuple[dict, dict]:
     return execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)))
 

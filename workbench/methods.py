@@ -126,7 +126,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
             with timer.step("write"):
                 progress(f"{config.METHOD}: writing artifacts", 0.95 + 0.05 * n / len(todo))
                 load(config.METHOD).write(run, config, seeds_of(config), mine, jobs_root / prefix)
-            job_times = {name: r.get("_job", {}) for name, r in mine.items()}
+            job_times = {j.name[len(prefix) + 1:]: results.timings[j.name] for j in plans[i]}
             _keep_logs(jobs_root / prefix, run.path / "logs", mine)
             run.write_json("jobs", job_times)
             timings = {"jobs (wall, all jobs of this call)": {"seconds": jobs_seconds}, **timer.as_dict(),

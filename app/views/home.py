@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from workbench import claims, methods
+from workbench import methods, report
 from workbench.viz import claims_frame
 
 st.title("Research workbench")
@@ -34,7 +34,7 @@ with ui.guard():
         except Exception:  # noqa: BLE001
             title, available = name, False
         for dataset in store.datasets(name, profile) or ["synthetic"]:
-            run = store.latest(name, profile, dataset) if available else None
+            run = methods.latest(store, name, profile, dataset) if available else None
             m = run.manifest if run else {}
             rows.append({
                 "method": title,
@@ -46,17 +46,18 @@ with ui.guard():
             })
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-    missing = [n for n in methods.available() if store.latest(n, profile) is None]
+    missing = [n for n in methods.available() if methods.latest(store, n, profile) is None]
     if missing:
         st.caption(f"Not built for profile **{profile}**: {', '.join(missing)}. "
                    "Building runs on this machine's CPU; the demo profile takes a few minutes per method.")
         if st.button(f"Build {profile} artifacts ({', '.join(missing)})", type="primary", key="build-all"):
             bar = st.progress(0.0, text="starting …")
-            for i, name in enumerate(missing):
-                def progress(message, fraction, i=i, name=name):
-                    bar.progress((i + min(max(fraction, 0.0), 1.0)) / len(missing), text=f"{name}: {message}")
 
-                methods.build(name, profile, store=store, progress=progress)
+            def progress(message, fraction):
+                bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+            # one runner for every missing method: their jobs share the worker pool
+            methods.build_many([methods.make_config(n, profile) for n in missing], store, progress)
             bar.progress(1.0, text="done")
             st.rerun()
 
@@ -66,7 +67,7 @@ with ui.guard():
         "*reference* what it is compared with, *interval* a 95% interval of the difference the verdict "
         "rests on. A claim that does not reproduce is shown as such."
     )
-    report = claims.collect(store, profile)
+    report = report.collect(store, profile)
     if report:
         st.dataframe(claims_frame(report), hide_index=True, width="stretch")
     else:
