@@ -96,8 +96,8 @@ def read_run_claims(run: Run) -> list[Claim]:
     return [Claim(**{k: v for k, v in row.items() if k in known}) for row in rows]
 
 
-def as_table(rows: list[Claim]) -> str:
-    """A plain-text table for the terminal."""
+def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None) -> str:
+    """A plain-text table for the terminal; ``reference`` (claim id -> row) adds the reference verdict."""
     if not rows:
         return "No claims registered (no method is available)."
 
@@ -112,12 +112,19 @@ def as_table(rows: list[Claim]) -> str:
             return "[" + ", ".join(fmt(x) for x in v) + "]"
         return str(v)
 
-    header = ("id", "dataset", "value", "reference", "interval", "reproduced", "claim")
-    body = [
-        (r.id, r.dataset or "-", fmt(r.value), fmt(r.reference), fmt(r.interval),
-         {True: "yes", False: "NO", None: "not built"}[r.reproduced], r.claim)
-        for r in rows
-    ]
+    verdict = {True: "yes", False: "NO", None: "not built"}
+    reference = reference or {}
+    header = ["id", "dataset", "seeds", "value", "reference", "interval", "reproduced"]
+    if reference:
+        header.append("ref (seeds)")
+    header.append("claim")
+    body = []
+    for r in rows:
+        cells = [r.id, r.dataset or "-", fmt(r.seeds), fmt(r.value), fmt(r.reference), fmt(r.interval), verdict[r.reproduced]]
+        if reference:
+            ref = reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
+            cells.append(f"{verdict[ref.reproduced]} ({ref.seeds})" if ref else "-")
+        body.append((*cells, r.claim))
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header[:-1])]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  claim"]
     for b in body:

@@ -141,10 +141,44 @@ def claims(
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
     rows = report.collect(_store(store), profile)
+    reference = report.reference_verdicts(profile)
     if as_json:
-        typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows]}, indent=2))
+        typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows],
+                               "reference": [r.to_dict() for r in reference.values()]}, indent=2))
     else:
-        typer.echo(claim_rows.as_table(rows))
+        typer.echo(claim_rows.as_table(rows, reference))
+        if reference:
+            ref = report.load_reference(profile)
+            typer.echo(f"\nref: the {len(ref['seeds'])}-seed reference verdict ({ref['command']}, commit {ref['commit']}, "
+                       f"{ref['created']}; {ref['budget']}).")
+
+
+@app.command()
+def reference(
+    profile: ProfileOpt = "demo",
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 of every method.")] = 3,
+    workers: Annotated[Optional[int], typer.Option(help="Jobs at once (default: the cores).")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="local (default) or ray.")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Ray only: auto or HOST:PORT.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Where to write the JSON (default: workbench/reference/).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Build every method with seeds 0..N-1 through the runner and write the reference claims JSON."""
+    from workbench import report
+    from workbench.jobs import Runner
+    from workbench.progress import tqdm_progress
+    from workbench.store import atomic_write_text, to_json
+
+    if profile not in PROFILES:
+        raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    if seeds < 1:
+        raise WorkbenchError("--seeds must be at least 1.")
+    runner = Runner.from_env(executor, workers, address)
+    with tqdm_progress(f"reference {profile} x {seeds} seeds") as bar:
+        doc = report.build_reference(profile, seeds, _store(store), runner, bar)
+    target = out or report.reference_path(profile, seeds)
+    atomic_write_text(target, to_json(doc))
+    typer.echo(f"reference claims of {len(doc['claims'])} rows in {doc['wall_seconds']:.0f}s -> {target}")
 
 
 @app.command("merge")

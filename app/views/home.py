@@ -67,8 +67,16 @@ with ui.guard():
         "*reference* what it is compared with, *interval* a 95% interval of the difference the verdict "
         "rests on. A claim that does not reproduce is shown as such."
     )
-    report = report.collect(store, profile)
-    if report:
-        st.dataframe(claims_frame(report), hide_index=True, width="stretch")
+    rows = report.collect(store, profile)
+    reference = report.load_reference(profile)
+    if reference:
+        st.caption(
+            f"**reference verdict**: the same claim measured with {len(reference['seeds'])} seeds "
+            f"({', '.join(map(str, reference['seeds']))}) at {reference['budget']}; made by "
+            f"`{reference['command']}` at commit {reference['commit']} on {reference['created']} "
+            f"({reference['wall_seconds'] / 60:.0f} min on this machine). A one-seed verdict can flip; read both."
+        )
+    if rows:
+        st.dataframe(claims_frame(rows, report.reference_verdicts(profile)), hide_index=True, width="stretch")
     else:
         st.info("No method is available yet, so there are no claims to show.")

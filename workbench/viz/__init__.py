@@ -19,9 +19,14 @@ GOOD, BAD, NEUTRAL = "#2E7D32", "#C62828", "#9E9E9E"
 TEMPLATE = "plotly_white"
 
 
-def claims_frame(rows: list[Claim]) -> pd.DataFrame:
-    """The claims report as a display table (one row per claim)."""
+def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None) -> pd.DataFrame:
+    """The claims report as a display table (one row per claim); ``reference`` (claim id -> row of the
+    committed multi-seed reference run) adds its verdict and interval beside the built run's."""
     verdict = {True: "reproduced", False: "NOT reproduced", None: "not built"}
+    reference = reference or {}
+
+    def ref_of(r: Claim) -> Claim | None:
+        return reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
 
     def num(v):
         return None if v is None else round(float(v), 4)
@@ -38,6 +43,9 @@ def claims_frame(rows: list[Claim]) -> pd.DataFrame:
                 "verdict": verdict[r.reproduced],
                 "dataset": r.dataset or "",
                 "seeds": r.seeds,
+                **({"reference verdict": (f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if (ref := ref_of(r)) else "—"),
+                    "reference interval": (f"[{num(ref.interval[0])}, {num(ref.interval[1])}]"
+                                           if ref and ref.interval else "")} if reference else {}),
                 "note": r.note,
                 "id": r.id,
             }
