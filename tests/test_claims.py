@@ -1,5 +1,7 @@
 import math
 
+import pytest
+
 import toy_pipeline
 from workbench import claims, report
 from workbench.claims import Claim, ClaimSpec
@@ -32,3 +34,59 @@ def test_nan_becomes_null_and_table_renders():
     text = claims.as_table([row, Claim.from_spec(spec, value=0.5, reproduced=False)])
     assert "Something holds." in text and "NO" in text and "not built" in text
     assert not math.isnan(0.5)
+
+
+# ---- the one rule: 1, 2 and 3 seeds ---------------------------------------------------------------
+import numpy as np  # noqa: E402
+
+from workbench.metrics import paired_bootstrap  # noqa: E402
+
+
+def _seed_cases(seed: int, gain: float, n: int = 300):
+    rng = np.random.default_rng(seed)
+    b = (rng.random(n) < 0.4).astype(float)
+    a = np.where(rng.random(n) < gain, 1.0, b)  # a = b, plus a share of extra hits
+    return a, b
+
+
+def test_one_seed_is_the_paired_bootstrap_over_cases():
+    a, b = _seed_cases(0, 0.2)
+    c = claims.compare([a], [b])
+    p = paired_bootstrap(a, b)
+    assert c.seeds == 1 and c.diff == pytest.approx(p["diff"])
+    assert c.interval == pytest.approx([p["low"], p["high"]], abs=1e-12)
+    assert c.holds() and c.n == 300
+
+
+@pytest.mark.parametrize("n_seeds", [2, 3])
+def test_several_seeds_use_every_seed(n_seeds):
+    pairs = [_seed_cases(s, 0.1 + 0.1 * s) for s in range(n_seeds)]
+    c = claims.compare([a for a, _ in pairs], [b for _, b in pairs])
+    per_seed = [a.mean() - b.mean() for a, b in pairs]
+    assert c.seeds == n_seeds and c.per_seed == pytest.approx(per_seed)
+    assert c.diff == pytest.approx(np.mean(per_seed))  # the mean over seeds, not the first seed
+    assert c.low < c.diff < c.high
+    # seed-to-seed spread widens the interval beyond any single seed's own
+    one = claims.compare([pairs[0][0]], [pairs[0][1]])
+    assert (c.high - c.low) > 0.5 * (one.high - one.low)
+
+
+def test_seeds_that_disagree_do_not_reproduce():
+    up_a, up_b = _seed_cases(1, 0.3)
+    down_b, down_a = _seed_cases(2, 0.3)  # roles swapped: a clearly worse than b on this seed
+    c = claims.compare([up_a, down_a, up_a], [up_b, down_b, up_b])
+    assert c.seeds == 3 and c.per_seed[1] < 0 < c.per_seed[0]
+    assert c.low < 0 < c.high  # one seed of three against: not decided, though the mean is positive
+    assert claims.compare([up_a], [up_b]).holds()  # the first seed alone would have said "reproduced"
+
+
+def test_compare_needs_the_same_seeds():
+    with pytest.raises(ValueError, match="same seeds"):
+        claims.compare([np.ones(3)], [np.ones(3), np.ones(3)])
+
+
+def test_estimate_and_over_seeds_for_non_mean_statistics():
+    est = claims.estimate([np.array([0.0, 1.0] * 50), np.array([1.0] * 100)])
+    assert est.seeds == 2 and est.value == pytest.approx(0.75) and est.low < 0.75 < est.high + 1e-9
+    same = claims.over_seeds([0.2], [np.linspace(0.1, 0.3, 2000)])
+    assert same.value == 0.2 and same.low == pytest.approx(0.105, abs=0.01) and same.high == pytest.approx(0.295, abs=0.01)

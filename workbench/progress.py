@@ -8,6 +8,7 @@ pipeline can hand each of its steps its own 0..1 range.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -50,24 +51,60 @@ def track(items: Iterable[T], progress: Progress | None, message: str, total: in
 
 
 class tqdm_progress:
-    """A progress callback backed by one tqdm bar (0..100%), whose description follows the message."""
+    """A progress callback backed by one tqdm bar (0..100%), whose description follows the message.
 
-    def __init__(self, desc: str = "", disable: bool | None = None):
-        self.bar = tqdm(total=100, desc=desc, bar_format="{desc:<40.40}|{bar}| {n:.0f}% [{elapsed}]", disable=disable)
+    When the output is not a terminal (``make demo > log``, CI, ``nohup``) a bar cannot draw, so it
+    prints a plain line instead, at most every ``every`` seconds: share done, elapsed, ETA, message.
+    """
+
+    def __init__(self, desc: str = "", disable: bool | None = None, every: float = 10.0, stream=None):
+        import sys
+
+        self.stream = stream or sys.stderr
+        in_notebook = "ipykernel" in sys.modules and stream is None  # tqdm.auto draws a widget there
+        self.plain = not getattr(self.stream, "isatty", lambda: False)() and not in_notebook and disable is not True
+        self.desc, self.every = desc, every
+        self.bar = None if self.plain else tqdm(total=100, desc=desc, disable=disable,
+                                                bar_format="{desc:<40.40}|{bar}| {n:.0f}% [{elapsed}]")
         self._message = None
+        self._start = self._last = time.monotonic()
+        self._fraction = 0.0
 
     def __call__(self, message: str, fraction: float) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        if self.plain:
+            now = time.monotonic()
+            if now - self._last >= self.every or (fraction >= 1.0 > self._fraction):
+                self._last = now
+                print(plain_line(self.desc, message, fraction, now - self._start), file=self.stream, flush=True)
+            self._fraction = fraction
+            return
         if message != self._message:
             self.bar.set_description_str(message)
             self._message = message
-        self.bar.n = round(100 * min(max(fraction, 0.0), 1.0), 1)
+        self.bar.n = round(100 * fraction, 1)
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
     def __enter__(self) -> "tqdm_progress":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def plain_line(desc: str, message: str, fraction: float, elapsed: float) -> str:
+    """One log line of progress.
+
+    >>> plain_line("needs (demo)", "SFT step 10/100", 0.25, 90.0)
+    '[needs (demo)] 25% elapsed 1m30s ETA 4m30s | SFT step 10/100'
+    """
+    def clock(seconds: float) -> str:
+        seconds = int(round(seconds))
+        return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+    eta = clock(elapsed * (1 - fraction) / fraction) if fraction > 0 else "?"
+    return f"[{desc}] {100 * fraction:.0f}% elapsed {clock(elapsed)} ETA {eta} | {message}"
