@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,7 +177,9 @@ def over_seeds(values: list[float], replicates: list[np.ndarray], n_boot: int = 
     reps = np.stack([np.resize(np.asarray(r, dtype=float), n_boot) for r in replicates])  # seeds x n_boot
     rng = np.random.default_rng(seed)
     drawn = rng.integers(0, len(values), size=(n_boot, len(values)))  # seeds drawn for each replicate
-    combined = np.nanmean(reps[drawn, np.arange(n_boot)[:, None]], axis=1)
+    with warnings.catch_warnings():  # a replicate whose drawn seeds are all undefined stays NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        combined = np.nanmean(reps[drawn, np.arange(n_boot)[:, None]], axis=1)
     finite = combined[np.isfinite(combined)]
     low, high = (np.quantile(finite, [alpha / 2, 1 - alpha / 2]) if len(finite) else (np.nan, np.nan))
     return Estimate(float(np.mean(values)), float(low), float(high), len(values), values)

@@ -12,6 +12,8 @@ for the headline number, bootstrap them for an interval.
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
@@ -119,8 +121,11 @@ def bootstrap(
     value = float(statistic(*arrays) if not vectorized else statistic(*arrays, axis=-1))
     if len(arrays[0]) < 2:
         return {**nan, "value": value, "replicates": np.full(n_boot, value)}
-    res = stats.bootstrap(tuple(arrays), statistic, n_resamples=n_boot, paired=paired, vectorized=vectorized,
-                          confidence_level=1 - alpha, method="percentile", rng=np.random.default_rng(seed))
+    with warnings.catch_warnings():  # all-equal cases give a degenerate (zero-width) interval: fine here
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.bootstrap(tuple(arrays), statistic, n_resamples=n_boot, paired=paired, vectorized=vectorized,
+                              confidence_level=1 - alpha, method="percentile", rng=np.random.default_rng(seed))
     reps = np.asarray(res.bootstrap_distribution, dtype=float)
     return {"value": value, "low": float(np.nanquantile(reps, alpha / 2)), "high": float(np.nanquantile(reps, 1 - alpha / 2)),
             "replicates": reps}

@@ -1,4 +1,5 @@
-"""Analysis on synthetic sweep frames with known answers: intervals, Pareto rule, transition, trend."""
+"""Analysis on synthetic sweep frames with known answers: intervals, Pareto rule, transition, trend,
+and the claims rule over one and several seeds."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.claims import compare, over_seeds
 from workbench.merging import analysis, findings
 from workbench.merging.sweep import grid, transition_window, window
 
@@ -69,23 +71,25 @@ def test_transition_is_located_with_an_interval(sweep):
     assert 0.44 < tr["switch_off"] < 0.47
     assert tr["switch_off_low"] <= tr["switch_off"] <= tr["switch_off_high"]
     assert tr["share90_at"] == pytest.approx(0.4, abs=0.04) and tr["share10_at"] == pytest.approx(0.5, abs=0.04)
-    f = findings.transition_finding(tr)
-    assert f.reproduced and f.value == pytest.approx(0.1, abs=0.03)
+    assert tr["width"] == pytest.approx(0.1, abs=0.03) and tr["width_high"] <= findings.SHARP_WIDTH
+    assert len(tr["replicates"]["width"]) == 200 and "replicates" not in analysis.without_replicates(tr)
 
 
 def test_a_gradual_fade_is_not_a_sharp_transition():
     strengths = list(np.round(np.linspace(0, 1, 11), 2))
     fade = list(np.linspace(1.0, 0.0, 11))
-    tr = analysis.transition(fake_sweep(strengths, [0.5] * 11, [10] * 11, fade, n_problems=300), n_boot=200)
-    assert tr["width"] > 0.6 and not findings.transition_finding(tr).reproduced
+    frame = fake_sweep(strengths, [0.5] * 11, [10] * 11, fade, n_problems=300)
+    tr = analysis.transition(frame, n_boot=200)
+    assert tr["width"] > 0.6
+    assert not findings.sharp_transition([findings.seed_evidence(frame, n_boot=200, seed=0)], 200).reproduced
 
 
 def test_token_trend_and_method_gap(sweep):
     trend = analysis.token_trend(sweep, n_boot=100)
-    assert trend["rho"] > 0.95 and trend["low"] > 0 and findings.tokens_rise_finding(trend).reproduced
+    assert trend["rho"] > 0.95 and trend["low"] > 0 and len(trend["replicates"]["rho"]) == 100
     slerp = sweep.assign(method="slerp")
     gap = analysis.method_gap(pd.concat([sweep, slerp]), n_boot=200)
-    assert gap["strengths"] == 11 and gap["d_acc"] == 0 and findings.slerp_finding(gap, 0.1).reproduced
+    assert gap["strengths"] == 11 and gap["d_acc"] == 0 and gap["max_abs_gap"] == 0
 
 
 def test_pareto_frontier_and_grids():
@@ -96,8 +100,62 @@ def test_pareto_frontier_and_grids():
     assert transition_window([0, 0.5, 1], [1.0, 1.0, 0.95], 0.1, 0.1) == []  # never falls: nothing to refine
 
 
-def test_combine_over_seeds_uses_a_t_interval():
-    fs = [findings.Finding(v, None, [v - 0.1, v + 0.1], True, "n") for v in (0.9, 0.95, 0.92)]
-    combined = findings.combine(fs, findings.RULES["merging.tokens_rise"])
-    assert combined.value == pytest.approx(0.9233, abs=1e-3) and combined.interval[0] > 0.8 and combined.reproduced
-    assert "3 seeds" in combined.note
+# ---- the claims: one rule for one seed and for several ------------------------------------------------
+def study(seed: int, shift: float = 0.0) -> pd.DataFrame:
+    """A linear + SLERP sweep (SLERP identical to linear) whose tokens fall with λ and whose thinking
+    share falls between 0.4 and 0.5 (+ shift)."""
+    strengths = [0.0, 0.1, 0.2, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.8, 1.0]
+    accuracy = [0.80, 0.80, 0.79, 0.78, 0.70, 0.55, 0.45, 0.40, 0.40, 0.40, 0.40]
+    tokens = [40, 34, 32, 30, 25, 15, 8, 5, 4, 4, 4]
+    thinking = np.interp(strengths, [0.0, 0.4 + shift, 0.5 + shift, 1.0], [1.0, 0.95, 0.05, 0.0])
+    linear = fake_sweep(strengths, accuracy, tokens, thinking, n_problems=240, seed=seed)
+    return pd.concat([linear, linear.assign(method="slerp")], ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def evidence():
+    return [findings.seed_evidence(study(0), n_boot=300, seed=0, parents_rel_l2=0.1),
+            findings.seed_evidence(study(1, shift=0.05), n_boot=300, seed=1, parents_rel_l2=0.12)]
+
+
+def test_one_seed_gives_that_seeds_own_bootstrap_interval(evidence):
+    one = evidence[:1]
+    trend = one[0].metrics["token_trend"]
+    f = findings.tokens_rise(one, 300)
+    assert f.value == trend["rho"] and f.interval == pytest.approx([trend["low"], trend["high"]]) and f.reproduced
+    tr = one[0].metrics["transition"]
+    f = findings.sharp_transition(one, 300)
+    assert f.value == tr["width"] and f.interval == pytest.approx([tr["width_low"], tr["width_high"]]) and f.reproduced
+    combined = findings.combined_summary(one).set_index(["method", "strength"])
+    own = one[0].summary.set_index(["method", "strength"])
+    for col in ("d_acc_thinking", "d_acc_thinking_low", "d_tok_direct_high", "rel_tok_thinking", "rel_tok_thinking_high"):
+        pd.testing.assert_series_equal(combined[col], own[col], check_exact=False, rtol=1e-12)
+    f = findings.pareto(one, 300)
+    assert f.reproduced and "linear λ=0.10 vs thinking parent" in f.note
+    assert findings.slerp_linear(one, 300).reproduced and findings.slerp_linear(one, 300).value == 0
+
+
+def test_several_seeds_use_every_seed_by_the_one_rule(evidence):
+    rows = {r["id"]: r for r in findings.claim_rows(evidence, 300, "a size", "synthetic", "smoke")}
+    assert all(r["seeds"] == 2 for r in rows.values())
+    rho = [e.metrics["token_trend"]["rho"] for e in evidence]
+    width = [e.metrics["transition"]["width"] for e in evidence]
+    assert rows["merging.tokens_rise"]["value"] == pytest.approx(np.mean(rho))
+    assert rows["merging.sharp_transition"]["value"] == pytest.approx(np.mean(width))
+    expected = over_seeds(width, [e.arrays["width"] for e in evidence], n_boot=300)
+    assert rows["merging.sharp_transition"]["interval"] == pytest.approx(expected.interval)
+    hard = compare([e.arrays["case/hard_thinking"] for e in evidence], [e.arrays["case/hard_direct"] for e in evidence],
+                   n_boot=300)
+    assert rows["merging.parents"]["value"] == pytest.approx(hard.diff)
+    assert rows["merging.parents"]["interval"] == pytest.approx(hard.interval)
+    assert "2 seeds, per seed" in rows["merging.sharp_transition"]["note"]
+    assert rows["merging.sharp_transition"]["note"].endswith("(a size)")
+
+
+def test_evidence_survives_its_files(evidence, tmp_path):
+    evidence[0].save(tmp_path)
+    back = findings.Evidence.load(tmp_path)
+    assert set(back.arrays) == set(evidence[0].arrays)
+    np.testing.assert_array_equal(back.arrays["d_acc_thinking"], evidence[0].arrays["d_acc_thinking"])
+    rows = lambda seeds: findings.claim_rows(seeds, 300, "s", "synthetic", "smoke")  # noqa: E731
+    assert rows([back]) == rows(evidence[:1])

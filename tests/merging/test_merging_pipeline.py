@@ -1,16 +1,22 @@
-"""The pipeline end to end: artifacts and claims of the smoke run, determinism, the parents' styles."""
+"""The pipeline end to end: artifacts and claims of the smoke run, the job graph, the same numbers
+whatever runs the jobs, several seeds by the one rule, the parents' styles."""
 
 from __future__ import annotations
 
 import copy
+import math
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
+from workbench import methods
 from workbench.claims import validate_rows
+from workbench.jobs import Runner
 from workbench.lm import SFTSettings, TinyLMConfig, make_model, train_sft
-from workbench.merging import pipeline, world
+from workbench.merging import analysis, pipeline, world
 from workbench.merging.config import Config
 from workbench.merging.parents import base_pairs, build_tokenizer, direct_pairs, thinking_pairs
 from workbench.store import ArtifactStore
@@ -96,19 +102,84 @@ def test_a_deep_copy_of_a_trained_model_runs_its_own_weights():
     assert not torch.allclose(model(**ids).logits, clone(**ids).logits)
 
 
-TINY = {"hidden": 16, "intermediate": 32, "layers": 1, "base_steps": 6, "child_steps": 3, "n_eval": 12,
+def test_plan_lays_out_one_graph_per_seed():
+    config = Config.for_profile("smoke", seeds=(1,))
+    jobs = {j.name: j for j in pipeline.plan(config, [0, 1])}
+    for seed in (0, 1):
+        here = f"seed{seed}"
+        assert jobs[f"{here}/parents"].deps == ()
+        coarse = (f"{here}/linear-coarse-1", f"{here}/linear-coarse-2")
+        for name in coarse + tuple(f"{here}/{m}" for m in ("ties", "dare_linear", "dare_ties", "magnitude_prune")):
+            assert jobs[name].deps == (f"{here}/parents",), name
+        for name in ("linear-fine", "slerp", "task_arithmetic"):
+            assert jobs[f"{here}/{name}"].deps == (f"{here}/parents", *coarse), name
+        assert set(jobs[f"{here}/analysis"].deps) == {n for n in jobs if n.startswith(here) and not n.endswith("analysis")}
+    assert all(j.threads == 1 and j.gpu_share == 0.0 and j.cost > 0 for j in jobs.values())
+    assert jobs["seed0/linear-coarse-1"].spec["config"]["seed"] == 0 and jobs["seed1/ties"].spec["config"]["seed"] == 1
+
+
+# A reduced smoke config with two seeds: tiny models, one problem per difficulty, a coarse grid, and
+# three methods (linear, SLERP reusing linear's endpoints, DARE-TIES with its random masks).
+TINY = {"hidden": 16, "intermediate": 32, "layers": 1, "base_steps": 6, "child_steps": 3, "n_eval": 6,
         "samples": 1, "methods": ("linear", "slerp", "dare_ties"), "coarse_step": 0.5, "fine_step": 0.25,
-        "fine_edge": 0.0, "switch_window": 0.0, "other_step": 0.5, "n_boot": 50}
+        "fine_edge": 0.0, "switch_window": 0.0, "slerp_step": 0.5, "other_step": 0.5, "n_boot": 50, "seeds": (1,)}
+TABLES = ("outputs", "summary", "difficulty", "pareto", "examples", "weights")
 
 
-def test_build_is_deterministic_and_a_rebuild_is_a_noop(tmp_path):
-    config = Config.for_profile("smoke", **TINY)
-    first = pipeline.build(config, ArtifactStore(tmp_path / "a"))
-    second = pipeline.build(config, ArtifactStore(tmp_path / "b"))
-    pd.testing.assert_frame_equal(first.read_parquet("outputs"), second.read_parquet("outputs"))
-    pd.testing.assert_frame_equal(first.read_parquet("summary"), second.read_parquet("summary"))
-    assert first.read_json("claims") == second.read_json("claims")
-    again = pipeline.build(config, ArtifactStore(tmp_path / "a"))
+def build_tiny(root, runner: Runner):
+    return methods.build_many([Config.for_profile("smoke", **TINY)], ArtifactStore(root), runner=runner)[0]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    return {"root": root, "inline": build_tiny(root / "inline", Runner(workers=1)),
+            "pool": build_tiny(root / "pool", Runner(workers=2))}
+
+
+def test_the_numbers_do_not_depend_on_the_workers(tiny):
+    inline, pool = tiny["inline"], tiny["pool"]
+    for table in TABLES:
+        assert (inline.path / f"{table}.parquet").read_bytes() == (pool.path / f"{table}.parquet").read_bytes(), table
+    assert inline.read_json("metrics") == pool.read_json("metrics")
+    assert inline.read_json("claims") == pool.read_json("claims")
+    assert set(inline.read_json("jobs")) == {j.name for j in pipeline.plan(Config.for_profile("smoke", **TINY), [0, 1])}
+
+
+def test_a_rebuild_is_a_noop_and_each_seed_has_its_own_numbers(tiny):
+    first = tiny["inline"]
+    again = build_tiny(tiny["root"] / "inline", Runner(workers=1))
     assert again.path == first.path and again.manifest["created"] == first.manifest["created"]
-    other = pipeline.build(Config.for_profile("smoke", **{**TINY, "seed": 1}), ArtifactStore(tmp_path / "a"))
-    assert not first.read_parquet("outputs")["tokens"].equals(other.read_parquet("outputs")["tokens"])
+    outputs = first.read_parquet("outputs")
+    assert sorted(outputs["seed"].unique()) == [0, 1]
+    one, two = (outputs[outputs.seed == s].reset_index(drop=True) for s in (0, 1))
+    assert len(one) == len(two) and not one["tokens"].equals(two["tokens"])
+
+
+def _mean_or_none(values):
+    mean = float(np.mean(values))
+    return None if math.isnan(mean) else pytest.approx(mean)
+
+
+def test_two_seeds_give_claims_over_both(tiny):
+    run = tiny["inline"]
+    rows = {r["id"]: r for r in run.read_json("claims")}
+    validate_rows(list(rows.values()))
+    assert all(r["seeds"] == 2 for r in rows.values())
+    per_seed = run.read_json("metrics")["per_seed"]
+    assert [m["seed"] for m in per_seed] == [0, 1]
+    statistic = {
+        "merging.tokens_rise": lambda m: m["token_trend"]["rho"],
+        "merging.sharp_transition": lambda m: m["transition"]["width"],
+        "merging.slerp_linear": lambda m: m["slerp_vs_linear"]["d_acc"],
+        "merging.parents": lambda m: m["parents"]["hard_thinking"] - m["parents"]["hard_direct"],
+    }
+    for claim, value in statistic.items():
+        assert rows[claim]["value"] == _mean_or_none([value(m) for m in per_seed]), claim
+    pareto = rows["merging.pareto"]
+    if pareto["value"] is not None:  # the reported merge's relative token change, averaged over the seeds
+        method, strength, parent = re.match(r"(\S+) λ=([\d.]+) vs (\w+) parent", pareto["note"]).groups()
+        outputs = run.read_parquet("outputs")
+        cuts = [analysis.summarize_sweep(outputs[outputs.seed == s], pipeline.PARENT_ROWS, n_boot=10)
+                .set_index(["method", "strength"]).loc[(method, float(strength)), f"rel_tok_{parent}"] for s in (0, 1)]
+        assert pareto["value"] == pytest.approx(np.mean(cuts))

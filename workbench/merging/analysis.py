@@ -2,8 +2,10 @@
 parent, the thinking transition, and the parents' weight differences.
 
 The unit of every interval is the *problem*: each problem's samples are averaged first, then problems
-are resampled (paired between two models, since every model answers the same problems). A merge is
-compared with a parent by ``workbench.metrics.paired_bootstrap`` on those per-problem means.
+are resampled (paired between two models, since every model answers the same problems). Every
+interval comes from ``workbench.metrics.bootstrap`` (the project's one bootstrap), and the statistics a
+claim rests on also hand back their bootstrap ``replicates``, so that ``findings`` can combine seeds by
+the one rule of ``workbench.claims``.
 
 Pareto rule (margin-free, stated once here): a merge improves on a parent when its point estimates
 are at least as good on both axes (accuracy >= parent, mean tokens <= parent, one strictly) — and it
@@ -21,9 +23,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from workbench.metrics import paired_bootstrap
+from workbench.metrics import bootstrap
 
 KEYS = ["method", "strength"]
+REPLICATES = "replicates"
+"""Key under which ``transition`` and ``token_trend`` return their bootstrap replicates (arrays)."""
+
+
+def without_replicates(result: dict) -> dict:
+    """``result`` minus its ``replicates`` (what goes into metrics.json)."""
+    return {k: v for k, v in result.items() if k != REPLICATES}
 
 
 # ---- per problem ----------------------------------------------------------------------------------
@@ -38,47 +47,52 @@ def _matrix(pp: pd.DataFrame, column: str) -> pd.DataFrame:
     return pp.pivot_table(index=KEYS, columns="problem", values=column)
 
 
-def _interval(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
-
-
-def summarize_sweep(frame: pd.DataFrame, parents: dict[str, tuple[str, float]], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+def summarize_with_replicates(frame: pd.DataFrame, parents: dict[str, tuple[str, float]], n_boot: int = 1000,
+                              seed: int = 0) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """One row per (method, strength): accuracy and tokens with 95% intervals, thinking share,
-    re-checks, and paired differences to each parent.
+    re-checks, and paired differences to each parent — plus those differences' bootstrap replicates.
 
     ``parents`` names the rows that are the parents, e.g. ``{"direct": ("linear", 1.0),
     "thinking": ("linear", 0.0)}``. Token differences are also given relative to the parent's mean.
+    The replicates are ``{"d_acc_<parent>": rows x n_boot, "d_tok_<parent>": ...}``, rows in the
+    order of the returned table (the Pareto claim combines them over seeds).
     """
     pp = per_problem(frame)
     acc, tok = _matrix(pp, "correct"), _matrix(pp, "tokens")
-    rows = []
-    for key in acc.index:
+    rows, reps = [], {f"{kind}_{name}": [] for name in parents for kind in ("d_acc", "d_tok")}
+    for key in sorted(acc.index):
         a, t = acc.loc[key].to_numpy(), tok.loc[key].to_numpy()
         sub = frame[(frame["method"] == key[0]) & (frame["strength"] == key[1])]
+        ia, it = bootstrap(a, n_boot=n_boot, seed=seed), bootstrap(t, n_boot=n_boot, seed=seed)
         row = {
             "method": key[0], "strength": float(key[1]),
             "accuracy": float(a.mean()), "tokens": float(t.mean()),
             "thinking_share": float(sub["thinking"].mean()), "rechecks": float(sub["rechecks"].mean()),
             "answered": float(sub["answered"].mean()) if "answered" in sub else float("nan"),
             "n_problems": int(len(a)), "n_outputs": int(len(sub)),
+            "accuracy_low": ia["low"], "accuracy_high": ia["high"], "tokens_low": it["low"], "tokens_high": it["high"],
         }
-        row["accuracy_low"], row["accuracy_high"] = _interval(a, n_boot, seed)
-        row["tokens_low"], row["tokens_high"] = _interval(t, n_boot, seed)
         for name, ref in parents.items():
             ra, rt = acc.loc[ref].to_numpy(), tok.loc[ref].to_numpy()
-            da = paired_bootstrap(a, ra, n_boot=n_boot, seed=seed)
-            dt = paired_bootstrap(t, rt, n_boot=n_boot, seed=seed)
+            da = bootstrap(a, ra, n_boot=n_boot, seed=seed)
+            dt = bootstrap(t, rt, n_boot=n_boot, seed=seed)
             base_tokens = max(float(rt.mean()), 1e-9)
             row.update({
-                f"d_acc_{name}": da["diff"], f"d_acc_{name}_low": da["low"], f"d_acc_{name}_high": da["high"],
-                f"d_tok_{name}": dt["diff"], f"d_tok_{name}_low": dt["low"], f"d_tok_{name}_high": dt["high"],
-                f"rel_tok_{name}": dt["diff"] / base_tokens,
+                f"d_acc_{name}": da["value"], f"d_acc_{name}_low": da["low"], f"d_acc_{name}_high": da["high"],
+                f"d_tok_{name}": dt["value"], f"d_tok_{name}_low": dt["low"], f"d_tok_{name}_high": dt["high"],
+                f"rel_tok_{name}": dt["value"] / base_tokens,
                 f"rel_tok_{name}_low": dt["low"] / base_tokens, f"rel_tok_{name}_high": dt["high"] / base_tokens,
             })
+            reps[f"d_acc_{name}"].append(da["replicates"])
+            reps[f"d_tok_{name}"].append(dt["replicates"])
         rows.append(row)
-    return pd.DataFrame(rows).sort_values(KEYS).reset_index(drop=True)
+    summary = pd.DataFrame(rows).reset_index(drop=True)
+    return summary, {k: np.stack(v) if v else np.zeros((0, n_boot)) for k, v in reps.items()}
+
+
+def summarize_sweep(frame: pd.DataFrame, parents: dict[str, tuple[str, float]], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """The table of ``summarize_with_replicates`` alone."""
+    return summarize_with_replicates(frame, parents, n_boot, seed)[0]
 
 
 def per_difficulty(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,35 +171,34 @@ def crossing(strengths: Sequence[float], share: Sequence[float], level: float) -
     return float("nan")
 
 
-def transition(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, seed: int = 0) -> dict[str, float]:
+def transition(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, seed: int = 0) -> dict:
     """Where the merged models stop thinking: the strength where the thinking share falls through 50%
-    (``switch_off``), the 90%->10% ``width``, and bootstrap intervals of both (over problems)."""
+    (``switch_off``), the 90%->10% ``width``, and bootstrap intervals of both (over problems); their
+    replicates under ``replicates``."""
     pp = per_problem(frame[frame["method"] == method])
     share = pp.pivot_table(index="strength", columns="problem", values="thinking").sort_index()
     strengths = share.index.to_numpy()
     values = share.to_numpy()
 
-    def stats(cols: np.ndarray) -> tuple[float, float, float, float]:
-        curve = values[:, cols].mean(axis=1)
-        hi, mid, lo = (crossing(strengths, curve, lvl) for lvl in (0.9, 0.5, 0.1))
-        return mid, hi, lo, lo - hi
+    def level(cols: np.ndarray, lvl: float) -> float:
+        return crossing(strengths, values[:, cols].mean(axis=1), lvl)
 
-    mid, hi, lo, width = stats(np.arange(values.shape[1]))
-    rng = np.random.default_rng(seed)
-    boots = np.array([stats(rng.integers(0, values.shape[1], values.shape[1])) for _ in range(n_boot)])
-    ok = ~np.isnan(boots).any(axis=1)
-    q = lambda col, p: float(np.quantile(boots[ok, col], p)) if ok.any() else float("nan")  # noqa: E731
+    problems = np.arange(values.shape[1])
+    mid = bootstrap(problems, statistic=lambda cols: level(cols, 0.5), n_boot=n_boot, seed=seed)
+    width = bootstrap(problems, statistic=lambda cols: level(cols, 0.1) - level(cols, 0.9), n_boot=n_boot, seed=seed)
     by_level = pp.groupby(["n_ops", "strength"])["thinking"].mean().unstack("strength")
     return {
-        "method": method, "switch_off": mid, "switch_off_low": q(0, 0.025), "switch_off_high": q(0, 0.975),
-        "share90_at": hi, "share10_at": lo, "width": width, "width_low": q(3, 0.025), "width_high": q(3, 0.975),
+        "method": method, "switch_off": mid["value"], "switch_off_low": mid["low"], "switch_off_high": mid["high"],
+        "share90_at": level(problems, 0.9), "share10_at": level(problems, 0.1),
+        "width": width["value"], "width_low": width["low"], "width_high": width["high"],
         "switch_off_by_ops": {int(k): crossing(by_level.columns, v.to_numpy(), 0.5) for k, v in by_level.iterrows()},
+        REPLICATES: {"switch_off": mid["replicates"], "width": width["replicates"]},
     }
 
 
-def token_trend(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, seed: int = 0) -> dict[str, float]:
+def token_trend(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, seed: int = 0) -> dict:
     """Spearman correlation of mean tokens with the thinking weight (1 - strength) over the grid,
-    with a bootstrap interval over problems."""
+    with a bootstrap interval over problems (replicates under ``replicates``)."""
     import warnings
 
     from scipy.stats import spearmanr
@@ -194,34 +207,46 @@ def token_trend(frame: pd.DataFrame, method: str = "linear", n_boot: int = 500, 
     tok = pp.pivot_table(index="strength", columns="problem", values="tokens").sort_index()
     weight = 1.0 - tok.index.to_numpy()
     values = tok.to_numpy()
-    rng = np.random.default_rng(seed)
+
+    def rho(cols: np.ndarray) -> float:
+        return float(spearmanr(weight, values[:, cols].mean(axis=1)).statistic)
+
     with warnings.catch_warnings():  # a flat token curve has no rank correlation: rho = nan
         warnings.simplefilter("ignore")
-        rho = float(spearmanr(weight, values.mean(axis=1)).statistic)
-        boots = [float(spearmanr(weight, values[:, rng.integers(0, values.shape[1], values.shape[1])].mean(axis=1)).statistic)
-                 for _ in range(n_boot)]
-    return {"rho": rho, "low": float(np.quantile(boots, 0.025)), "high": float(np.quantile(boots, 0.975)),
-            "tokens_thinking_end": float(values[0].mean()), "tokens_direct_end": float(values[-1].mean())}
+        r = bootstrap(np.arange(values.shape[1]), statistic=rho, n_boot=n_boot, seed=seed)
+    return {"rho": r["value"], "low": r["low"], "high": r["high"],
+            "tokens_thinking_end": float(values[0].mean()), "tokens_direct_end": float(values[-1].mean()),
+            REPLICATES: {"rho": r["replicates"]}}
+
+
+def paired_cases(frame: pd.DataFrame, a: str = "slerp", b: str = "linear",
+                 column: str = "correct") -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Per problem, ``column`` of method ``a`` and of ``b`` averaged over the strengths both evaluated
+    (the cases of a paired comparison), and those shared strengths."""
+    pp = per_problem(frame[frame["method"].isin([a, b])])
+    shared = sorted(set(pp.loc[pp.method == a, "strength"]) & set(pp.loc[pp.method == b, "strength"]))
+    if not shared:
+        return np.zeros(0), np.zeros(0), []
+    table = pp[pp["strength"].isin(shared)].pivot_table(index="problem", columns=["method", "strength"], values=column)
+    return table[a].mean(axis=1).to_numpy(), table[b].mean(axis=1).to_numpy(), [float(s) for s in shared]
 
 
 def method_gap(frame: pd.DataFrame, a: str = "slerp", b: str = "linear", n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
     """Accuracy and tokens of method ``a`` minus ``b`` pooled over the strengths both evaluated
-    (paired per problem), plus the largest per-strength accuracy gap."""
-    pp = per_problem(frame[frame["method"].isin([a, b])])
-    shared = sorted(set(pp.loc[pp.method == a, "strength"]) & set(pp.loc[pp.method == b, "strength"]))
-    pp = pp[pp["strength"].isin(shared)]
+    (paired per problem), plus the largest per-strength accuracy gap. The claim compares the same
+    per-problem cases (``paired_cases``) with ``workbench.claims.compare``."""
+    acc_a, acc_b, shared = paired_cases(frame, a, b, "correct")
     if not shared:
         return {"strengths": 0}
-    acc = pp.pivot_table(index="problem", columns=["method", "strength"], values="correct")
-    tok = pp.pivot_table(index="problem", columns=["method", "strength"], values="tokens")
-    da = (acc[a] - acc[b]).mean(axis=1).to_numpy()
-    dt = (tok[a] - tok[b]).mean(axis=1).to_numpy()
-    gaps = (acc[a] - acc[b]).mean(axis=0)
-    r = paired_bootstrap(da, np.zeros_like(da), n_boot=n_boot, seed=seed)
-    t = paired_bootstrap(dt, np.zeros_like(dt), n_boot=n_boot, seed=seed)
-    return {"strengths": len(shared), "d_acc": r["diff"], "d_acc_low": r["low"], "d_acc_high": r["high"],
-            "d_tokens": t["diff"], "d_tokens_low": t["low"], "d_tokens_high": t["high"],
-            "max_abs_gap": float(gaps.abs().max()), "max_gap_at": float(gaps.abs().idxmax())}
+    tok_a, tok_b, _ = paired_cases(frame, a, b, "tokens")
+    r = bootstrap(acc_a, acc_b, n_boot=n_boot, seed=seed)
+    t = bootstrap(tok_a, tok_b, n_boot=n_boot, seed=seed)
+    sub = frame[frame["method"].isin([a, b]) & frame["strength"].isin(shared)]
+    by_strength = sub.groupby(["method", "strength"])["correct"].mean()
+    gaps = (by_strength[a] - by_strength[b]).abs()
+    return {"strengths": len(shared), "d_acc": r["value"], "d_acc_low": r["low"], "d_acc_high": r["high"],
+            "d_tokens": t["value"], "d_tokens_low": t["low"], "d_tokens_high": t["high"],
+            "max_abs_gap": float(gaps.max()), "max_gap_at": float(gaps.idxmax())}
 
 
 # ---- the parents' weights -------------------------------------------------------------------------

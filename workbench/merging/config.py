@@ -2,7 +2,8 @@
 
 Sizes, measured on 2 cores: smoke builds in about a minute (tests); demo in a few minutes (the app);
 full is the study the issue asks for (>= 1,000 problems, 4 samples, fine grids for every method,
-3 seeds) — CPU hours, or minutes on a GPU.
+3 seeds) — CPU hours, or minutes on a GPU. Worker count and executor are not settings: they change
+how fast a build runs, never its numbers.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class Config(MethodConfig):
     n_boot: int = 1000
     """Bootstrap resamples for every interval."""
     seeds: tuple[int, ...] = ()
-    """Extra seeds (besides ``seed``) to repeat the whole study with; claims then use a t-interval."""
+    """Extra seeds (besides ``seed``) to repeat the whole study with (each seed its own jobs); every claim
+    then combines all seeds by the one rule of ``workbench.claims``."""
 
     METHOD: ClassVar[str] = METHOD
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

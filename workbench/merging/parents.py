@@ -16,6 +16,7 @@ import copy
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, make_model, train_sft
 from workbench.merging import world
@@ -98,11 +99,32 @@ def eval_problems(cfg) -> list[world.Problem]:
     return world.make_problems(cfg.n_eval, cfg.seed * 100 + TEST_STREAM)
 
 
-def load_parents(run) -> Parents:
-    """The base and both children of a finished run (CPU, eval mode), with their shared tokenizer."""
+MODELS = ("base", "direct", "thinking")
+"""The three models, each a ``save_pretrained`` folder (with the shared tokenizer) of that name."""
+
+
+def save_parents(parents: Parents, folder: Path) -> None:
+    """The three models into ``folder/base``, ``folder/direct``, ``folder/thinking`` (atomic writes)."""
+    from workbench.lm.checkpoint import save_causal_lm
+
+    for name in MODELS:
+        save_causal_lm(getattr(parents, name), parents.tokenizer, Path(folder) / name)
+
+
+def _load(paths: dict[str, Path], device: str = "cpu") -> Parents:
     from workbench.lm.checkpoint import load_causal_lm
 
-    base, tok = load_causal_lm(run.file("base"))
-    direct, _ = load_causal_lm(run.file("direct"), with_tokenizer=False)
-    thinking, _ = load_causal_lm(run.file("thinking"), with_tokenizer=False)
+    base, tok = load_causal_lm(paths["base"], device=device)
+    direct, _ = load_causal_lm(paths["direct"], device=device, with_tokenizer=False)
+    thinking, _ = load_causal_lm(paths["thinking"], device=device, with_tokenizer=False)
     return Parents(tok, base, direct, thinking)
+
+
+def load_parents(run) -> Parents:
+    """The base and both children of a finished run (CPU, eval mode), with their shared tokenizer."""
+    return _load({name: run.file(name) for name in MODELS})
+
+
+def load_parents_from(folder: Path, device: str = "cpu") -> Parents:
+    """The parents a ``seed{s}/parents`` job saved into its ``folder`` (eval mode, on ``device``)."""
+    return _load({name: Path(folder) / name for name in MODELS}, device)

@@ -1,116 +1,109 @@
-"""The thinking-spectrum pipeline: world -> base -> parents -> sweeps -> analysis -> claims.
+"""The thinking-spectrum pipeline: world -> base -> parents -> sweeps -> analysis -> claims, as jobs.
+
+The job graph of one seed ``s`` (``plan``; names under ``seed{s}/``; functions in ``workbench.merging.jobs``)::
+
+    parents ─► linear-coarse-1, -2 ─► linear-fine, slerp, task_arithmetic ─► analysis
+            └► ties, dare_linear, dare_ties, magnitude_prune ───────────────┘
+
+The coarse linear chunks' thinking shares locate the transition window that ``linear-fine`` and
+``slerp`` add to their grids, and their rows at λ = 0 and 1 (the parents) serve SLERP and task
+arithmetic. Seeds are independent jobs; ``write`` combines them (every claim by the one rule of
+``workbench.claims``, see ``findings``).
 
 Artifacts of a run (the app page and the notebook read these):
 
-- ``base/``, ``direct/``, ``thinking/``   the three models (save_pretrained folders, one tokenizer)
-- ``losses.json``                        training curves of the three models
+- ``base/``, ``direct/``, ``thinking/``   the three models of the first seed (save_pretrained folders, one tokenizer)
+- ``losses.json``                        training curves of the three models (first seed)
 - ``outputs.parquet``                    one row per (seed, method, strength, problem, sample)
-- ``summary.parquet``                    per (method, strength): accuracy, tokens, intervals, Δ vs parents
-- ``difficulty.parquet``                 per (method, strength, n_ops)
-- ``pareto.parquet``                     point-estimate Pareto improvements over each parent (+ significance)
+- ``summary.parquet``                    per (method, strength): accuracy, tokens, intervals, Δ vs parents (first seed)
+- ``difficulty.parquet``                 per (method, strength, n_ops) (first seed)
+- ``pareto.parquet``                     point-estimate Pareto improvements over each parent (+ significance; first seed)
 - ``examples.parquet``                   sample generations (first seed) per (method, strength)
-- ``weights.parquet``                    per-tensor weight differences of the parents
-- ``metrics.json``                       parents, transition, token trend, SLERP gap, grid sizes
-- ``claims.json``                        the claims rows
+- ``weights.parquet``                    per-tensor weight differences of the parents (first seed)
+- ``metrics.json``                       per seed: parents, transition, token trend, SLERP gap, grid sizes
+- ``claims.json``                        the claims rows (every seed)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pandas as pd
 
-from workbench.claims import Claim
-from workbench.merging import analysis, findings
-from workbench.merging.config import METHOD, Config
-from workbench.merging.parents import eval_problems, train_parents
-from workbench.merging.sweep import run_sweeps
-from workbench.progress import Progress, scaled, silent
-from workbench.runtime import StepTimer, seed_everything
-from workbench.store import ArtifactStore, Run
+from workbench.jobs import Job
+from workbench.merging import findings
+from workbench.merging.config import Config
+from workbench.merging.jobs import ANALYSIS, PARENTS
+from workbench.merging.parents import MODELS, load_parents_from
+from workbench.merging.sweep import chunks, coarse_names, window
+from workbench.runtime import resolve_device
 
 TITLE = "Thinking spectrum"
 CLAIMS = findings.CLAIMS
 DATASETS: dict[str, str] = {}
 """Real checkpoints and GSM8K-style benchmarks go through ``workbench merge`` / ``workbench eval``."""
-PARENT_ROWS = {"direct": ("linear", 1.0), "thinking": ("linear", 0.0)}
+PARENT_ROWS = findings.PARENT_ROWS
+EVAL_COST = 0.01
+"""Cost (progress weight) of one problem x sample evaluated, against 1 per training step: on 2 cores
+the demo's 1,200 training steps and its 73 x 2,004 evaluations took about as long (125 s, 132 s)."""
+BOOT_COST = 1e-6
+"""Cost of one (summary row x problem x bootstrap resample) of a seed's analysis."""
 
 
-def study_one_seed(cfg: Config, timer: StepTimer, progress: Progress) -> dict:
-    """Train the parents and run every sweep for one seed; returns the tables and the findings."""
-    seed_everything(cfg.seed)
-    with timer.step(f"parents (seed {cfg.seed})"):
-        parents, losses = train_parents(cfg, scaled(progress, 0.0, 0.55))
-    problems = eval_problems(cfg)
-    with timer.step(f"sweeps (seed {cfg.seed})"):
-        sweeper = run_sweeps(cfg, parents, problems, scaled(progress, 0.55, 0.97))
-    with timer.step(f"analysis (seed {cfg.seed})"):
-        progress("analysing the sweeps", 0.97)
-        frame = sweeper.table()
-        summary = analysis.summarize_sweep(frame, PARENT_ROWS, n_boot=cfg.n_boot, seed=cfg.seed)
-        pareto = analysis.pareto_improvements(summary, PARENT_ROWS)
-        trans = analysis.transition(frame, n_boot=min(cfg.n_boot, 500), seed=cfg.seed)
-        trend = analysis.token_trend(frame, n_boot=min(cfg.n_boot, 500), seed=cfg.seed)
-        gap = analysis.method_gap(frame, "slerp", "linear", n_boot=cfg.n_boot, seed=cfg.seed)
-        weights = analysis.weight_differences(parents.direct, parents.thinking, parents.base)
-        rel_l2 = analysis.global_difference(parents.direct, parents.thinking)
-        parent_tokens = {name: float(summary.set_index(["method", "strength"]).loc[row, "tokens"])
-                         for name, row in PARENT_ROWS.items()}
-        found = {
-            "merging.tokens_rise": findings.tokens_rise_finding(trend),
-            "merging.sharp_transition": findings.transition_finding(trans),
-            "merging.pareto": findings.pareto_finding(pareto, parent_tokens, summary, PARENT_ROWS),
-            "merging.slerp_linear": findings.slerp_finding(gap, rel_l2),
-            "merging.parents": findings.parents_finding(frame, cfg.n_boot, cfg.seed),
-        }
-    return {
-        "parents": parents, "losses": losses, "frame": frame.assign(seed=cfg.seed), "summary": summary,
-        "difficulty": analysis.per_difficulty(frame), "pareto": pareto, "examples": sweeper.example_table(),
-        "weights": weights, "findings": found, "n_problems": len(problems),
-        "metrics": {"seed": cfg.seed, "transition": trans, "token_trend": trend, "slerp_vs_linear": gap,
-                    "parents_rel_l2": rel_l2, "parent_tokens": parent_tokens,
-                    "grid_sizes": summary.groupby("method").size().to_dict()},
-    }
+def _window_guess(cfg: Config) -> int:
+    """Points of a typical transition window (its true size is known only after the coarse chunks)."""
+    return len(window(0.4 - cfg.switch_window, 0.6 + cfg.switch_window, cfg.fine_step))
 
 
-def build(config: Config, store: ArtifactStore, progress: Progress | None = None) -> Run:
-    """Build (or find) the run of ``config``."""
-    if existing := store.find(METHOD, config):
-        return existing
-    progress = progress or silent
-    timer = StepTimer()
-    seeds = [config.seed, *[s for s in config.seeds if s != config.seed]]
-    with store.create(METHOD, config) as run:
-        studies = []
-        for i, seed in enumerate(seeds):
-            cfg = dataclasses.replace(config, seed=seed)
-            studies.append(study_one_seed(cfg, timer, scaled(progress, i / len(seeds), (i + 1) / len(seeds))))
-        with timer.step("write"):
-            main = studies[0]
-            parents = main["parents"]
-            for name in ("base", "direct", "thinking"):
-                run.save_model(name, getattr(parents, name), parents.tokenizer)
-            run.write_json("losses", main["losses"])
-            run.write_parquet("outputs", pd.concat([s["frame"] for s in studies], ignore_index=True))
-            for table in ("summary", "difficulty", "pareto", "examples", "weights"):
-                run.write_parquet(table, main[table])
-            run.write_json("metrics", {
-                "per_seed": [s["metrics"] for s in studies], "n_problems": main["n_problems"],
-                "samples": config.samples, "temperature": config.temperature, "top_p": config.top_p,
-                "parent_rows": PARENT_ROWS,
-            })
-            half = float(((main["summary"]["accuracy_high"] - main["summary"]["accuracy_low"]) / 2).median())
-            size = (f"{main['n_problems']} problems x {config.samples} samples per model; accuracy intervals "
-                    f"±{half:.3f} (median half-width)")
-            rows = []
-            for spec in CLAIMS:
-                per_seed = [s["findings"][spec.id] for s in studies]
-                f = findings.combine(per_seed, findings.RULES[spec.id])
-                rows.append(Claim.from_spec(
-                    spec, value=f.value, reference=f.reference, interval=f.interval, reproduced=f.reproduced,
-                    seeds=len(studies), dataset=config.dataset, profile=config.profile,
-                    note=f"{f.note} ({size})",
-                ).to_dict())
-            run.write_json("claims", rows)
-        progress("done", 1.0)
-        return run.finish(timer.as_dict(), seeds=seeds)
+def plan(config: Config, seeds: list[int]) -> list[Job]:
+    """Per seed: the parents, one job per sweep chunk, the analysis (see the module docstring)."""
+    gpu = resolve_device(config.device).type == "cuda"
+    resources = {"threads": 1, "gpu_share": 0.25 if gpu else 0.0}
+    jobs = []
+    for seed in seeds:
+        cfg = dataclasses.replace(config, seed=seed, seeds=())
+        spec = {"config": cfg.to_dict()}
+        here = f"seed{seed}"
+        parents = f"{here}/{PARENTS}"
+        jobs.append(Job(parents, "workbench.merging.jobs:train", spec,
+                        cost=float(cfg.base_steps + 2 * cfg.child_steps), **resources))
+        coarse = tuple(f"{here}/{name}" for name in coarse_names(cfg))
+        per_point = cfg.n_eval * cfg.samples * EVAL_COST
+        sweep_jobs = []
+        for chunk in chunks(cfg):
+            points = len(chunk.strengths) + (_window_guess(cfg) if chunk.window else 0)
+            deps = (parents, *(coarse if chunk.needs_coarse else ()))
+            jobs.append(Job(f"{here}/{chunk.name}", "workbench.merging.jobs:sweep", {**spec, "chunk": chunk.name}, deps,
+                            cost=round(max(points, 1) * per_point, 2), **resources))
+            sweep_jobs.append(jobs[-1].name)
+        n_rows = sum(len(c.strengths) for c in chunks(cfg)) + 2 * _window_guess(cfg)
+        jobs.append(Job(f"{here}/{ANALYSIS}", "workbench.merging.jobs:analyse", spec, (parents, *sweep_jobs),
+                        cost=round(n_rows * cfg.n_eval * cfg.n_boot * BOOT_COST, 2), **resources))
+    return jobs
+
+
+def write(run, config: Config, seeds: list[int], results: dict[str, dict], folder: Path) -> None:
+    """The run's artifacts from the jobs' folders (see the module docstring)."""
+    first = folder / f"seed{seeds[0]}"
+    parents = load_parents_from(first / PARENTS)
+    for name in MODELS:
+        run.save_model(name, getattr(parents, name), parents.tokenizer)
+    run.write_json("losses", json.loads((first / PARENTS / "losses.json").read_text()))
+    run.write_parquet("outputs", pd.concat([pd.read_parquet(folder / f"seed{s}" / ANALYSIS / "outputs.parquet")
+                                            for s in seeds], ignore_index=True))
+    for table in ("summary", "difficulty", "pareto", "examples", "weights"):
+        run.write_parquet(table, pd.read_parquet(first / ANALYSIS / f"{table}.parquet"))
+    analyses = [results[f"seed{s}/{ANALYSIS}"] for s in seeds]
+    run.write_json("metrics", {
+        "per_seed": [a["metrics"] for a in analyses], "n_problems": analyses[0]["n_problems"],
+        "samples": config.samples, "temperature": config.temperature, "top_p": config.top_p,
+        "parent_rows": PARENT_ROWS,
+    })
+    summary = pd.read_parquet(first / ANALYSIS / "summary.parquet")
+    half = float(((summary["accuracy_high"] - summary["accuracy_low"]) / 2).median())
+    size = (f"{analyses[0]['n_problems']} problems x {config.samples} samples per model; accuracy intervals "
+            f"±{half:.3f} (median half-width)")
+    evidence = [findings.Evidence.load(folder / f"seed{s}" / ANALYSIS) for s in seeds]
+    run.write_json("claims", findings.claim_rows(evidence, config.n_boot, size, config.dataset, config.profile))

@@ -2,18 +2,23 @@
 
 Grids (strength = direct weight λ): a coarse grid over [0, 1], fine steps near both parents, and fine
 steps across the *transition* — where the linear merges stop opening ``<think>`` (the share that
-thinks falls from 90% to 10%, padded by ``switch_window``) — found adaptively from the coarse points. SLERP shares the linear grid points it
-needs for the SLERP-vs-linear comparison; the task-vector methods get a coarser grid each.
+thinks falls from 90% to 10%, padded by ``switch_window``) — found adaptively from the coarse points.
+SLERP shares the linear grid points it needs for the SLERP-vs-linear comparison; the task-vector
+methods get a coarser grid each.
+
+A seed's sweep is cut into ``chunks`` (one job each, see ``workbench.merging.jobs``): the coarse
+linear grid in interleaved segments, then the transition window, SLERP, and one chunk per other method.
 
 Every model answers the same problems with the same sampling seed (common random numbers), so the
-paired comparisons in ``analysis`` see the merge's effect and little sampling noise. Merges whose
-endpoints are exactly the parents (linear, SLERP, task arithmetic) reuse the parents' evaluation there.
+paired comparisons in ``analysis`` see the merge's effect and little sampling noise, and a chunk's
+numbers do not depend on which other chunks ran, or where. Merges whose endpoints are exactly the
+parents (linear, SLERP, task arithmetic) reuse the parents' evaluation there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -67,105 +72,102 @@ def transition_window(strengths: Sequence[float], share: Sequence[float], step: 
     return window(hi - pad, lo + pad, step)
 
 
-@dataclass
-class Sweeper:
-    """Evaluates merges of one set of parents, remembering every (method, strength) it evaluated."""
-
-    parents: Parents
-    problems: Sequence[world.Problem]
-    sampling: Sampling
-    seed: int = 0
-    density: float = 0.5
-    merge_seed: int = 0
-    examples_per_level: int = 2
-    progress: Progress = silent
-    frames: dict[tuple[str, float], pd.DataFrame] = field(default_factory=dict)
-    examples: list[pd.DataFrame] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        by_level: dict[int, list[int]] = {}
-        for p in self.problems:
-            by_level.setdefault(p.n_ops, []).append(p.id)
-        self._example_ids = {i for ids in by_level.values() for i in ids[: self.examples_per_level]}
-
-    def model(self, method: str, strength: float):
-        """The merged model (the parents themselves at the exact endpoints of exact methods)."""
-        spec = get(method)
-        if spec.exact_endpoints and strength in (0.0, 1.0):
-            return self.parents.direct if strength == 1.0 else self.parents.thinking
-        return merge_models(self.parents.direct, self.parents.thinking, self.parents.base, method=method,
-                            strength=strength, density=self.density, seed=self.merge_seed)
-
-    def evaluate(self, method: str, strength: float, progress: Progress | None = None) -> pd.DataFrame:
-        strength = round(float(strength), 4)
-        key = (method, strength)
-        if key in self.frames:
-            return self.frames[key]
-        spec = get(method)
-        endpoint = spec.exact_endpoints and strength in (0.0, 1.0)
-        reuse = next((f for (m, s), f in self.frames.items() if endpoint and s == strength and get(m).exact_endpoints), None)
-        if reuse is not None:  # identical weights, identical seed: identical outputs
-            frame = reuse.copy()
-        else:
-            frame = evaluate_arithmetic(self.model(method, strength), self.parents.tokenizer, self.problems,
-                                        self.sampling, seed=self.seed, progress=progress)
-        frame["method"], frame["strength"] = method, strength
-        self.examples.append(frame[(frame["sample"] == 0) & frame["problem"].isin(self._example_ids)].copy())
-        self.frames[key] = frame.drop(columns=["text"], errors="ignore")
-        return self.frames[key]
-
-    def run(self, method: str, strengths: Sequence[float], progress: Progress | None = None) -> None:
-        progress = progress or silent
-        todo = [s for s in strengths if (method, round(float(s), 4)) not in self.frames]
-        for i, s in enumerate(todo):
-            self.evaluate(method, s, scaled(progress, i / len(todo), (i + 1) / len(todo)))
-            progress(f"{method} λ={s:.2f} ({i + 1}/{len(todo)})", (i + 1) / len(todo))
-
-    def table(self) -> pd.DataFrame:
-        return pd.concat(self.frames.values(), ignore_index=True)
-
-    def example_table(self) -> pd.DataFrame:
-        frame = pd.concat(self.examples, ignore_index=True)
-        prompts = {p.id: world.prompt(p) for p in self.problems}
-        frame["prompt"] = frame["problem"].map(prompts)
-        return frame[["method", "strength", "problem", "n_ops", "prompt", "text", "correct", "tokens", "thinking"]]
+# ---- the chunks of a sweep ----------------------------------------------------------------------------
+COARSE_SEGMENTS = 2
+"""The coarse linear grid is split into this many interleaved segments (one job each), so that two
+workers share the part every later chunk waits for."""
 
 
-def thinking_share(sweeper: Sweeper, method: str) -> tuple[list[float], list[float]]:
-    keys = sorted(s for m, s in sweeper.frames if m == method)
-    return keys, [float(sweeper.frames[(method, s)]["thinking"].mean()) for s in keys]
+@dataclass(frozen=True)
+class Chunk:
+    """One piece of a seed's sweep: one method at some strengths (one job)."""
+
+    name: str
+    method: str
+    strengths: tuple[float, ...]
+    """Fixed grid points."""
+    window: bool = False
+    """Also the transition window's points (found from the coarse linear chunks' thinking shares)."""
+    needs_coarse: bool = False
+    """Reads the coarse linear chunks: for the window, or for the parents' rows at λ = 0 and 1."""
+
+    def points(self, window_points: Sequence[float] = ()) -> list[float]:
+        return sorted({*self.strengths, *(window_points if self.window else ())})
 
 
-def run_sweeps(cfg, parents: Parents, problems: Sequence[world.Problem], progress: Progress | None = None) -> Sweeper:
-    """All sweeps of a config: linear (coarse + edges, then the transition window), SLERP, the rest."""
+def chunks(cfg) -> list[Chunk]:
+    """The chunks of one seed's sweep, in plan order: linear (coarse + edges, in segments; then the
+    transition window), SLERP (its grid plus the window), then every other method on its grid.
+
+    Linear always runs: its endpoints are the parents' rows and its curve locates the transition.
+    Methods whose endpoints are exactly the parents (SLERP, task arithmetic) reuse the coarse linear
+    chunks' rows at λ = 0 and 1 (identical weights and seed give identical outputs).
+    """
+    coarse = grid(cfg.coarse_step, cfg.fine_step, cfg.fine_edge)
+    out = [Chunk(f"linear-coarse-{i + 1}", "linear", tuple(coarse[i::COARSE_SEGMENTS]))
+           for i in range(COARSE_SEGMENTS) if coarse[i::COARSE_SEGMENTS]]
+    out.append(Chunk("linear-fine", "linear", (), window=True, needs_coarse=True))
+    if "slerp" in cfg.methods:
+        out.append(Chunk("slerp", "slerp", tuple(grid(cfg.slerp_step)), window=True, needs_coarse=True))
+    for method in dict.fromkeys(cfg.methods):
+        if method not in ("linear", "slerp"):
+            out.append(Chunk(method, method, tuple(grid(cfg.other_step)), needs_coarse=get(method).exact_endpoints))
+    return out
+
+
+def coarse_names(cfg) -> list[str]:
+    return [c.name for c in chunks(cfg) if c.name.startswith("linear-coarse")]
+
+
+def window_from(coarse_results: Sequence[dict], cfg) -> list[float]:
+    """The transition window from the coarse linear chunks' results (their ``thinking_share`` pairs)."""
+    pairs = sorted((float(s), float(v)) for r in coarse_results for s, v in r["thinking_share"])
+    return transition_window([s for s, _ in pairs], [v for _, v in pairs], step=cfg.fine_step, pad=cfg.switch_window)
+
+
+def merged_model(parents: Parents, method: str, strength: float, density: float, merge_seed: int):
+    """The merged model (the parents themselves at the exact endpoints of exact methods)."""
+    if get(method).exact_endpoints and strength in (0.0, 1.0):
+        return parents.direct if strength == 1.0 else parents.thinking
+    return merge_models(parents.direct, parents.thinking, parents.base, method=method, strength=strength,
+                        density=density, seed=merge_seed)
+
+
+def example_ids(problems: Sequence[world.Problem], per_level: int = 2) -> set[int]:
+    """The problems whose first sample is kept as an example: the first ``per_level`` of each difficulty."""
+    by_level: dict[int, list[int]] = {}
+    for p in problems:
+        by_level.setdefault(p.n_ops, []).append(p.id)
+    return {i for ids in by_level.values() for i in ids[:per_level]}
+
+
+def examples_of(frame: pd.DataFrame, problems: Sequence[world.Problem]) -> pd.DataFrame:
+    """Sample generations of one evaluation (with text): the first sample of each example problem."""
+    prompts = {p.id: world.prompt(p) for p in problems}
+    rows = frame[(frame["sample"] == 0) & frame["problem"].isin(example_ids(problems))].copy()
+    rows["prompt"] = rows["problem"].map(prompts)
+    return rows[["method", "strength", "problem", "n_ops", "prompt", "text", "correct", "tokens", "thinking"]]
+
+
+def evaluate_points(parents: Parents, problems: Sequence[world.Problem], cfg, method: str, strengths: Sequence[float],
+                    progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge and evaluate ``method`` at each strength: (outputs without text, examples with text)."""
     progress = progress or silent
     sampling = Sampling(samples=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p, batch_size=cfg.batch_size)
-    sweeper = Sweeper(parents, problems, sampling, seed=cfg.seed, density=cfg.density, merge_seed=cfg.merge_seed)
-    linear_grid = grid(cfg.coarse_step, cfg.fine_step, cfg.fine_edge)
-    n_window = len(window(0.4 - cfg.switch_window, 0.6 + cfg.switch_window, cfg.fine_step))  # a guess, for progress
-    plan = {"linear": len(linear_grid) + n_window}
-    if "slerp" in cfg.methods:
-        plan["slerp"] = len(grid(cfg.slerp_step)) + n_window
-    for method in cfg.methods:
-        plan.setdefault(method, len(grid(cfg.other_step)))
-    total, done = sum(plan.values()), 0
+    frames, examples = [], []
+    for i, s in enumerate(strengths):
+        model = merged_model(parents, method, s, cfg.density, cfg.merge_seed)
+        frame = evaluate_arithmetic(model, parents.tokenizer, problems, sampling, seed=cfg.seed,
+                                    progress=scaled(progress, i / len(strengths), (i + 1) / len(strengths)))
+        frame["method"], frame["strength"] = method, float(s)
+        examples.append(examples_of(frame, problems))
+        frames.append(frame.drop(columns=["text"]))
+        progress(f"{method} λ={s:.2f} ({i + 1}/{len(strengths)})", (i + 1) / len(strengths))
+    return _concat(frames), _concat(examples)
 
-    def part(method: str, n: int) -> Progress:
-        nonlocal done
-        start = done / total
-        done = min(done + n, total)
-        return scaled(progress, start, done / total)
 
-    sweeper.run("linear", linear_grid, part("linear", len(linear_grid)))
-    fine = transition_window(*thinking_share(sweeper, "linear"), step=cfg.fine_step, pad=cfg.switch_window)
-    sweeper.run("linear", fine, part("linear", n_window))
-    if "slerp" in cfg.methods:
-        sweeper.run("slerp", grid(cfg.slerp_step, extra=fine), part("slerp", plan["slerp"]))
-    for method in cfg.methods:
-        if method not in ("linear", "slerp"):
-            sweeper.run(method, grid(cfg.other_step), part(method, plan[method]))
-    progress("sweeps done", 1.0)
-    return sweeper
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def evaluate_strength(
