@@ -308,8 +308,24 @@ def _run_inline(order: list[Job], root: Path, relay: _Relay) -> Results:
     return results
 
 
-def _ready(order: list[Job], results: dict, started: set) -> list[Job]:
-    return [j for j in order if j.name not in started and all(d in results for d in j.deps)]
+def critical_path(order: list[Job]) -> dict[str, float]:
+    """Each job's cost plus the costliest chain of jobs waiting on it: the longest such chain decides
+    when the whole run can end, so ready jobs start longest-chain first.
+
+    >>> critical_path(check_graph([Job("a", "m:f", cost=1), Job("b", "m:f", deps=("a",), cost=5), Job("c", "m:f", cost=2)]))
+    {'a': 6.0, 'c': 2.0, 'b': 5.0}
+    """
+    below: dict[str, float] = {}
+    for job in reversed(order):
+        waiting = [below[j.name] for j in order if job.name in j.deps]
+        below[job.name] = float(job.cost) + max(waiting, default=0.0)
+    return {j.name: below[j.name] for j in order}
+
+
+def _ready(order: list[Job], results: dict, started: set, priority: dict[str, float]) -> list[Job]:
+    """Jobs whose dependencies are done, longest remaining chain first (see ``critical_path``)."""
+    ready = [j for j in order if j.name not in started and all(d in results for d in j.deps)]
+    return sorted(ready, key=lambda j: -priority[j.name])
 
 
 def _drain(progress_queue, relay: _Relay) -> None:
@@ -325,6 +341,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
+    priority = critical_path(order)
     progress_queue = ctx.Queue()
     results = Results()
     started: set[str] = set()
@@ -332,7 +349,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
     pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue,))
     try:
         while len(results) < len(order):
-            for job in _ready(order, results, started)[: width - len(running)]:
+            for job in _ready(order, results, started, priority)[: width - len(running)]:
                 deps = {d: results[d] for d in job.deps}
                 running[pool.submit(_run_in_worker, job, str(root), deps)] = job
                 started.add(job.name)
@@ -366,6 +383,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
 
     started_here = start_ray(runner, gpu)
     progress_queue = Queue()
+    priority = critical_path(order)
     remote = ray.remote(_run_on_ray)
     results = Results()
     started: set[str] = set()
@@ -373,7 +391,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
     limit = runner.workers or len(order)
     try:
         while len(results) < len(order):
-            for job in _ready(order, results, started)[: max(0, limit - len(running))]:
+            for job in _ready(order, results, started, priority)[: max(0, limit - len(running))]:
                 deps = {d: results[d] for d in job.deps}
                 options = {"num_cpus": job.threads, "num_gpus": job.gpu_share if gpu else 0, "max_retries": 0}
                 running[remote.options(**options).remote(job, str(root), deps, progress_queue)] = job
