@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -55,6 +57,7 @@ pd.set_option("display.width", 200)
 # ## 1. Build the study
 # One call builds (or finds, when already built) the whole comparison for this profile: the world,
 # the SIDs, TIGER, GLASS, the ablations and the baselines, all scored on the same held-out users.
+# The work runs as jobs — one data job per seed, then one job per system — in parallel worker processes.
 # The demo profile takes a few minutes on two CPU cores; `smoke` about a minute.
 
 # %%
@@ -63,7 +66,9 @@ with tqdm_progress(f"glass ({PROFILE})") as bar:
 tables = gviz.run_tables(run)
 config = methods.load("glass").Config(**run.config)
 print(tables["summary"]["data"])
-print("build time (s):", run.manifest["build_seconds"], "· device:", run.manifest["device"])
+print("build time (s):", run.manifest["build_seconds"], "· device:", tables["summary"]["device"])
+# Every seed and every system was one job; their seconds (wall and CPU) are in jobs.json:
+pd.DataFrame(run.read_json("jobs")).T
 
 # %% [markdown]
 # ## 2. Item embeddings

@@ -1,18 +1,21 @@
-"""The pipeline contract on the smoke profile: artifacts, claim rows, determinism, rebuild no-op."""
+"""The pipeline contract on the smoke profile: artifacts, claim rows, jobs, determinism, rebuild no-op."""
 
 import numpy as np
 import pytest
 
 from workbench import methods
-from workbench.claims import validate_rows
+from workbench.claims import compare, validate_rows
 from workbench.errors import WorkbenchError
 from workbench.glass import pipeline
-from workbench.glass.study import setup_sids
+from workbench.glass.study import run_beams, setup_sids
 from workbench.glass.verdicts import CLAIMS
+from workbench.glass.world import make_world, noisy_twin
+from workbench.jobs import Runner
 from workbench.store import ArtifactStore
 
 TINY = {"train_users": 120, "test_users": 60, "cases_per_user": 3, "steps": 15, "sasrec_steps": 10,
-        "systems": "popularity,tiger,glass", "workers": 1}
+        "systems": "popularity,tiger,glass,noise", "seeds": "1"}
+"""Two seeds, four SID models per seed: small enough to build twice in a test."""
 
 
 def test_smoke_run_has_every_artifact_and_claim_row(smoke_store):
@@ -20,7 +23,7 @@ def test_smoke_run_has_every_artifact_and_claim_row(smoke_store):
     assert run is not None
     for name in ("summary.json", "results.parquet", "diagnostics.json", "items.parquet", "test_cases.parquet",
                  "beams_tiger.parquet", "beams_glass.parquet", "walkthrough.safetensors", "glass.safetensors",
-                 "claims.json", "per_case/glass.parquet"):
+                 "claims.json", "per_case/glass.parquet", "jobs.json"):
         assert run.exists(name), name
     rows = run.read_json("claims")
     validate_rows(rows)
@@ -36,6 +39,29 @@ def test_smoke_run_has_every_artifact_and_claim_row(smoke_store):
     assert diag["glass"]["unconstrained"]["invalid rate"] >= 0
     assert diag["glass"]["invalid rate (constrained)"] == 0.0
     assert [r["depth"] for r in diag["glass"]["rank progression"]] == [1, 2, 3, 4]
+    jobs = run.read_json("jobs")
+    assert "seed0/data" in jobs and "seed0/glass" in jobs and jobs["seed0/glass"]["cpu_seconds"] >= 0
+
+
+def test_plan_is_a_data_job_per_seed_and_a_job_per_system():
+    config = pipeline.Config.for_profile("smoke").with_overrides({"systems": "popularity,tiger,glass,noise"})
+    jobs = {j.name: j for j in pipeline.plan(config, [0, 3])}
+    assert set(jobs) == {f"seed{s}/{n}" for s in (0, 3)
+                         for n in ("data", "popularity", "tiger", "glass", "tiger_noisy", "glass_noisy")}
+    assert jobs["seed3/glass"].deps == ("seed3/data",) and jobs["seed0/data"].deps == ()
+    assert jobs["seed0/glass"].spec["keep"] and not jobs["seed3/glass"].spec["keep"]
+    assert all(j.threads == 1 and j.gpu_share == 0.0 for j in jobs.values())  # CPU here
+    assert jobs["seed0/glass"].cost > jobs["seed0/tiger"].cost > jobs["seed0/popularity"].cost
+    assert jobs["seed0/data"].cost > jobs["seed0/popularity"].cost
+
+
+def test_noisy_twin_is_the_same_world_with_noisier_embeddings():
+    kw = dict(n_topics=6, n_subtopics=2, styles=3, n_train_users=30, n_test_users=10, seed=4)
+    world = make_world(**kw)
+    twin, regenerated = noisy_twin(world, 0.6, seed=4), make_world(**{**kw, "noise": 0.6}).data
+    assert np.array_equal(twin.item_emb, regenerated.item_emb) and twin.item_emb.dtype == regenerated.item_emb.dtype
+    assert twin.cases.equals(world.data.cases) and twin.cases.equals(regenerated.cases)  # the cases pair up
+    assert not np.allclose(twin.item_emb, world.data.item_emb)
 
 
 def test_saved_model_reloads_and_decodes_the_same_beams(smoke_store):
@@ -43,21 +69,50 @@ def test_saved_model_reloads_and_decodes_the_same_beams(smoke_store):
     config = pipeline.Config(**run.config)
     data, _, _ = pipeline.load_data(config)
     setup = setup_sids(data, config, tuple(config.codebook), config.seed)
-    from workbench.glass.study import run_beams
-
     model = pipeline.load_sid_model(run, "glass")
     beams = run_beams(model, setup.test, setup.trie, config.beam, "cpu")
     stored = run.read_parquet("beams_glass")
     assert np.array_equal(beams.items[:, :10].ravel(), stored["item"].to_numpy())
 
 
-def test_same_settings_same_numbers_and_rebuild_is_a_no_op(tmp_path):
-    first = methods.build("glass", "smoke", TINY, store=ArtifactStore(tmp_path / "a"))
-    second = methods.build("glass", "smoke", TINY, store=ArtifactStore(tmp_path / "b"))
-    a, b = first.read_parquet("results"), second.read_parquet("results")
-    assert a.drop(columns=[]).equals(b)
-    again = methods.build("glass", "smoke", TINY, store=ArtifactStore(tmp_path / "a"))
-    assert again.path == first.path and again.manifest["created"] == first.manifest["created"]
+@pytest.fixture(scope="module")
+def two_runners(tmp_path_factory):
+    """The TINY two-seed build run inline (workers=1) and in two spawned workers, in two stores."""
+    root = tmp_path_factory.mktemp("glass-runners")
+    inline = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "a"), runner=Runner(workers=1))
+    pooled = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "b"), runner=Runner(workers=2))
+    return root, inline, pooled
+
+
+def test_same_numbers_whatever_runs_the_jobs_and_rebuild_is_a_no_op(two_runners):
+    root, inline, pooled = two_runners
+    for name in ("results", "per_case/glass", "per_case/glass_noisy", "beams_glass", "items", "test_cases"):
+        a, b = inline.file(f"{name}.parquet"), pooled.file(f"{name}.parquet")
+        assert a.read_bytes() == b.read_bytes(), name
+    assert inline.file("glass.safetensors").read_bytes() == pooled.file("glass.safetensors").read_bytes()
+    assert inline.read_json("claims") == pooled.read_json("claims")
+    again = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "a"))
+    assert again.path == inline.path and again.manifest["created"] == inline.manifest["created"]
+
+
+def test_two_seed_claims_use_both_seeds(two_runners):
+    _, run, _ = two_runners
+    results = run.read_parquet("results")
+    assert sorted(results["seed"].unique()) == [0, 1]
+    r10 = results[results["slice"] == "all"].pivot(index="seed", columns="key", values="Recall@10")
+    claims = {r["id"]: r for r in run.read_json("claims")}
+    assert all(r["seeds"] == 2 for r in claims.values())
+    overall = claims["glass.overall"]
+    assert overall["value"] == pytest.approx(r10["glass"].mean(), abs=1e-12)
+    assert overall["reference"] == pytest.approx(r10["tiger"].mean(), abs=1e-12)
+    per_seed = (r10["glass"] - r10["tiger"]) - (r10["glass_noisy"] - r10["tiger_noisy"])
+    noise = claims["glass.noise"]
+    assert noise["value"] == pytest.approx(per_seed.mean(), abs=1e-12)
+    # the interval rests on both seeds: it is not the first seed's own paired-bootstrap interval
+    r = {name: run.read_parquet(f"per_case/{name}")["Recall@10"].to_numpy()
+         for name in ("glass", "tiger", "glass_noisy", "tiger_noisy")}
+    first_only = compare([r["glass"] - r["tiger"]], [r["glass_noisy"] - r["tiger_noisy"]])
+    assert noise["interval"] != pytest.approx(first_only.interval)
 
 
 def test_unknown_dataset_or_missing_path_is_one_clear_error(tmp_path):

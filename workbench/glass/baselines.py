@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.glass.train import TrainSettings, schedule
+from workbench.glass.train import TrainSettings, train_model
 from workbench.progress import Progress
 
 
@@ -60,29 +60,11 @@ class SASRec(nn.Module):
 
 def train_sasrec(model: SASRec, window: np.ndarray, targets: np.ndarray, settings: TrainSettings, device,
                  progress: Progress | None = None) -> list[float]:
-    """Full-softmax training on (window -> next item) pairs; returns the loss every 25 steps."""
-    model.to(device).train()
+    """Full-softmax training on (window -> next item) pairs with the method's one loop; returns the curve."""
     win = torch.as_tensor(window, device=device)
     tgt = torch.as_tensor(np.array(targets), device=device)
-    gen = torch.Generator().manual_seed(settings.seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: schedule(step, settings))
-    curve, running = [], 0.0
-    for step in range(settings.steps):
-        rows = torch.randint(len(win), (min(settings.batch_size, len(win)),), generator=gen).to(device)
-        loss = F.cross_entropy(model(win[rows]), tgt[rows])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        running += float(loss.detach())
-        if (step + 1) % 25 == 0 or step + 1 == settings.steps:
-            curve.append(running / (25 if (step + 1) % 25 == 0 else (step + 1) % 25))
-            running = 0.0
-            if progress:
-                progress(f"SASRec: step {step + 1}/{settings.steps}", (step + 1) / settings.steps)
-    model.eval()
-    return curve
+    return train_model(model, lambda rows: F.cross_entropy(model(win[rows]), tgt[rows]), len(win), settings, device,
+                       progress, "SASRec")
 
 
 @torch.no_grad()

@@ -104,11 +104,8 @@ class Config(MethodConfig):
     eval_split: str = "test"
     """Which held-out cases are scored: ``test`` (the numbers to report) or ``valid`` (real data: every
     user's second-to-last item) — choose settings on ``valid``, then report ``test`` once."""
-    workers: int = 2
-    """On CPU, train this many models at once in separate one-thread processes (1 = one after another
-    in this process). Tiny models use two cores far better this way. Ignored on CUDA."""
     seeds: tuple[int, ...] = ()
-    """Extra seeds (world + training) for the full study; intervals over seeds when there are >= 3."""
+    """Extra seeds (world + training); every claim uses every seed (hierarchical bootstrap over seeds and cases)."""
 
     METHOD: ClassVar[str] = "glass"
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

@@ -138,13 +138,18 @@ def _seqdata(sequences: list[np.ndarray], emb: np.ndarray, names: list[str], des
     return data
 
 
-def load(config) -> SeqData:
-    """The configured real dataset (``config.dataset`` / ``config.data_path``)."""
+def check(config) -> None:
+    """One clear error for an unknown real dataset or a missing path (before any work starts)."""
+    if config.dataset not in ("amazon_beauty", "movielens"):
+        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for glass; choose synthetic, amazon_beauty or movielens.")
     if not config.data_path:
         raise WorkbenchError(f"Dataset {config.dataset!r} needs --data-path (the folder holding its files).")
+
+
+def load(config) -> SeqData:
+    """The configured real dataset (``config.dataset`` / ``config.data_path``)."""
+    check(config)
     embedding = config.item_embedding
     if config.dataset == "amazon_beauty":
         return amazon_beauty(config.data_path, "both" if embedding == "auto" else embedding, config.seed)
-    if config.dataset == "movielens":
-        return movielens(config.data_path, "minilm" if embedding == "auto" else embedding, config.seed)
-    raise WorkbenchError(f"Unknown dataset {config.dataset!r} for glass; choose synthetic, amazon_beauty or movielens.")
+    return movielens(config.data_path, "minilm" if embedding == "auto" else embedding, config.seed)

@@ -1,9 +1,10 @@
-"""One seed of the whole comparison: SIDs → features → every system trained and scored on the same cases.
+"""One seed of the comparison, piece by piece: SIDs and features, then one system trained and scored.
 
-``run_study(config, data, seed)`` returns a ``Study``: per-case tables of every system (the source of
-every summary, slice and bootstrap interval), the diagnostics (per-level accuracy, P1/P12/P123,
-rank progression, gate vs retrieved length, invalid-SID rate), the SID statistics, and what the
-app and notebook show for single users (beams with their buckets and gates).
+The jobs (``jobs.py``) call these: the data job builds every ``SidSetup`` a seed needs
+(``setup_sids``), each system job trains one system on its setup and scores it on the held-out
+cases (``train_system``): a per-case table (the source of every summary, slice and bootstrap
+interval), the diagnostics (per-level accuracy, P1/P12/P123, rank progression, gate vs retrieved
+length, invalid-SID rate), and for the SID models the beams the app and notebook show.
 
 Systems (``config.systems`` picks which run; each row is one more model to train):
 
@@ -40,7 +41,7 @@ from workbench.glass.evaluate import (
 )
 from workbench.glass.features import CaseArrays, case_arrays, fit_sid_tier, neighbour_order
 from workbench.glass.model import ModelSpec, SeqRecModel, count_parameters
-from workbench.glass.semantic_ids import SemanticIDs, build_sids, sid_stats, sid_warnings
+from workbench.glass.semantic_ids import SemanticIDs, build_sids
 from workbench.glass.train import TrainSettings, train_sid_model
 from workbench.progress import Progress, scaled
 
@@ -84,15 +85,6 @@ class SystemResult:
     seconds: float = 0.0
 
 
-@dataclass
-class Study:
-    seed: int
-    data: SeqData
-    setups: dict[str, SidSetup]
-    systems: dict[str, SystemResult]
-    sid_tables: dict[str, list[dict]]
-
-
 def expand_systems(systems: tuple[str, ...], synthetic: bool) -> list[str]:
     """The concrete rows of ``config.systems`` (``noise`` is two models; needs the world)."""
     out = []
@@ -106,6 +98,7 @@ def expand_systems(systems: tuple[str, ...], synthetic: bool) -> list[str]:
 
 
 TIER_SYSTEMS = ("tier_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+SEARCH_SYSTEMS = ("search_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
 
 
 def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: int, augment: bool = False) -> SidSetup:
@@ -128,7 +121,7 @@ def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: i
 
 def model_spec(config: Config, setup: SidSetup, system: str) -> ModelSpec:
     tier = system in TIER_SYSTEMS
-    search = system in ("search_only", "glass", "resized", "fixed_gate", "neighbours", "glass_noisy")
+    search = system in SEARCH_SYSTEMS
     tier_dim = setup.train.tier.shape[1] if tier else 0
     return ModelSpec(
         sizes=setup.sids.sizes, window=config.window, d_model=config.d_model, heads=config.heads,
@@ -188,14 +181,28 @@ def evaluate_sid_model(name: str, model: SeqRecModel, setup: SidSetup, config: C
 
 
 SETUP_OF = {"resized": "resized", "neighbours": "neighbours", "tiger_noisy": "noisy", "glass_noisy": "noisy"}
+"""The setup each system trains on (the rest: ``base``)."""
 
 
-def train_system(name: str, config: Config, setup: SidSetup, train_targets: np.ndarray, n_items: int, seed: int,
-                 device, progress: Progress | None = None) -> SystemResult:
-    """Train one system (SASRec or a SID model) and score it on ``setup.test``."""
+def setups_needed(systems: list[str]) -> list[str]:
+    """The setups (``base`` first) that ``systems`` train on.
+
+    >>> setups_needed(["popularity", "tiger", "resized", "glass_noisy"])
+    ['base', 'resized', 'noisy']
+    """
+    return ["base", *dict.fromkeys(SETUP_OF[s] for s in systems if s in SETUP_OF)]
+
+
+def train_system(name: str, config: Config, setup: SidSetup, seed: int, device,
+                 progress: Progress | None = None) -> SystemResult:
+    """Train one system (popularity, SASRec or a SID model) on ``setup.train``; score it on ``setup.test``."""
     progress = progress or (lambda m, f: None)
     start = time.perf_counter()
     torch.manual_seed(seed)
+    train_targets, n_items = setup.train.cases["target"].to_numpy(), len(setup.sids.codes)
+    if name == "popularity":
+        ranked = popularity_ranking(train_targets, n_items, len(setup.test))
+        return SystemResult(name, case_table(ranked[:, :10], setup.test), seconds=time.perf_counter() - start)
     if name == "sasrec":
         model = SASRec(n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
         settings = TrainSettings(config.sasrec_steps, config.batch_size, config.lr, seed=seed)
@@ -214,94 +221,17 @@ def train_system(name: str, config: Config, setup: SidSetup, train_targets: np.n
     return result
 
 
-def _worker_init() -> None:
-    torch.set_num_threads(1)  # two one-thread processes beat one two-thread process on tiny models
-
-
-def _queued_progress(queue, name: str) -> Progress:
-    return lambda message, fraction: queue.put((name, message, fraction))
-
-
-def _train_in_worker(name, config, setup, train_targets, n_items, seed, queue) -> SystemResult:
-    return train_system(name, config, setup, train_targets, n_items, seed, "cpu", _queued_progress(queue, name))
-
-
-def _train_all(jobs: list[str], setups: dict, config: Config, train_targets, n_items: int, seed: int, device,
-               progress: Progress) -> dict[str, SystemResult]:
-    """Train the jobs one after another, or in ``config.workers`` processes on CPU (progress relayed)."""
-    done: dict[str, float] = {name: 0.0 for name in jobs}
-
-    def report(name: str, message: str, fraction: float) -> None:
-        done[name] = fraction
-        progress(message, sum(done.values()) / max(len(jobs), 1))
-
-    setup_of = lambda name: setups[SETUP_OF.get(name, "base")]  # noqa: E731
-    if config.workers <= 1 or device.type != "cpu" or len(jobs) < 2:
-        return {name: train_system(name, config, setup_of(name), train_targets, n_items, seed, device,
-                                   lambda m, f, n=name: report(n, m, f)) for name in jobs}
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager, ProcessPoolExecutor(config.workers, mp_context=ctx, initializer=_worker_init) as pool:
-        queue = manager.Queue()
-        futures = {pool.submit(_train_in_worker, name, config, setup_of(name), train_targets, n_items, seed, queue): name
-                   for name in jobs}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            while not queue.empty():
-                report(*queue.get())
-            for fut in finished:
-                report(futures[fut], f"{LABELS[futures[fut]]}: done", 1.0)
-        results = {futures[f]: f.result() for f in futures}
-    return {name: results[name] for name in jobs}
-
-
-def run_study(config: Config, data: SeqData, seed: int, device, progress: Progress | None = None,
-              noisy_data: SeqData | None = None) -> Study:
-    """Train and score every system of ``config.systems`` on ``data`` with one seed."""
-    progress = progress or (lambda m, f: None)
-    systems = expand_systems(config.systems, noisy_data is not None)
-
-    progress("building semantic IDs and features", 0.0)
-    setups = {"base": setup_sids(data, config, config.codebook, seed)}
-    if "resized" in systems:
-        setups["resized"] = setup_sids(data, config, config.resized_codebook, seed)
-    if "neighbours" in systems:
-        setups["neighbours"] = setup_sids(data, config, config.codebook, seed, augment=True)
-    if noisy_data is not None and {"tiger_noisy", "glass_noisy"} & set(systems):
-        setups["noisy"] = setup_sids(noisy_data, config, config.codebook, seed)
-    sid_tables = {k: sid_stats(v.sids) for k, v in setups.items()}
-    for name, table in sid_tables.items():  # check the bucket sizes before anything is trained
-        for warning in sid_warnings(table):
-            progress(f"SIDs ({name}): {warning}", 0.05)
-    base = setups["base"]
-    train_cases, test = data.split("train"), base.test
-    results: dict[str, SystemResult] = {}
-    if "popularity" in systems:
-        ranked = popularity_ranking(train_cases["target"].to_numpy(), data.n_items, len(test))
-        results["popularity"] = SystemResult("popularity", case_table(ranked[:, :10], test))
-    jobs = [name for name in systems if name == "sasrec" or name in SID_SYSTEMS]
-    trained = _train_all(jobs, setups, config, train_cases["target"].to_numpy(), data.n_items, seed, device,
-                         scaled(progress, 0.1, 0.95))
-    results.update(trained)
-    progress("scored every system", 0.95)
-    return Study(seed, data, setups, results, sid_tables)
-
-
-def summary_rows(study: Study, columns=("Recall@1", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10")) -> list[dict]:
-    """The results table: one row per system × slice (all / absent / continuing)."""
+def summary_rows(tables: dict[str, pd.DataFrame], seed: int,
+                 columns=("Recall@1", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10")) -> list[dict]:
+    """The results table of one seed: one row per system × slice (all / absent / continuing)."""
     rows = []
-    for name, res in study.systems.items():
-        t = res.per_case
+    for name, t in tables.items():
         for slice_name, mask in (("all", np.ones(len(t), bool)), ("absent", t["absent"].to_numpy()),
                                  ("continuing", ~t["absent"].to_numpy())):
             part = t[mask]
-            row = {"system": LABELS[name], "key": name, "slice": slice_name, "cases": int(mask.sum()), "seed": study.seed}
+            row = {"system": LABELS[name], "key": name, "slice": slice_name, "cases": int(mask.sum()), "seed": seed}
             for c in (*columns, "c1 acc", "c2 acc", "c3 acc", "c1@3", "P1", "P12", "P123", "gate"):
                 if c in part:
                     row[c] = float(part[c].mean()) if len(part) else float("nan")
             rows.append(row)
     return rows
-

@@ -19,14 +19,14 @@ Planted ground truth (every number can be checked against it):
 * **No leakage.** Test users are held out (no case of theirs is trained on), and each case's
   features are computed from its own history at its own cut point.
 
->>> w = make_world(n_topics=4, n_subtopics=2, styles=4, n_train_users=20, n_test_users=5, seed=0)
+>>> w = make_world(n_topics=6, n_subtopics=2, styles=4, n_train_users=20, n_test_users=5, seed=0)
 >>> w.data.n_items, sorted(w.data.cases["split"].unique())
-(32, ['test', 'train', 'valid'])
+(48, ['test', 'train'])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -173,3 +173,15 @@ def make_world(
     data.validate()
     return World(data, item_topic, item_sub, item_style, user_topics, user_strength, favourites,
                   np.concatenate(seq_topics))
+
+
+def noisy_twin(world: World, noise: float, seed: int) -> SeqData:
+    """The same world with its item embeddings drawn at another ``noise`` level.
+
+    ``make_world`` draws the embeddings first from its seed and nothing after depends on them, so the
+    twin is ``make_world(..., noise=noise, seed=seed).data`` without generating the users again:
+    same users, sequences and cases (its test cases pair with the world's), other embeddings.
+    """
+    shape = [int(a.max()) + 1 for a in (world.item_topic, world.item_subtopic, world.item_style)]
+    emb, *_ = item_embeddings(*shape, world.data.item_emb.shape[1], noise, np.random.default_rng(seed))
+    return replace(world.data, item_emb=emb, description=f"{world.data.description}; embeddings re-drawn with noise {noise}")
