@@ -131,7 +131,9 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
             run.write_json("jobs", job_times)
             timings = {"jobs (wall, all jobs of this call)": {"seconds": jobs_seconds}, **timer.as_dict(),
                        **{f"job {name}": t for name, t in job_times.items()}}
-            runs[i] = run.finish(timings, seeds=seeds_of(config))
+            runs[i] = run.finish(timings, seeds=seeds_of(config), device=device,
+                                 runner={"executor": (runner.executor if runner else "local"),
+                                         "workers": runner.workers if runner else None})
     progress("done", 1.0)
     return runs
 
