@@ -91,7 +91,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     staging folder inside the store, removed at the end. A failing job fails every run of the call
     and nothing is published.
     """
-    from workbench.jobs import Job, run_jobs
+    from workbench.jobs import Job, Runner, run_jobs
     from workbench.progress import scaled, silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
@@ -99,6 +99,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     set_threads()
     store = store or ArtifactStore()
     progress = progress or silent
+    runner = runner or Runner.from_env()
     runs: list = [store.find(c.METHOD, c) for c in configs]
     todo = [i for i, run in enumerate(runs) if run is None]
     if not todo:
@@ -132,8 +133,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
             timings = {"jobs (wall, all jobs of this call)": {"seconds": jobs_seconds}, **timer.as_dict(),
                        **{f"job {name}": t for name, t in job_times.items()}}
             runs[i] = run.finish(timings, seeds=seeds_of(config), device=device,
-                                 runner={"executor": (runner.executor if runner else "local"),
-                                         "workers": runner.workers if runner else None})
+                                 runner={"executor": runner.executor, "workers": runner.workers})
     progress("done", 1.0)
     return runs
 
