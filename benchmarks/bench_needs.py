@@ -1,4 +1,4 @@
-"""Method 1 (living needs → services): the ablation table and each build stage's time and peak memory.
+"""Method 1 (living needs → services): the ablation table, each build stage's time and peak memory, each job's.
 
 Reads the demo run in the default store (building it first when missing, like ``make demo``), so the
 stage timings are those of that build; ``WORKBENCH_BENCH_FRESH=1`` builds from scratch in a temporary
@@ -43,9 +43,11 @@ def _rows(run, profile: str) -> list[dict]:
             else:
                 row.update({f"need acc{tag}": m["need_acc"], f"HR@3{tag}": m["HR@3"]})
         rows.append(row)
-    for step, t in run.manifest["timings"].items():
+    for step, t in run.read_json("compute")["timings"].items():  # the steps inside the jobs
         rows.append({"table": f"build stages ({profile})", "step": step, "seconds": t["seconds"],
-                     "CPU seconds": t.get("cpu_seconds"), "peak RSS (MB)": t["peak_rss_mb"]})
+                     "CPU seconds": t.get("cpu_seconds"), "peak RSS (MB)": t.get("peak_rss_mb")})
+    for job, t in run.read_json("jobs").items():  # each job as the runner saw it (imports and I/O included)
+        rows.append({"table": f"jobs ({profile})", "job": job, "seconds": t.get("seconds"), "CPU seconds": t.get("cpu_seconds")})
     rows.append({"table": f"build stages ({profile})", "step": "total (build_seconds)", "seconds": run.manifest["build_seconds"]})
     for claim in run.read_json("claims"):
         interval = claim["interval"] or [None, None]

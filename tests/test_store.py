@@ -30,7 +30,8 @@ def test_failed_build_leaves_nothing_behind(tmp_store):
         toy_pipeline.build(cfg, tmp_store)
     assert tmp_store.find("toy", cfg) is None
     assert not any(p.name.startswith(".") for p in (tmp_store.root / "toy").iterdir())
-    assert not any(p.name.startswith(".jobs") for p in tmp_store.root.iterdir())  # no job folders left
+    leftovers = [p for p in tmp_store.root.glob(".jobs-*/**/*") if p.is_file()]
+    assert leftovers and {p.name for p in leftovers} == {"log.txt"}  # only the failed jobs' logs stay
 
 
 def test_same_settings_same_numbers(tmp_path):

@@ -89,8 +89,25 @@ class JobContext:
         """This job's own folder (created before it starts)."""
         return self.root / self.job.name
 
+    def dep(self, name: str) -> str:
+        """The full name of dependency ``name`` — as ``plan`` wrote it (a build may prefix job names,
+        e.g. ``glass-<hash>/seed0/data``), or in full.
+
+        >>> JobContext(Job("m/seed0/tiger", "x:y", deps=("m/seed0/data",)), Path("."), {}).dep("seed0/data")
+        'm/seed0/data'
+        """
+        found = [d for d in self.job.deps if d == name or d.endswith("/" + name)]
+        if len(found) != 1:
+            raise KeyError(f"{name!r} is {'not' if not found else 'more than one'} dependency of job {self.job.name}")
+        return found[0]
+
     def dep_folder(self, name: str) -> Path:
-        return self.root / name
+        """The folder of dependency ``name`` (see ``dep``)."""
+        return self.root / self.dep(name)
+
+    def result(self, name: str) -> dict:
+        """The returned dict of dependency ``name`` (see ``dep``)."""
+        return self.results[self.dep(name)]
 
 
 @dataclass(frozen=True)

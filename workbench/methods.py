@@ -115,7 +115,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     start = time.perf_counter()
     with ExitStack() as stack:
         writers = {i: stack.enter_context(store.create(configs[i].METHOD, configs[i])) for i in todo}
-        stack.callback(shutil.rmtree, jobs_root, ignore_errors=True)
+        stack.push(lambda *exc: _discard_jobs(jobs_root, failed=exc[0] is not None))
         results = run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, scaled(progress, 0.0, 0.95),
                            device=device)
         jobs_seconds = round(time.perf_counter() - start, 2)
@@ -136,6 +136,19 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
                                  runner={"executor": runner.executor, "workers": runner.workers})
     progress("done", 1.0)
     return runs
+
+
+def _discard_jobs(jobs_root, failed: bool) -> None:
+    """Remove the jobs' working folder; after a failure keep only the jobs' logs there, so the path
+    the error message names still opens (``ArtifactStore.clean_partial`` removes them later)."""
+    if not failed or not jobs_root.exists():
+        shutil.rmtree(jobs_root, ignore_errors=True)
+        return
+    for path in sorted(jobs_root.rglob("*"), reverse=True):
+        if path.is_file() and path.name != "log.txt":
+            path.unlink(missing_ok=True)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
 
 
 def _keep_logs(root, target, results: dict) -> None:

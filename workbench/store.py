@@ -251,7 +251,7 @@ class ArtifactStore:
 
     def clean_partial(self) -> int:
         """Remove staging folders left by killed builds; return how many."""
-        stale = [p for p in self.root.glob("*/.*.partial-*") if p.is_dir()]
+        stale = [p for p in [*self.root.glob("*/.*.partial-*"), *self.root.glob(".jobs-*")] if p.is_dir()]
         for path in stale:
             shutil.rmtree(path, ignore_errors=True)
         return len(stale)

@@ -40,6 +40,15 @@ def test_pico_model_learns_reversal(trained_pico):
     exact = sum(o == c for o, (_, c) in zip(out.texts, test)) / len(test)
     assert exact >= 0.95, f"exact match {exact:.3f}"
     assert out.n_tokens[0] == len(test[0][1].split())
+    assert len(curve) == 70, "the loss is read back every log_every (10) steps, not every step"
+
+
+def test_mixed_precision_only_on_a_gpu():
+    from workbench.lm.sft import bf16_ok
+
+    assert bf16_ok(torch.device("cpu")) is False
+    if torch.cuda.is_available():
+        assert bf16_ok(torch.device("cuda")) == torch.cuda.is_bf16_supported()
 
 
 def test_save_load_gives_identical_logits(trained_pico, tmp_path):

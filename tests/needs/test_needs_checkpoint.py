@@ -4,10 +4,12 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
+from workbench import methods
+from workbench.jobs import Runner
 from workbench.lm import TinyLMConfig, build_word_tokenizer, make_model, save_causal_lm
 from workbench.needs import training
 from workbench.needs.config import Config
-from workbench.needs.pipeline import build, load_data
+from workbench.needs.data import load_data
 from workbench.needs.prompts import parse_chain
 from workbench.store import ArtifactStore
 
@@ -38,8 +40,8 @@ def test_bpe_checkpoint_with_lora_builds_and_every_chain_parses(tmp_path, small_
     tok = bpe_tokenizer(texts)
     save_causal_lm(make_model(TinyLMConfig(hidden=32, layers=1, heads=2, intermediate=64, max_len=512), tok, seed=0),
                    tok, tmp_path / "ckpt")
-    run = build(small_config.with_overrides({"base_checkpoint": str(tmp_path / "ckpt"), "lora_r": 4}),
-                ArtifactStore(tmp_path / "store"))
+    config = small_config.with_overrides({"base_checkpoint": str(tmp_path / "ckpt"), "lora_r": 4})
+    run = methods.build_many([config], ArtifactStore(tmp_path / "store"), runner=Runner(workers=1))[0]
     compute = run.read_json("compute")["variants"]
     assert compute["clustered_sft"]["kind"] == "checkpoint+lora"
     predictions = run.read_parquet("predictions")

@@ -1,23 +1,33 @@
-"""The needs pipeline: artifacts and claims of the smoke build, determinism, rebuild is a no-op, errors."""
+"""The needs pipeline as jobs: artifacts and claims of the smoke build, the job graph, the same bytes
+whoever runs the jobs, every seed in the claims, a failing job named with its log, errors."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from workbench import claims, methods
 from workbench.errors import WorkbenchError
+from workbench.jobs import Runner
+from workbench.needs import pipeline
 from workbench.needs.config import Config
-from workbench.needs.evaluate import VARIANTS
-from workbench.needs.pipeline import build
+from workbench.needs.evaluate import VARIANTS, slice_mask
 from workbench.needs.prompts import parse_chain
 from workbench.store import ArtifactStore
 
 pytestmark = pytest.mark.slow
+TABLES = ("records", "cases", "predictions", "metrics", "sft_curves", "rl_curves")
 
 
 def tiny(**extra):
-    return Config.for_profile("smoke", users=40, min_records=20, max_records=24, variants=("isolated", "clustered_sft", "full"),
-                              sft_steps=6, sft_batch=8, rl_steps=2, rl_prompts=2, rl_generations=2, max_train_cases=200,
-                              umap_points=100, **extra)
+    """The smoke profile cut further: 40 users, three variants, a few steps (seconds per job)."""
+    return Config.for_profile("smoke", **{
+        "users": 40, "min_records": 20, "max_records": 24, "variants": ("isolated", "clustered_sft", "full"),
+        "sft_steps": 6, "sft_batch": 8, "rl_steps": 2, "rl_prompts": 2, "rl_generations": 2, "max_train_cases": 200,
+        "umap_points": 100, **extra})
+
+
+def build(config, root, workers=1):
+    return methods.build_many([config], ArtifactStore(root), runner=Runner(workers=workers))[0]
 
 
 def test_smoke_build_has_every_artifact_and_claim(smoke_store):
@@ -38,22 +48,60 @@ def test_smoke_build_has_every_artifact_and_claim(smoke_store):
     claims.validate_rows(rows)
     assert [r["id"] for r in rows] == [c.id for c in methods.load("needs").CLAIMS]
     assert all(r["value"] is not None and r["interval"] is not None and isinstance(r["reproduced"], bool) for r in rows)
+    assert set(run.read_json("jobs")) == {j.name for j in pipeline.plan(Config.for_profile("smoke"), [0])}
+    assert run.exists("model_full/config.json")
 
 
-def test_same_settings_same_numbers_and_rebuild_is_a_noop(tmp_path):
-    config = tiny()
-    first = build(config, ArtifactStore(tmp_path / "a"))
-    second = build(config, ArtifactStore(tmp_path / "b"))
-    cols = ["variant", "record", "need_pred", "category_pred", "hit1", "hit3"]
-    pd.testing.assert_frame_equal(first.read_parquet("predictions")[cols], second.read_parquet("predictions")[cols])
-    pd.testing.assert_frame_equal(first.read_parquet("rl_curves"), second.read_parquet("rl_curves"), check_exact=False, rtol=1e-4)
-    again = build(config, ArtifactStore(tmp_path / "a"))
-    assert again.path == first.path and again.manifest["created"] == first.manifest["created"]
+def test_the_job_graph():
+    jobs = {j.name: j for j in pipeline.plan(Config.for_profile("smoke", seeds=(3,)), [0, 3])}
+    assert set(jobs) == {"umap", *(f"seed{s}/{n}" for s in (0, 3) for n in
+                                   ("data", "clustered_sft", "flat", "raw_sft", "full", "rl_sparse", "sft_more"))}
+    assert jobs["seed3/flat"].deps == ("seed3/data",)
+    assert jobs["seed3/full"].deps == ("seed3/data", "seed3/clustered_sft")
+    assert jobs["umap"].deps == ("seed0/data",)
+    assert all(j.threads == 1 and j.gpu_share == 0.25 for n, j in jobs.items() if n != "umap" and not n.endswith("data"))
+    assert [n for n, j in jobs.items() if j.spec.get("save")] == ["seed0/clustered_sft", "seed0/full", "seed3/clustered_sft"]
+
+
+def test_two_seeds_same_bytes_inline_and_in_two_workers_and_claims_use_both(tmp_path):
+    config = tiny(seeds=(1,))
+    inline = build(config, tmp_path / "a", workers=1)
+    pooled = build(config, tmp_path / "b", workers=2)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(inline.read_parquet(name), pooled.read_parquet(name), check_exact=True, obj=name)
+    assert inline.read_json("claims") == pooled.read_json("claims")
+
+    # every claim row rests on both seeds: its value is the mean of the per-seed differences
+    rows = {r["id"]: r for r in inline.read_json("claims")}
+    assert all(r["seeds"] == 2 for r in rows.values())
+    predictions = inline.read_parquet("predictions")
+    assert sorted(predictions["seed"].unique()) == [0, 1]
+    overall = predictions[slice_mask(predictions, "overall")]
+    hit3 = overall.groupby(["seed", "variant"])["hit3"].mean().unstack()
+    per_seed = (hit3["full"] - hit3["isolated"]).to_numpy()
+    assert len(set(per_seed.round(6))) == 2, "the two seeds should differ"
+    assert rows["needs.joint_vs_isolated"]["value"] == pytest.approx(per_seed.mean())
+    quality = inline.read_json("filter")["quality"]
+    assert [q["seed"] for q in quality] == [0, 1]
+    assert rows["needs.filter"]["value"] == pytest.approx(np.mean([min(q["precision"], q["recall"]) for q in quality]))
+    low, high = rows["needs.filter"]["interval"]
+    assert low <= rows["needs.filter"]["value"] <= high
+
+    again = build(config, tmp_path / "a")
+    assert again.path == inline.path and again.manifest["created"] == inline.manifest["created"]
+
+
+def test_a_failing_job_fails_the_build_naming_the_job_and_its_log(tmp_path):
+    bad = tiny(variants=("clustered_sft",), base_checkpoint=str(tmp_path / "no-checkpoint"))
+    with pytest.raises(WorkbenchError, match=r"Job needs-\w+/seed0/clustered_sft failed: No checkpoint at .*"
+                                             r"\(log: .*seed0/clustered_sft/log\.txt\)"):
+        build(bad, tmp_path / "store", workers=2)
+    assert not list((tmp_path / "store").rglob("manifest.json")), "nothing half written"
 
 
 def test_unknown_dataset_and_missing_path_are_one_sentence(tmp_path):
     with pytest.raises(WorkbenchError, match="Unknown dataset"):
-        build(tiny(dataset="imaginary"), ArtifactStore(tmp_path))
+        build(tiny(dataset="imaginary"), tmp_path)
     with pytest.raises(WorkbenchError, match="does not exist"):
-        build(tiny(dataset="foursquare", data_path=str(tmp_path / "nowhere")), ArtifactStore(tmp_path))
+        build(tiny(dataset="foursquare", data_path=str(tmp_path / "nowhere")), tmp_path)
     assert not any((tmp_path / "needs").glob("*/manifest.json")), "nothing half written"

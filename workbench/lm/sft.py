@@ -12,8 +12,8 @@ Text convention: a completion starts with a space (``" 7"``) so prompt + complet
 from __future__ import annotations
 
 import logging
-import warnings
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,7 +39,8 @@ class SFTSettings:
     max_length: int = 256
     """Longer prompt+completion sequences are truncated."""
     log_every: int = 10
-    """Record the training loss every this many steps."""
+    """Record the training loss every this many steps (the Trainer keeps the loss on the device in
+    between, so a GPU is not synchronised every step just to log it)."""
     completion_only_loss: bool = True
     """Loss on the completion only (default); False also trains on the prompt tokens (more signal per step)."""
     gradient_checkpointing: bool = False
@@ -47,6 +48,12 @@ class SFTSettings:
     (the weights come out identical)."""
     seed: int = 0
     device: str = "auto"
+
+
+def bf16_ok(device: torch.device) -> bool:
+    """bf16 mixed precision on a CUDA GPU that has it (the weights stay fp32); never on the CPU, where
+    TRL's default ``bf16=True`` would be slower and change the numbers."""
+    return device.type == "cuda" and torch.cuda.is_bf16_supported()
 
 
 class _ProgressCallback:
@@ -106,7 +113,7 @@ def train_sft(
             save_strategy="no",
             report_to=[],
             use_cpu=device.type == "cpu",
-            bf16=False,
+            bf16=bf16_ok(device),
             disable_tqdm=True,
             dataloader_num_workers=0,
             gradient_checkpointing=settings.gradient_checkpointing,

@@ -1,5 +1,9 @@
 """Scoring predictions: per-case marks, metrics per slice, and the five claims of the method.
 
+Every claim is decided by the one rule of ``workbench.claims``: per-case scores, one array per seed
+(paired by record within a seed), a hierarchical bootstrap over seeds and cases; the filter's
+min(precision, recall) by a bootstrap over users within each seed, combined over seeds the same way.
+
 Slices: ``overall`` (test users of the training city), ``long_tail`` (those of them in a rare
 situation), ``cross_city`` (test users of the other city). A case "fails" at the first stage that is
 wrong: ``need``, then ``category``, then ``service`` (the right merchant is not ranked first).
@@ -10,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench import metrics
+from workbench import claims, metrics
 from workbench.claims import Claim, ClaimSpec
 
 SLICES = ("overall", "long_tail", "cross_city")
@@ -98,38 +102,57 @@ CLAIMS = [
 ]
 
 
-def _paired(marked: pd.DataFrame, a: str, b: str, column: str, slice_name: str) -> dict:
-    """Paired bootstrap of ``column`` between variants a and b on one slice, pooled over seeds."""
+def _per_seed(marked: pd.DataFrame, a: str, b: str, column: str, slice_name: str) -> tuple[list, list]:
+    """``column`` of variants a and b on one slice: one array per seed, paired by record within the seed."""
     part = marked[slice_mask(marked, slice_name)]
-    left = part[part["variant"] == a].sort_values(["seed", "record"])[column].to_numpy(dtype=float)
-    right = part[part["variant"] == b].sort_values(["seed", "record"])[column].to_numpy(dtype=float)
-    out = metrics.paired_bootstrap(left, right)
-    out.update(a=float(left.mean()) if len(left) else np.nan, b=float(right.mean()) if len(right) else np.nan, n=len(left))
-    return out
+    left, right = [], []
+    for seed in sorted(part["seed"].unique()):
+        rows = part[part["seed"] == seed]
+        pair = pd.merge(rows.loc[rows["variant"] == a, ["record", column]], rows.loc[rows["variant"] == b, ["record", column]],
+                        on="record", suffixes=("_a", "_b")).sort_values("record")
+        left.append(pair[f"{column}_a"].to_numpy(dtype=float))
+        right.append(pair[f"{column}_b"].to_numpy(dtype=float))
+    return left, right
 
 
-def _seed_diffs(marked: pd.DataFrame, a: str, b: str, column: str, slice_name: str) -> list[float]:
-    part = marked[slice_mask(marked, slice_name)]
-    means = part.groupby(["seed", "variant"])[column].mean().unstack()
-    return (means[a] - means[b]).dropna().tolist() if a in means and b in means else []
+def _compare(marked: pd.DataFrame, a: str, b: str, column: str, slice_name: str) -> claims.Comparison:
+    """a - b on one slice by the one rule of ``workbench.claims`` (every seed, paired by record)."""
+    return claims.compare(*_per_seed(marked, a, b, column, slice_name))
 
 
-def _interval(marked: pd.DataFrame, a: str, b: str, column: str, slice_name: str) -> tuple[dict, list[float]]:
-    """The difference with a 95% interval: paired bootstrap with one seed, t-interval over seeds with more."""
-    paired = _paired(marked, a, b, column, slice_name)
-    diffs = _seed_diffs(marked, a, b, column, slice_name)
-    if len(diffs) >= 2:
-        mean, low, high = metrics.seed_interval(diffs)
-        return {**paired, "diff": mean}, [low, high]
-    return paired, [paired["low"], paired["high"]]
+def filter_bootstrap(history: pd.DataFrame, index: int = 0) -> dict:
+    """min(precision, recall) of the filter on one seed's history, bootstrapped over users.
+
+    A cluster bootstrap: resampling users draws all of a user's records together. Precision and recall
+    are ratios of sums over records, so each user enters as three counts (dropped accidental records,
+    dropped records, accidental records) and a replicate sums the counts of the drawn users — the same
+    as gathering their records, without copying them. ``index`` seeds the resampling (the seed's position).
+    """
+    dropped = ~history["kept"].astype(bool).to_numpy()
+    accidental = history["accidental"].fillna(False).to_numpy(dtype=bool)
+    per_user = pd.DataFrame({"user": history["user"].to_numpy(), "hits": dropped & accidental, "dropped": dropped,
+                             "accidental": accidental}).groupby("user", sort=True).sum()
+
+    def min_precision_recall(hits, dropped, accidental) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(np.minimum(hits.sum() / dropped.sum(), hits.sum() / accidental.sum()))
+
+    return metrics.bootstrap(*(per_user[c].to_numpy(dtype=float) for c in ("hits", "dropped", "accidental")),
+                             statistic=min_precision_recall, n_boot=claims.N_BOOT, seed=index)
 
 
 def _fmt(x: float) -> str:
     return "nan" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.3f}"
 
 
-def compute_claims(marked: pd.DataFrame, filter_rows: list[dict], dataset: str, profile: str) -> list[dict]:
-    """The five claims with measured values, comparison values and intervals (verdicts from the numbers)."""
+def compute_claims(marked: pd.DataFrame, filter_rows: list[dict], filter_boots: list[dict], dataset: str,
+                   profile: str) -> list[dict]:
+    """The five claims with measured values, comparison values and intervals (verdicts from the numbers).
+
+    ``filter_rows`` are the seeds' filter quality rows and ``filter_boots`` their ``filter_bootstrap``
+    (both empty on real data without planted flags). Every interval uses every seed, by the one rule
+    of ``workbench.claims``.
+    """
     seeds = int(marked["seed"].nunique()) if len(marked) else 0
     variants = set(marked["variant"]) if len(marked) else set()
     common = {"seeds": seeds, "dataset": dataset, "profile": profile}
@@ -138,16 +161,11 @@ def compute_claims(marked: pd.DataFrame, filter_rows: list[dict], dataset: str, 
     # 1. the filter
     spec = CLAIMS[0]
     quality = [q for q in filter_rows if q.get("precision") is not None and not np.isnan(q.get("precision", np.nan))]
-    if quality:
-        mins = [min(q["precision"], q["recall"]) for q in quality]
-        value = float(np.mean(mins))
-        if len(mins) >= 2:
-            _, low, high = metrics.seed_interval(mins)
-        else:
-            low, high = quality[0].get("min_low", np.nan), quality[0].get("min_high", np.nan)
+    if quality and filter_boots:
+        est = claims.over_seeds([b["value"] for b in filter_boots], [b["replicates"] for b in filter_boots])
         prec = np.mean([q["precision"] for q in quality])
         rec = np.mean([q["recall"] for q in quality])
-        rows.append(Claim.from_spec(spec, value=value, reference=0.7, interval=[low, high],
+        rows.append(Claim.from_spec(spec, value=est.value, reference=0.7, interval=est.interval,
                                     reproduced=bool(prec >= 0.7 and rec >= 0.7), note=(
             f"precision {prec:.3f}, recall {rec:.3f}; accidental share of kept history "
             f"{np.mean([q['accidental_share_before'] for q in quality]):.3f} -> "
@@ -156,21 +174,21 @@ def compute_claims(marked: pd.DataFrame, filter_rows: list[dict], dataset: str, 
     else:
         rows.append(Claim.from_spec(spec, note="no planted accidental flags in this dataset (real data)", **common).to_dict())
 
-    def diff_claim(spec, a, b, focus, base, extra_check=None, extra_note=""):
+    def diff_claim(spec, a, b, focus, base, extra_check=None):
         if not {a, b} <= variants:
             return Claim.from_spec(spec, note=f"variant {a} or {b} not built", **common).to_dict()
-        main, interval = _interval(marked, a, b, "hit3", focus)
-        other, _ = _interval(marked, a, b, "hit3", base) if base else ({}, None)
-        ok = bool(interval[0] > 0) and (not base or main["diff"] > other["diff"])
-        note = f"HR@3 {a} {_fmt(main['a'])} vs {b} {_fmt(main['b'])} on {focus} (n={main['n']})"
-        if base:
-            note += f"; {base}: {_fmt(other['a'])} vs {_fmt(other['b'])} (diff {_fmt(other['diff'])})"
+        main = _compare(marked, a, b, "hit3", focus)
+        other = _compare(marked, a, b, "hit3", base) if base else None
+        ok = main.holds(1) and (other is None or main.diff > other.diff)
+        note = f"HR@3 {a} {_fmt(main.a)} vs {b} {_fmt(main.b)} on {focus} (n={main.n})"
+        if other is not None:
+            note += f"; {base}: {_fmt(other.a)} vs {_fmt(other.b)} (diff {_fmt(other.diff)})"
         if extra_check is not None:
             extra_ok, text = extra_check()
             ok = ok and extra_ok
             note += "; " + text
-        return Claim.from_spec(spec, value=main["diff"], reference=other.get("diff") if base else main["b"],
-                               interval=interval, reproduced=ok, note=note + extra_note, **common).to_dict()
+        return Claim.from_spec(spec, value=main.diff, reference=other.diff if other is not None else main.b,
+                               interval=main.interval, reproduced=ok, note=note, **common).to_dict()
 
     rows.append(diff_claim(CLAIMS[1], "clustered_sft", "raw_sft", "long_tail", "overall"))
     rows.append(diff_claim(CLAIMS[2], "clustered_sft", "flat", "cross_city", "overall"))
@@ -178,19 +196,19 @@ def compute_claims(marked: pd.DataFrame, filter_rows: list[dict], dataset: str, 
     def vs_sparse():
         if "rl_sparse" not in variants:
             return False, "sparse-reward RL not built"
-        res, iv = _interval(marked, "full", "rl_sparse", "hit3", "overall")
+        res = _compare(marked, "full", "rl_sparse", "hit3", "overall")
         more = ""
         if "sft_more" in variants:
-            cont, civ = _interval(marked, "full", "sft_more", "hit3", "overall")
-            more = f"; full - continued SFT at equal compute {_fmt(cont['diff'])} [{_fmt(civ[0])}, {_fmt(civ[1])}]"
-        return bool(iv[0] > 0), f"full - sparse-reward RL {_fmt(res['diff'])} [{_fmt(iv[0])}, {_fmt(iv[1])}]{more}"
+            cont = _compare(marked, "full", "sft_more", "hit3", "overall")
+            more = f"; full - continued SFT at equal compute {_fmt(cont.diff)} [{_fmt(cont.low)}, {_fmt(cont.high)}]"
+        return res.holds(1), f"full - sparse-reward RL {_fmt(res.diff)} [{_fmt(res.low)}, {_fmt(res.high)}]{more}"
 
     rows.append(diff_claim(CLAIMS[3], "full", "clustered_sft", "overall", None, vs_sparse))
 
     def need_too():
-        res, iv = _interval(marked, "full", "isolated", "need_ok", "overall")
-        return bool(iv[0] > 0), (f"need accuracy full {_fmt(res['a'])} vs isolated {_fmt(res['b'])} "
-                                 f"(diff {_fmt(res['diff'])} [{_fmt(iv[0])}, {_fmt(iv[1])}])")
+        res = _compare(marked, "full", "isolated", "need_ok", "overall")
+        return res.holds(1), (f"need accuracy full {_fmt(res.a)} vs isolated {_fmt(res.b)} "
+                              f"(diff {_fmt(res.diff)} [{_fmt(res.low)}, {_fmt(res.high)}])")
 
     rows.append(diff_claim(CLAIMS[4], "full", "isolated", "overall", None, need_too))
     return rows

@@ -1,33 +1,35 @@
-"""Train and evaluate the language-model variants as independent jobs, side by side on a small CPU.
+"""The method's work as job functions for ``workbench.jobs`` (``pipeline.plan`` lists the jobs).
 
-The six LM variants are six jobs: three trained from scratch (``clustered_sft``, ``flat``,
-``raw_sft``) and three continuations of ``clustered_sft`` (``full`` = curriculum GRPO, ``rl_sparse``
-= GRPO with the full-path reward only, ``sft_more`` = SFT for the same compute). Each job trains its
-model, scores it on the test cases and returns the marked predictions and its curves.
+Per seed ``s``:
 
-Tiny models use two cores badly from one process; two single-thread worker processes use both
-(``WORKBENCH_NEEDS_WORKERS``, default 2, capped by the cores; 1 runs the jobs in this process, which
-CUDA always does). A worker is ``python -m workbench.needs.jobs <job folder>``: it reads its inputs
-from parquet files, seeds itself and writes its results beside them, so the numbers do not depend on
-how the jobs are scheduled. Continuations wait for ``clustered_sft``.
+- ``seed{s}/data`` (``prepare``): world or real data, behavioral clustering, the cases, and the
+  three baselines (popularity, history, isolated) scored on the test cases. Writes the tables and
+  cases the LM jobs read (``data.write_folder``) and ``marked.parquet`` (the baselines' predictions).
+- ``seed{s}/{variant}`` (``train_variant``) for the six LM variants: ``clustered_sft``, ``flat`` and
+  ``raw_sft`` train from scratch on the data job's folder; ``full`` (curriculum GRPO), ``rl_sparse``
+  (GRPO with the full-path reward only) and ``sft_more`` (SFT for the same compute) continue the
+  model ``seed{s}/clustered_sft`` saved in its folder. Each scores its model on the test cases
+  (``marked.parquet``) and returns its curves and compute.
+
+Once, for the run's main seed: ``umap`` (``layout``) places a sample of history records on the map
+(UMAP's first call compiles for 10-50 s, so it runs beside the LM jobs rather than in ``write``).
+
+Every job seeds itself from its spec and reads only files, so the numbers do not depend on which
+process runs it or in which order.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 
+from workbench.jobs import JobContext
 from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import evaluate, inference, rewards, training
+from workbench.needs import baselines, clustering, data as needs_data, evaluate, inference, rewards, training
 from workbench.needs.config import Config
 from workbench.needs.prompts import Popularity
-from workbench.needs.schema import NeedsData
-from workbench.progress import Progress, silent
-from workbench.runtime import StepTimer, resolve_device, seed_everything, set_threads
+from workbench.runtime import StepTimer, resolve_device, seed_everything
 
 ORDER = ("clustered_sft", "flat", "raw_sft", "full", "rl_sparse", "sft_more")
 STARTS_FROM = {"full": "clustered_sft", "rl_sparse": "clustered_sft", "sft_more": "clustered_sft"}
@@ -37,8 +39,11 @@ SCHEDULES = {
     "full": {"format": 0.0, "need_semantic": 0.0, "category": THIRD, "service": 2 * THIRD},
     "rl_sparse": {"full_path": 0.0},
 }
-TABLES = ("phrases", "categories", "merchants", "users", "records")
-CASES = ("train_raw", "train_clustered", "test_raw", "test_clustered", "rl_cases")
+COST = {"data": 0.15, "umap": 0.1, "clustered_sft": 1.0, "flat": 1.0, "raw_sft": 1.0, "full": 0.45, "rl_sparse": 0.45,
+        "sft_more": 0.2}
+"""Rough relative run time of each job (weighs its share of the build's progress bar)."""
+MODEL = "model"
+"""The folder (inside a variant's job folder) its saved model goes to, when another job or the run needs it."""
 
 
 def tiny_config(config: Config) -> TinyLMConfig:
@@ -47,59 +52,79 @@ def tiny_config(config: Config) -> TinyLMConfig:
 
 
 def needed(config: Config) -> list[str]:
-    """LM jobs to run, in scheduling order (``clustered_sft`` whenever a continuation needs it)."""
+    """LM variants to train, in a stable order (``clustered_sft`` whenever a continuation needs it)."""
     wanted = set(config.variants)
     if wanted & set(STARTS_FROM):
         wanted.add("clustered_sft")
     return [name for name in ORDER if name in wanted]
 
 
-def workers(config: Config, jobs: int) -> int:
-    if resolve_device(config.device).type == "cuda" or jobs <= 1:
-        return 1
-    return max(1, min(int(os.environ.get("WORKBENCH_NEEDS_WORKERS", "2")), os.cpu_count() or 1, jobs))
+# ---- seed{s}/data --------------------------------------------------------------------------------
+def prepare(ctx: JobContext) -> dict:
+    """Data, clustering, cases and baselines of one seed, into the job's folder."""
+    config, seed = Config._make(ctx.spec["config"]), ctx.spec["seed"]
+    seed_everything(seed)
+    variants, timer = set(config.variants), StepTimer()
+    with timer.step("world"):
+        data = needs_data.load_data(config, seed)
+        ctx.progress("world generated", 0.1)
+    with timer.step("clustering"):
+        clustered = needs_data.cluster_history(data, config, seed)
+        quality = clustering.filter_quality(clustered["kept"], clustered["accidental"].fillna(False).astype(bool)) \
+            if data.records["accidental"].notna().any() else {}
+        ctx.progress("behavioral clustering done", 0.3)
+    with timer.step("cases"):
+        cases = needs_data.make_cases(data, config, clustered["kept"], seed)
+        ctx.progress("prompts built", 0.7)
+    marked = []
+    test_c, popularity = cases["test_clustered"], cases["popularity"]
+    scenes, weathers = sorted(data.records["scene"].unique()), sorted(data.records["weather"].unique())
+    with timer.step("baselines"):
+        history = data.records[data.records["split"] != "test"]
+        if "popularity" in variants:
+            marked.append(evaluate.mark_cases(test_c, baselines.popularity_in_context(
+                data, test_c, history, popularity, config.n_popular), "popularity"))
+        if "history" in variants:
+            marked.append(evaluate.mark_cases(test_c, baselines.user_history(data, test_c, popularity, config.n_popular),
+                                              "history"))
+        if "isolated" in variants:
+            clf = baselines.fit_need_classifier(cases["train_pooled"], data, scenes, weathers, seed)
+            marked.append(evaluate.mark_cases(test_c, baselines.isolated(
+                data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
+        ctx.progress("baselines scored", 0.95)
+    needs_data.write_folder(ctx.folder, data, needs_data.with_clusters(data, clustered), cases)
+    if marked:
+        pd.concat(marked, ignore_index=True).to_parquet(ctx.folder / "marked.parquet", index=False)
+    return {"name": data.name, "info": data.info, "main_city": needs_data.main_city(data), "quality": quality,
+            "timings": timer.as_dict()}
 
 
-# ---- the work folder -------------------------------------------------------------------------------
-def write_inputs(folder: Path, data: NeedsData, cases: dict[str, pd.DataFrame]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
-        getattr(data, name).to_parquet(folder / f"{name}.parquet", index=False)
-    for name in CASES:
-        cases[name].to_parquet(folder / f"{name}.parquet", index=False)
-
-
-def read_data(folder: Path, name: str) -> NeedsData:
-    return NeedsData(**{t: pd.read_parquet(folder / f"{t}.parquet") for t in TABLES}, name=name)
-
-
-# ---- one job -----------------------------------------------------------------------------------------
-def run_job(spec: dict, progress: Progress | None = None) -> dict:
-    """Train one variant, score it on the test cases; returns marked predictions, curves, timings."""
-    name, seed, folder = spec["name"], spec["seed"], Path(spec["folder"])
-    set_threads(spec["threads"])
-    progress = progress or silent
-    config = Config._make(spec["config"])
+# ---- seed{s}/{variant} ---------------------------------------------------------------------------
+def train_variant(ctx: JobContext) -> dict:
+    """Train one LM variant and score it on the test cases (``marked.parquet``); curves in the result."""
+    spec = ctx.spec
+    name, seed, config = spec["variant"], spec["seed"], Config._make(spec["config"])
+    seed_everything(seed)
+    device = str(resolve_device(config.device))
+    folder = ctx.dep_folder(spec["data"])
     timer = StepTimer()
-    data = read_data(folder, config.dataset)
+    data = needs_data.read_data(folder, config.dataset)
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
-    cases = {c: pd.read_parquet(folder / f"{c}.parquet") for c in CASES}
+    cases = needs_data.read_cases(folder)
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
-                      max_length=160, log_every=10, seed=seed, device=config.device,
-                      completion_only_loss=not config.prompt_loss)
-    out: dict = {"name": name, "sft_curve": [], "rl_log": []}
-    seed_everything(seed)
+                      max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss)
+    out: dict = {"sft_curve": [], "rl_log": []}
     train_share = 0.85
+    train_progress = lambda m, f: ctx.progress(m, train_share * f)  # noqa: E731
     with timer.step(f"train_{name}"):
-        train_progress = lambda m, f: progress(m, train_share * f)  # noqa: E731
         if name in STARTS_FROM:
-            model, tok = training.resume_model(folder / "models" / STARTS_FROM[name], config.base_checkpoint,
-                                               config.lora_r, config.device)
+            start = ctx.dep_folder(spec["starts_from"]) / MODEL
+            model, tok = training.resume_model(start, config.base_checkpoint, config.lora_r, device)
             info = {"kind": "continued from " + STARTS_FROM[name]}
         else:
             model, tok, info = training.initial_model(tiny_config(config), data, config.base_checkpoint, config.lora_r,
-                                                      seed, config.device)
+                                                      seed, device)
         rl_cases = cases["rl_cases"]
         if name == "flat":
             out["sft_curve"] = training.curriculum_sft(model, tok, cases["train_clustered"], sft, (("services", 1.0),),
@@ -127,129 +152,38 @@ def run_job(spec: dict, progress: Progress | None = None) -> dict:
             funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe)
             grpo = training.GRPOSettings(steps=config.rl_steps, prompts_per_step=config.rl_prompts,
                                          generations=config.rl_generations, lr=config.rl_lr, beta=config.rl_beta,
-                                         temperature=config.rl_temperature, seed=seed, device=config.device)
+                                         temperature=config.rl_temperature, seed=seed, device=device)
             out["rl_log"] = training.train_grpo(model, tok, rl_cases, funcs, grpo, weights=weights,
                                                 progress=train_progress, label=f"GRPO {name}")
             sequences = config.rl_steps * config.rl_prompts * config.rl_generations
         out["compute"] = {"sequences": sequences, **info}
-    if name in spec["save"]:
-        model = training.save_model(model, tok, folder / "models" / name)
+    if spec["save"]:
+        model = training.save_model(model, tok, ctx.folder / MODEL)
     with timer.step(f"eval_{name}"):
-        report = lambda m, f: progress(f"{name}: {m}", train_share + (1 - train_share) * f)  # noqa: E731
+        report = lambda m, f: ctx.progress(f"{name}: {m}", train_share + (1 - train_share) * f)  # noqa: E731
         test = cases["test_raw"] if name == "raw_sft" else cases["test_clustered"]
         if name == "flat":
             preds = inference.predict_flat(model, tok, test, progress=report)
         else:
             preds = inference.predict_chains(model, tok, data, test, popularity, config.n_popular,
                                              beams=config.chain_beams, progress=report)
-        out["marked"] = evaluate.mark_cases(test, preds, name)
+        evaluate.mark_cases(test, preds, name).to_parquet(ctx.folder / "marked.parquet", index=False)
     out["timings"] = timer.as_dict()
-    progress(f"{name}: done", 1.0)
     return out
 
 
-class _FileProgress:
-    """Progress of a job in a worker process, as lines ``fraction<TAB>message`` the parent reads."""
-
-    def __init__(self, path: Path):
-        self.path, self.last = path, -1.0
-
-    def __call__(self, message: str, fraction: float) -> None:
-        if fraction - self.last >= 0.01 or fraction >= 1.0:
-            self.last = fraction
-            with open(self.path, "a") as fh:
-                fh.write(f"{fraction:.4f}\t{message}\n")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Worker entry point: ``python -m workbench.needs.jobs <job folder>`` runs the job in
-    ``<job folder>/spec.json`` and writes ``marked.parquet`` and ``result.json`` beside it."""
-    import json
-    import sys
-
-    job = Path((argv or sys.argv[1:])[0])
-    spec = json.loads((job / "spec.json").read_text())
-    result = run_job(spec, _FileProgress(job / "progress.txt"))
-    result.pop("marked").to_parquet(job / "marked.parquet", index=False)
-    (job / "result.json").write_text(json.dumps(result, default=float))
-
-
-# ---- all jobs ------------------------------------------------------------------------------------------
-COST = {"clustered_sft": 1.0, "flat": 1.0, "raw_sft": 1.0, "full": 0.45, "rl_sparse": 0.45, "sft_more": 0.2}
-"""Rough relative run time of each job, to turn job progress into one progress bar."""
-
-
-def run_lm_jobs(config: Config, seed: int, folder: Path, progress: Progress | None = None) -> dict[str, dict]:
-    """Run every needed LM job, two worker processes at a time when possible; results by variant name."""
-    progress = progress or silent
-    names = needed(config)
-    if not names:
-        return {}
-    n_workers = workers(config, len(names))
-    threads = max(1, set_threads() // n_workers)
-    save = {"full"} | ({"clustered_sft"} if any(n in STARTS_FROM for n in names) else set())
-    specs = {n: {"name": n, "seed": seed, "folder": str(folder), "config": config.to_dict(), "threads": threads,
-                 "save": sorted(save)} for n in names}
-    done_share = {n: 0.0 for n in names}
-    total = sum(COST[n] for n in names)
-
-    def report(name: str, message: str, fraction: float) -> None:
-        done_share[name] = fraction
-        progress(message, sum(COST[n] * done_share[n] for n in names) / total)
-
-    if n_workers == 1:
-        return {name: run_job(specs[name], lambda m, f, name=name: report(name, m, f)) for name in names}
-    return _run_in_processes(specs, names, n_workers, folder, report)
-
-
-def _run_in_processes(specs: dict, names: list[str], n_workers: int, folder: Path, report) -> dict[str, dict]:
-    """Each job in its own ``python -m workbench.needs.jobs`` process (no pickling, no re-import of the
-    caller's script); the parent schedules, reads progress files and collects the results."""
-    import json
-    import subprocess
-    import sys
-
-    from workbench.errors import WorkbenchError
-
-    results: dict[str, dict] = {}
-    pending, running = list(names), {}
-    try:
-        while pending or running:
-            for name in [n for n in pending if STARTS_FROM.get(n) is None or STARTS_FROM[n] in results]:
-                if len(running) >= n_workers:
-                    break
-                job = folder / "jobs" / name
-                job.mkdir(parents=True, exist_ok=True)
-                (job / "spec.json").write_text(json.dumps(specs[name], default=list))
-                log = open(job / "stderr.txt", "w")
-                running[name] = (subprocess.Popen([sys.executable, "-m", "workbench.needs.jobs", str(job)],
-                                                  stdout=subprocess.DEVNULL, stderr=log), log)
-                pending.remove(name)
-            time.sleep(0.5)
-            for name, (proc, log) in list(running.items()):
-                lines = (folder / "jobs" / name / "progress.txt").read_text().splitlines() \
-                    if (folder / "jobs" / name / "progress.txt").exists() else []
-                if lines:
-                    fraction, message = lines[-1].split("\t", 1)
-                    report(name, message, float(fraction))
-                if proc.poll() is None:
-                    continue
-                log.close()
-                del running[name]
-                job = folder / "jobs" / name
-                if proc.returncode != 0:
-                    tail = (job / "stderr.txt").read_text().strip().splitlines()[-1:] or ["no output"]
-                    raise WorkbenchError(f"Training the {name} variant failed ({tail[0]}); "
-                                         f"see {job / 'stderr.txt'} or set WORKBENCH_NEEDS_WORKERS=1.")
-                result = json.loads((job / "result.json").read_text())
-                result["marked"] = pd.read_parquet(job / "marked.parquet")
-                results[name] = result
-    finally:
-        for proc, log in running.values():
-            proc.kill()
-            log.close()
-    return results
-
-
-if __name__ == "__main__":
-    main()
+# ---- umap ----------------------------------------------------------------------------------------
+def layout(ctx: JobContext) -> dict:
+    """The 2-D map of a sample of the main seed's history records (``layout.parquet``)."""
+    config = Config._make(ctx.spec["config"])
+    seed_everything(config.seed)
+    timer = StepTimer()
+    with timer.step("umap"):
+        ctx.progress("UMAP layout of the records", 0.0)
+        data = needs_data.read_data(ctx.dep_folder(ctx.spec["data"]), config.dataset)
+        records = data.records
+        history = records[records["split"] != "test"]
+        features = clustering.record_features(history, sorted(records["scene"].unique()), data.needs)
+        clustering.umap_layout(features, history, config.umap_points, config.seed, config.map_method).to_parquet(
+            ctx.folder / "layout.parquet", index=False)
+    return {"timings": timer.as_dict()}

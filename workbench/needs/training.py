@@ -22,6 +22,7 @@ import pandas as pd
 
 from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
+from workbench.lm.sft import bf16_ok
 from workbench.needs.prompts import SYNTAX_WORDS, curriculum_completion
 from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
@@ -137,7 +138,7 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
             per_device_train_batch_size=settings.prompts_per_step * settings.generations,
             num_generations=settings.generations, max_completion_length=settings.max_completion_length,
             temperature=settings.temperature, beta=settings.beta, logging_steps=1, save_strategy="no",
-            report_to=[], use_cpu=device.type == "cpu", bf16=False, disable_tqdm=True, seed=settings.seed,
+            report_to=[], use_cpu=device.type == "cpu", bf16=bf16_ok(device), disable_tqdm=True, seed=settings.seed,
             data_seed=settings.seed, dataloader_num_workers=0, reward_weights=weights,
         )
         trainer = GRPOTrainer(model=model, reward_funcs=reward_funcs, args=args,
