@@ -67,7 +67,8 @@ class Job:
     gpu_share: float = 0.0
     """Share of one GPU (Ray's fractional ``num_gpus``); 0 on CPU."""
     cost: float = 1.0
-    """Relative run time, only to weigh this job's progress in the build's bar."""
+    """Expected run time (≈ single-thread CPU seconds, the same unit in every method): weighs the job's
+    share of the build's bar and decides the start order (longest remaining chain first)."""
 
 
 @dataclass

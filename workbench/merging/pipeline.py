@@ -45,11 +45,13 @@ CLAIMS = findings.CLAIMS
 DATASETS: dict[str, str] = {}
 """Real checkpoints and GSM8K-style benchmarks go through ``workbench merge`` / ``workbench eval``."""
 PARENT_ROWS = findings.PARENT_ROWS
-EVAL_COST = 0.01
-"""Cost (progress weight) of one problem x sample evaluated, against 1 per training step: on 2 cores
-the demo's 1,200 training steps and its 73 x 2,004 evaluations took about as long (125 s, 132 s)."""
-BOOT_COST = 1e-6
-"""Cost of one (summary row x problem x bootstrap resample) of a seed's analysis."""
+STEP_COST = 0.15
+"""≈ single-thread CPU seconds of one training step of a parent (demo size)."""
+EVAL_COST = 0.0015
+"""≈ single-thread CPU seconds of one problem x sample evaluated (the demo's 73 x 2,004 evaluations
+took about as long as its 1,200 training steps)."""
+BOOT_COST = 1e-7
+"""≈ CPU seconds of one (summary row x problem x bootstrap resample) of a seed's analysis."""
 
 
 def _window_guess(cfg: Config) -> int:
@@ -68,7 +70,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
         here = f"seed{seed}"
         parents = f"{here}/{PARENTS}"
         jobs.append(Job(parents, "workbench.merging.jobs:train", spec,
-                        cost=float(cfg.base_steps + 2 * cfg.child_steps), **resources))
+                        cost=STEP_COST * (cfg.base_steps + 2 * cfg.child_steps), **resources))
         coarse = tuple(f"{here}/{name}" for name in coarse_names(cfg))
         per_point = cfg.n_eval * cfg.samples * EVAL_COST
         sweep_jobs = []

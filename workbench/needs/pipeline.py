@@ -51,8 +51,10 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     continuations (it is ready earlier and fills a worker while ``clustered_sft`` trains)."""
     settings = json.loads(json.dumps(config.to_dict()))
     variants = jobs.needed(config)
+    # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
+    unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
     continued = [v for v in variants if v in jobs.STARTS_FROM]
-    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s}, cost=jobs.COST["data"])
+    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s}, cost=jobs.COST["data"] * unit)
            for s in seeds]
     for s in seeds:
         data = f"seed{s}/data"
@@ -63,9 +65,9 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)
             out.append(Job(f"seed{s}/{name}", "workbench.needs.jobs:train_variant", spec, deps, threads=1,
-                           gpu_share=GPU_SHARE, cost=jobs.COST[name]))
+                           gpu_share=GPU_SHARE, cost=jobs.COST[name] * unit))
     umap = Job("umap", "workbench.needs.jobs:layout", {"config": settings, "data": f"seed{seeds[0]}/data"},
-               (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"])
+               (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"] * unit)
     first_continuation = next((i for i, j in enumerate(out) if j.spec.get("starts_from")), len(out))
     return [*out[:first_continuation], umap, *out[first_continuation:]]
 
