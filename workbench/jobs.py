@@ -204,11 +204,14 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
     ctx = JobContext(job, root, results, progress)
     ctx.folder.mkdir(parents=True, exist_ok=True)
     log_path = ctx.folder / "log.txt"
+    from threadpoolctl import threadpool_limits
+
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, job.threads))
     start, cpu = time.perf_counter(), time.process_time()
-    try:
-        with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+    try:  # BLAS / OpenMP pools (numpy, scikit-learn) get the same thread count as torch
+        with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
+                threadpool_limits(limits=max(1, job.threads)):
             try:
                 result = _function(job.fn)(ctx)
             except BaseException as err:
