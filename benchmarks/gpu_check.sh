@@ -25,7 +25,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$out
 nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader -l 2 > "$out/gpu_util.csv" &
 smi=$!
 start=$(date +%s)
-timeout 540 $PY -c "from workbench.cli import main; main()" build all --profile full --workers "${WORKERS:-8}" \
+timeout 540 $PY -c "from workbench.cli import main; main()" build all --profile full --workers "${WORKERS:-12}" \
   2>&1 | tr '\r' '\n' | grep -v '^\s*$' | awk 'NR % 20 == 1 || /built|error|Error/' | tee "$out/build.log"
 status=${PIPESTATUS[0]}
 kill $smi 2>/dev/null

@@ -62,3 +62,22 @@ def test_build_and_rebuild_through_the_cli(tmp_path):
     blocker.write_text("")
     r = workbench("build", "toy", home=blocker / "x", extra_env=env)
     assert r.returncode == 2 and "Cannot write artifacts" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["build", "glass", "--executor", "dask"], "Unknown executor 'dask'"),
+    (["build", "glass", "--workers", "0"], "--workers must be at least 1"),
+    (["build", "glass", "--address", "auto"], "for --executor ray only"),
+    (["reference", "--seeds", "0"], "--seeds must be at least 1"),
+])
+def test_runner_options_are_checked(tmp_path, args, message):
+    r = workbench(*args, home=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_show_jobs_prints_the_job_graph(tmp_path):
+    r = workbench("build", "glass", "--profile", "smoke", "--show-jobs", home=tmp_path)
+    assert r.returncode == 0, r.stderr
+    jobs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert {"seed0/data", "seed0/tiger", "seed0/glass"} <= {j["name"] for j in jobs}
+    assert all(j["deps"] == ["seed0/data"] for j in jobs if j["name"] == "seed0/glass")

@@ -34,3 +34,22 @@ def test_home_follows_the_profile_picker(tmp_store, toy_method):
 def test_home_on_smoke_artifacts(smoke_store):
     at = run_page("views/home.py")
     assert at.selectbox(key="profile").value in ("smoke", "demo")
+
+
+def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_method, tmp_path, monkeypatch):
+    """A committed reference (several seeds) is shown next to the one-seed verdict, with its command."""
+    import json
+
+    from workbench import report
+
+    toy_pipeline.build(toy_pipeline.Config.for_profile("demo"), tmp_store)
+    ref = report.build_reference("demo", 3, tmp_store, method_names=["toy"])
+    assert ref["seeds"] == [0, 1, 2] and ref["claims"][0]["seeds"] == 3
+    monkeypatch.setattr(report, "REFERENCE_DIR", tmp_path / "reference")
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "demo-3seeds.json").write_text(json.dumps(ref))
+    at = run_page("views/home.py")
+    claims = at.dataframe[1].value.set_index("id")
+    assert claims.loc["toy.better", "seeds"] == 1
+    assert claims.loc["toy.better", "reference verdict"] == "reproduced (3 seeds)"
+    assert "workbench reference --profile demo --seeds 3" in texts(at)

@@ -118,6 +118,6 @@ class Config(MethodConfig):
             "n_topics": 16, "n_subtopics": 8, "styles": 10, "codebook": (32, 16, 16), "resized_codebook": (16, 16, 16),
             "train_users": 20000, "test_users": 2000, "history_min": 200, "history_max": 400, "window": 50,
             "bucket_size": 30, "d_model": 96, "heads": 6, "enc_layers": 2, "dec_layers": 2, "d_ff": 256,
-            "steps": 12000, "batch_size": 256, "lr": 1e-3, "sasrec_steps": 6000, "seeds": (1, 2),
+            "steps": 6000, "batch_size": 256, "lr": 1e-3, "sasrec_steps": 3000, "seeds": (1, 2),
         },
     }
