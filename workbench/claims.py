@@ -17,7 +17,7 @@ Row fields:
 - ``value``: the measured number of ``metric`` for the method's system.
 - ``reference``: what it is compared with (the baseline's value, or a paper number) — null if none.
 - ``interval``: a 95% interval ``[low, high]`` of the quantity the verdict rests on (usually
-  value − reference, by paired bootstrap over cases, or a t-interval over seeds in the full profile).
+  value − reference), by the rule above for any number of seeds.
 - ``reproduced``: true / false from the measured numbers, or null when not built.
 """
 

@@ -181,17 +181,6 @@ def paired_bootstrap(
             "p_a_better": float((r["replicates"] > 0).mean()) if len(a) else float("nan")}
 
 
-def seed_interval(values: Sequence[float], alpha: float = 0.05) -> tuple[float, float, float]:
-    """Mean and t-interval over independent seeds: (mean, low, high). One seed gives (v, nan, nan)."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    if len(x) < 2:
-        return (float(x.mean()) if len(x) else float("nan"), float("nan"), float("nan"))
-    half = stats.t.ppf(1 - alpha / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return (float(x.mean()), float(x.mean() - half), float(x.mean() + half))
-
-
 def ranking_report(ranked: Sequence[Sequence[Hashable]], targets: Sequence[Any], ks: Iterable[int] = (1, 5, 10)) -> dict[str, float]:
     """Mean HR@K and NDCG@K for each K, plus MRR — the usual table row."""
     row: dict[str, float] = {}
