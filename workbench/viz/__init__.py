@@ -31,24 +31,16 @@ def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None) -
     def num(v):
         return None if v is None else round(float(v), 4)
 
-    return pd.DataFrame(
-        [
-            {
-                "method": r.method,
-                "claim": r.claim,
-                "metric": r.metric,
-                "value": num(r.value),
-                "reference": num(r.reference),
-                "interval": "" if not r.interval else f"[{num(r.interval[0])}, {num(r.interval[1])}]",
-                "verdict": verdict[r.reproduced],
-                "dataset": r.dataset or "",
-                "seeds": r.seeds,
-                **({"reference verdict": (f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if (ref := ref_of(r)) else "—"),
-                    "reference interval": (f"[{num(ref.interval[0])}, {num(ref.interval[1])}]"
-                                           if ref and ref.interval else "")} if reference else {}),
-                "note": r.note,
-                "id": r.id,
-            }
-            for r in rows
-        ]
-    )
+    def row(r: Claim) -> dict:
+        ref = ref_of(r)
+        out = {"method": r.method, "claim": r.claim, "verdict": verdict[r.reproduced], "seeds": r.seeds}
+        if reference:  # the multi-seed verdict right beside the built one: a one-seed verdict can flip
+            out["reference verdict"] = f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if ref else "—"
+        out.update({"value": num(r.value), "reference": num(r.reference),
+                    "interval": "" if not r.interval else f"[{num(r.interval[0])}, {num(r.interval[1])}]"})
+        if reference:
+            out["reference interval"] = f"[{num(ref.interval[0])}, {num(ref.interval[1])}]" if ref and ref.interval else ""
+        out.update({"metric": r.metric, "dataset": r.dataset or "", "note": r.note, "id": r.id})
+        return out
+
+    return pd.DataFrame([row(r) for r in rows])
