@@ -95,6 +95,19 @@ def test_same_numbers_whatever_runs_the_jobs_and_rebuild_is_a_no_op(two_runners)
     assert again.path == inline.path and again.manifest["created"] == inline.manifest["created"]
 
 
+@pytest.mark.slow
+def test_ray_gives_the_same_bytes(two_runners, tmp_path):
+    """The same TINY build as Ray tasks on a local Ray: byte-equal tables, weights and claims."""
+    pytest.importorskip("ray")
+    _, inline, _ = two_runners
+    on_ray = methods.build("glass", "smoke", TINY, store=ArtifactStore(tmp_path / "ray"), runner=Runner("ray", workers=2))
+    for name in ("results", "per_case/glass", "per_case/tiger", "beams_glass"):
+        assert inline.file(f"{name}.parquet").read_bytes() == on_ray.file(f"{name}.parquet").read_bytes(), name
+    assert inline.file("glass.safetensors").read_bytes() == on_ray.file("glass.safetensors").read_bytes()
+    assert inline.read_json("claims") == on_ray.read_json("claims")
+    assert on_ray.manifest["runner"] == {"executor": "ray", "workers": 2}
+
+
 def test_two_seed_claims_use_both_seeds(two_runners):
     _, run, _ = two_runners
     results = run.read_parquet("results")
