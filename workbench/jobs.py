@@ -199,13 +199,12 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
     and a ``JobFailed`` carrying the last line and the log path is raised.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     root = Path(root)
     ctx = JobContext(job, root, results, progress)
     ctx.folder.mkdir(parents=True, exist_ok=True)
     log_path = ctx.folder / "log.txt"
-    from threadpoolctl import threadpool_limits
-
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, job.threads))
     start, cpu = time.perf_counter(), time.process_time()
@@ -217,22 +216,22 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
             except BaseException as err:
                 traceback.print_exc(file=log)
                 message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-                raise JobFailed(job.name, message, str(log_path), isinstance(err, WorkbenchError)) from None
+                raise JobFailed(job.name, message, str(log_path)) from None
     finally:
         torch.set_num_threads(before)
     timing = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2)}
     try:
         return json.loads(json.dumps(result or {}, allow_nan=True)), timing
     except TypeError as err:
-        raise JobFailed(job.name, f"its result is not JSON ({err})", str(log_path), False) from None
+        raise JobFailed(job.name, f"its result is not JSON ({err})", str(log_path)) from None
 
 
 class JobFailed(Exception):
     """A job raised; carries its name, last message and log path across processes (plain strings)."""
 
-    def __init__(self, name: str, message: str, log: str, user_error: bool = False):
-        super().__init__(name, message, log, user_error)
-        self.name, self.message, self.log, self.user_error = name, message, log, user_error
+    def __init__(self, name: str, message: str, log: str):
+        super().__init__(name, message, log)
+        self.name, self.message, self.log = name, message, log
 
     def as_error(self) -> WorkbenchError:
         return WorkbenchError(f"Job {self.name} failed: {self.message} (log: {self.log}).")
