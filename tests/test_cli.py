@@ -81,3 +81,8 @@ def test_show_jobs_prints_the_job_graph(tmp_path):
     jobs = [json.loads(line) for line in r.stdout.splitlines()]
     assert {"seed0/data", "seed0/tiger", "seed0/glass"} <= {j["name"] for j in jobs}
     assert all(j["deps"] == ["seed0/data"] for j in jobs if j["name"] == "seed0/glass")
+
+
+def test_reference_budget_overrides_are_checked(tmp_path):
+    r = workbench("reference", "--set", "steps=5", home=tmp_path)
+    assert r.returncode == 2 and "METHOD.key=value" in r.stderr and "Traceback" not in r.stderr

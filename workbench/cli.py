@@ -157,6 +157,7 @@ def claims(
 def reference(
     profile: ProfileOpt = "demo",
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 of every method.")] = 3,
+    setting: Annotated[list[str], typer.Option("--set", help="The budget: METHOD.key=value, e.g. --set glass.steps=2400 (repeatable).")] = [],
     workers: Annotated[Optional[int], typer.Option(help="Jobs at once (default: the cores).")] = None,
     executor: Annotated[Optional[str], typer.Option(help="local (default) or ray.")] = None,
     address: Annotated[Optional[str], typer.Option(help="Ray only: auto or HOST:PORT.")] = None,
@@ -175,7 +176,7 @@ def reference(
         raise WorkbenchError("--seeds must be at least 1.")
     runner = Runner.from_env(executor, workers, address)
     with tqdm_progress(f"reference {profile} x {seeds} seeds") as bar:
-        doc = report.build_reference(profile, seeds, _store(store), runner, bar)
+        doc = report.build_reference(profile, seeds, _store(store), runner, bar, overrides=list(setting))
     target = out or report.reference_path(profile, seeds)
     atomic_write_text(target, to_json(doc))
     typer.echo(f"reference claims of {len(doc['claims'])} rows in {doc['wall_seconds']:.0f}s -> {target}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench import methods
 from workbench.claims import Claim, ClaimSpec, read_run_claims
+from workbench.errors import WorkbenchError
 from workbench.store import ArtifactStore, versions
 
 
@@ -71,20 +72,30 @@ def reference_verdicts(profile: str = "demo") -> dict[str, Claim]:
 
 
 def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=None, progress=None,
-                    method_names: list[str] | None = None) -> dict:
+                    method_names: list[str] | None = None, overrides: list[str] | None = None) -> dict:
     """Build every method's ``profile`` settings with seeds 0..n-1 (one runner for all their jobs) and
-    return the reference document: the claims of those runs, the command, commit, date, wall time."""
+    return the reference document: the claims of those runs, the command, commit, date, wall time.
+
+    ``overrides`` are ``method.key=value`` strings (``glass.steps=2400``): the budget to read the
+    verdicts at, when the budget curves show the profile's own budget is not yet stable."""
     names = method_names or methods.available()
     seeds = tuple(range(1, n_seeds))
-    configs = [methods.make_config(name, profile, {"seeds": seeds}) for name in names]
+    per_method: dict[str, list[str]] = {name: [] for name in names}
+    for item in overrides or []:
+        method, _, setting = item.partition(".")
+        if method not in per_method or "=" not in setting:
+            raise WorkbenchError(f"Override {item!r} must look like METHOD.key=value with METHOD one of {', '.join(names)}.")
+        per_method[method].append(setting)
+    configs = [methods.make_config(name, profile, [*per_method[name], f"seeds={','.join(map(str, seeds))}"])
+               for name in names]
     start = time.perf_counter()
     runs = methods.build_many(configs, store, progress, runner)
     rows = [row for run in runs for row in read_run_claims(run)]
     return {
         "profile": profile,
         "seeds": [0, *seeds],
-        "budget": f"the {profile} profile's settings (see `workbench build <method> --profile {profile} --show-settings`)",
-        "command": f"workbench reference --profile {profile} --seeds {n_seeds}",
+        "budget": f"the {profile} profile's settings" + (f" with {', '.join(overrides)}" if overrides else ""),
+        "command": f"workbench reference --profile {profile} --seeds {n_seeds}" + "".join(f" --set {o}" for o in overrides or []),
         "commit": versions()["commit"],
         "created": time.strftime("%Y-%m-%d"),
         "wall_seconds": round(time.perf_counter() - start, 1),

@@ -43,8 +43,10 @@ def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_me
     from workbench import report
 
     toy_pipeline.build(toy_pipeline.Config.for_profile("demo"), tmp_store)
-    ref = report.build_reference("demo", 3, tmp_store, method_names=["toy"])
+    ref = report.build_reference("demo", 3, tmp_store, method_names=["toy"], overrides=["toy.n=120"])
     assert ref["seeds"] == [0, 1, 2] and ref["claims"][0]["seeds"] == 3
+    assert "toy.n=120" in ref["budget"] and ref["command"].endswith("--seeds 3 --set toy.n=120")
+    assert {r.config["n"] for r in tmp_store.runs("toy")} == {200, 120}  # the reference ran at its own budget
     monkeypatch.setattr(report, "REFERENCE_DIR", tmp_path / "reference")
     (tmp_path / "reference").mkdir()
     (tmp_path / "reference" / "demo-3seeds.json").write_text(json.dumps(ref))
@@ -52,4 +54,4 @@ def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_me
     claims = at.dataframe[1].value.set_index("id")
     assert claims.loc["toy.better", "seeds"] == 1
     assert claims.loc["toy.better", "reference verdict"] == "reproduced (3 seeds)"
-    assert "workbench reference --profile demo --seeds 3" in texts(at)
+    assert "workbench reference --profile demo --seeds 3 --set toy.n=120" in texts(at)
