@@ -5,10 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from workbench.datasets.amazon_beauty import load_amazon_beauty
 from workbench.datasets.movielens import load_movielens
+from workbench.datasets.s3rec import load_s3rec
 from workbench.errors import WorkbenchError
 from workbench.glass import real
+from workbench.glass.config import Config
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def movielens_dir(tmp_path):
 
 
 def test_beauty_loader_and_leave_one_out_protocol(beauty_dir):
-    data = real.amazon_beauty(str(beauty_dir))
+    data = real.s3rec(str(beauty_dir))
     assert data.n_items == 12 and data.n_users == 20
     test = data.split("test")
     assert len(test) == 20 and (test["cut"] == 5).all()  # last item of each 6-item sequence
@@ -49,12 +50,28 @@ def test_cooccurrence_leaves_out_the_held_out_items():
     assert np.allclose(emb[3], 0)  # item 3 only co-occurs through held-out positions
 
 
-def test_beauty_loader_errors_name_the_fix(tmp_path):
-    with pytest.raises(WorkbenchError, match="No Beauty.txt"):
-        load_amazon_beauty(tmp_path)
-    (tmp_path / "Beauty.txt").write_text("1 a b c\n")
-    with pytest.raises(WorkbenchError, match="integer ids"):
-        load_amazon_beauty(tmp_path)
+def test_s3rec_by_name_alias_and_file_give_one_dataset_and_a_data_card(beauty_dir):
+    """``s3rec`` + name, the ``amazon_beauty`` alias and the .txt path load the same data; the description
+    (the run's data card, shown on the SID tree page) names the dataset and its counts."""
+    (beauty_dir / "Toys_and_Games.txt").write_text("1 5 6 7 8\n2 6 7 8 5\n3 7 8 5 6\n")  # no attribute file
+    base = Config.for_profile("smoke")
+    by_name = real.load(base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir), "name": "Beauty"}))
+    alias = real.load(base.with_overrides({"dataset": "amazon_beauty", "data_path": str(beauty_dir)}))
+    by_file = real.load(base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir / "Beauty.txt")}))
+    assert np.allclose(by_name.item_emb, alias.item_emb) and np.allclose(by_name.item_emb, by_file.item_emb)
+    assert by_name.description.startswith("Beauty (S3-Rec files: Beauty.txt + Beauty_item2attributes.json; 120 actions, 7 attributes)")
+    assert "20 users, 12 items" in by_name.description
+    toys = real.load(base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir), "name": "Toys_and_Games"}))
+    assert toys.n_items == 4 and "no attribute file" in toys.description
+    assert "co-occurrence SVD (training parts only) only, as the dataset has no attribute file" in toys.description
+    with pytest.raises(WorkbenchError, match=r"several S3-Rec datasets \(Beauty, Toys_and_Games\)"):
+        real.check(base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir)}))
+    with pytest.raises(WorkbenchError, match="asks for attributes but Toys_and_Games has no Toys_and_Games_item2attributes.json"):
+        real.load(base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir / "Toys_and_Games.txt"),
+                                       "item_embedding": "both"}))
+    # two S3-Rec datasets of one folder never share a run folder: the name is part of the settings' hash
+    a, b = (base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir), "name": n}) for n in ("Beauty", "Toys_and_Games"))
+    assert a.config_hash() != b.config_hash()
 
 
 def test_movielens_loader_orders_by_time_and_keeps_titles(movielens_dir):
@@ -85,10 +102,10 @@ def test_minilm_text_encoder_is_offline_and_meaningful():
 
 @pytest.mark.external
 def test_shared_amazon_beauty_matches_its_source_card(shared_data):
-    b = load_amazon_beauty(shared_data / "amazon-beauty")
-    assert len(b.sequences) == 22363 and b.n_items == 12101
-    assert sum(len(s) for s in b.sequences) == 198502
-    assert all(b.attributes)
+    b = load_s3rec(shared_data / "amazon-beauty")
+    assert b.name == "Beauty" and len(b.sequences) == 22363 and b.n_items == 12101
+    assert b.n_actions == 198502 and b.item_ids[:3] == [1, 2, 3]
+    assert all(b.attributes) and b.n_attributes > 0
 
 
 @pytest.mark.external

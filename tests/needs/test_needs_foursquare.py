@@ -94,3 +94,90 @@ def test_same_pipeline_builds_on_foursquare(shared_data, tmp_path, monkeypatch):
     at.selectbox(key="ns_case").select_index(0).run()
     assert not at.exception and not at.error
     assert at.dataframe[1].value.shape[0] == 3  # popularity, isolated, clustered_sft for that one case
+
+
+# ---- raw TSMC2014 check-ins: need = top-level category, category = fine category, merchant = venue ----
+TSMC_VISITS = [  # (fine category, venue, UTC time); NYC in April is UTC-4
+    ("Coffee Shop", "c1", "Mon Apr 02 12:00:00 +0000 2012"), ("Office", "o1", "Mon Apr 02 13:30:00 +0000 2012"),
+    ("Pizza Place", "p1", "Mon Apr 02 16:30:00 +0000 2012"), ("Bar", "b1", "Tue Apr 03 01:30:00 +0000 2012"),
+    ("Coffee Shop", "c1", "Tue Apr 03 12:00:00 +0000 2012"), ("Subway", "s1", "Tue Apr 03 22:00:00 +0000 2012"),
+    ("Moon Base", "m1", "Sat Apr 07 15:00:00 +0000 2012"), ("Park", "k1", "Sun Apr 08 02:00:00 +0000 2012"),
+    ("Food", "f1", "Sun Apr 08 16:00:00 +0000 2012"),
+]
+
+
+def write_tsmc(path, users=("7", "8"), short_user="9"):
+    rows = [(u, v, "cat" + v, c, 40.7 + 0.01 * i, -74.0 + 0.01 * i, -240, t)
+            for u in users for i, (c, v, t) in enumerate(TSMC_VISITS)]
+    rows += [(short_user, "c1", "catc1", "Coffee Shop", 40.7, -74.0, -240, t) for _, _, t in TSMC_VISITS[:3]]
+    path.write_text("".join("\t".join(map(str, r)) + "\n" for r in rows))
+    return path
+
+
+def test_tsmc_checkins_map_to_the_three_levels_in_local_time(tmp_path):
+    from workbench.needs.foursquare import load_tsmc_needs
+
+    path = write_tsmc(tmp_path / "dataset_TSMC2014_NYC.txt")
+    with pytest.warns(UserWarning, match=r"1 fine venue category \(2 check-ins\) are not in the category table.*'Moon Base'"):
+        data = load_tsmc_needs(path, test_per_user=2)
+    data.validate()
+    rec = data.records[data.records["user"] == "u7"].reset_index(drop=True)
+    assert rec["need"].tolist() == ["food", "professional_other_places", "food", "nightlife_spot", "food",
+                                    "travel_transport", "other", "outdoors_recreation", "food"]
+    assert rec["category"].tolist()[:4] == ["coffee_shop", "office", "pizza_place", "bar"]
+    assert rec["category"].iloc[-1] == "food_general"  # the fine category "Food" never shares a word with its need
+    assert rec["merchant"].iloc[0] == "vc1" and data.category_need["pizza_place"] == "food"
+    # local time: Monday 12:00 UTC = 08:00 in New York; Saturday 15:00 UTC is a weekend; Sunday 02:00 UTC is Saturday night
+    assert rec["hour"].tolist()[:4] == [8, 9, 12, 21] and rec["hour_bin"].iloc[0] == "h_morning"
+    assert rec["day"].tolist()[5:] == ["weekday", "weekend", "weekend", "weekend"]
+    assert rec["scene"].tolist()[:3] == ["from_start", "from_food", "from_professional_other_places"]
+    assert rec["split"].tolist()[-3:] == ["val", "test", "test"]
+    info = data.info
+    assert info["unmapped"] == {"categories": 1, "checkins": 2, "examples": ["Moon Base"], "kept_as_need": "other"}
+    assert info["left_out"]["users"] == 1 and info["left_out"]["checkins"] == 3 and info["users"] == 2
+    assert data.name == "foursquare-tsmc" and set(data.merchants["city"]) == {"nyc"}
+
+
+def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
+    from workbench.needs import data as needs_data
+    from workbench.needs import pipeline
+
+    path = write_tsmc(tmp_path / "dataset_TSMC2014_NYC.txt")
+    table = tmp_path / "mine.csv"
+    table.write_text("category,top_level\nCoffee Shop,Food\nOffice,Work\nPizza Place,Food\nBar,Nightlife Spot\n"
+                     "Subway,Travel & Transport\nMoon Base,Space\nPark,Outdoors & Recreation\nFood,Food\n")
+    config = Config.for_profile("smoke", dataset="foursquare-tsmc", data_path=str(path), category_map=str(table),
+                                test_per_user=2)
+    data = needs_data.load_data(config, 0)
+    assert "space" in data.needs and "work" in data.needs and data.info["unmapped"]["categories"] == 0
+    with pytest.raises(WorkbenchError, match="No TSMC2014 check-ins at .*does not exist"):
+        pipeline.plan(config.with_overrides({"data_path": str(tmp_path / "nope")}), [0])
+    with pytest.raises(WorkbenchError, match="No category table at"):
+        pipeline.plan(config.with_overrides({"category_map": str(tmp_path / "nope.csv")}), [0])
+    with pytest.raises(WorkbenchError, match="Unknown dataset 'tsmc' for needs"):
+        pipeline.plan(config.with_overrides({"dataset": "tsmc"}), [0])
+
+
+@pytest.mark.external
+def test_shared_tsmc_checkins_map_to_needs(shared_data):
+    from workbench.needs.foursquare import load_tsmc_needs
+
+    data = load_tsmc_needs(shared_data / "foursquare-nyc-tsmc")
+    data.validate()
+    assert data.info["unmapped"]["categories"] == 0 and data.info["fine_categories"] == 192
+    assert data.info["users"] + data.info["left_out"]["users"] == 962 and len(data.records) == data.info["records"]
+    assert len(data.needs) >= 9 and len(data.categories) > 150
+    assert (data.records.groupby("user")["split"].apply(lambda s: (s == "test").sum()) == 5).all()
+
+
+@pytest.mark.external
+@pytest.mark.slow
+def test_same_pipeline_builds_on_tsmc(shared_data, tmp_path):
+    config = Config.for_profile("smoke", dataset="foursquare-tsmc", data_path=str(shared_data / "foursquare-nyc-tsmc"),
+                                variants=("popularity", "isolated", "clustered_sft"), sft_steps=4, sft_batch=8,
+                                max_train_cases=200, umap_points=200)
+    run = methods.build_many([config], ArtifactStore(tmp_path), runner=Runner(workers=2))[0]
+    assert set(run.read_parquet("metrics")["variant"]) == {"popularity", "isolated", "clustered_sft"}
+    card = run.read_json("dataset")
+    assert card["name"] == "foursquare-tsmc" and card["unmapped"]["categories"] == 0 and "NYC_val.csv" in card["source"]
+    assert run.path.name.startswith("smoke-foursquare-tsmc-")

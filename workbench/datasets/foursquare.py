@@ -12,10 +12,12 @@ workbench.errors.WorkbenchError: No Foursquare data at /nonexistent/folder: the 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 
+from workbench.datasets.text import read_text
 from workbench.errors import WorkbenchError
 
 COLUMNS = ("tid", "label", "lat", "lon", "day", "hour", "poi", "category", "weather")
@@ -44,9 +46,11 @@ def load_checkins(path: str | Path) -> pd.DataFrame:
     """The raw check-in table at ``path`` (folder or csv), with one clear error for a file that is not it."""
     csv = find_csv(path)
     try:
-        frame = pd.read_csv(csv)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise WorkbenchError(f"{csv} is not a readable csv file ({type(err).__name__}); pass foursquare_nyc.csv.") from err
+        frame = pd.read_csv(io.StringIO(read_text(csv, "Foursquare check-in csv")))
+    except pd.errors.EmptyDataError as err:
+        raise WorkbenchError(f"{csv} is empty; pass the full foursquare_nyc.csv.") from err
+    except pd.errors.ParserError as err:
+        raise WorkbenchError(f"{csv} is not a readable csv file ({str(err).splitlines()[0]}); pass foursquare_nyc.csv.") from err
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise WorkbenchError(f"{csv} is not a Foursquare check-in file: it lacks column(s) {', '.join(missing)} "
@@ -54,10 +58,15 @@ def load_checkins(path: str | Path) -> pd.DataFrame:
     if frame.empty:
         raise WorkbenchError(f"{csv} holds no check-ins (only a header); pass the full foursquare_nyc.csv.")
     for column in NUMERIC:
-        if not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].isna().any():
-            raise WorkbenchError(f"{csv}: column {column} must hold numbers in every row (check the file's export).")
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.isna().any():
+            row = int(values.isna().to_numpy().argmax())
+            raise WorkbenchError(f"{csv} line {row + 2}: column {column} must hold numbers in every row "
+                                 f"(found {frame[column].iloc[row]!r}); check the file's export.")
+        frame[column] = values
     if not frame["hour"].between(0, 23).all():
-        raise WorkbenchError(f"{csv}: column hour must lie in 0-23 (found {frame['hour'].min()}..{frame['hour'].max()}).")
+        row = int((~frame["hour"].between(0, 23)).to_numpy().argmax())
+        raise WorkbenchError(f"{csv} line {row + 2}: column hour must lie in 0-23 (found {frame['hour'].iloc[row]}).")
     unknown = sorted(set(frame["day"].astype(str)) - set(DAYS))
     if unknown:
         raise WorkbenchError(f"{csv}: column day must hold English day names (Monday .. Sunday); found {unknown[0]!r}.")

@@ -15,12 +15,14 @@ sequence is their ratings sorted by time (ties by movieId). Nothing is downloade
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from workbench.datasets.text import read_text
 from workbench.errors import WorkbenchError
 
 
@@ -45,12 +47,20 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise WorkbenchError(f"No {path.name} found in {path.parent}; point --data-path at the MovieLens folder "
                              "(ml-latest-small layout: ratings.csv and movies.csv).")
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise WorkbenchError(f"{path.name} is not a readable CSV file; check the MovieLens folder.") from err
+        frame = pd.read_csv(io.StringIO(read_text(path, f"MovieLens {path.name}")))
+    except pd.errors.EmptyDataError as err:
+        raise WorkbenchError(f"{path} is empty; expected a csv with the header {','.join(columns)}.") from err
+    except pd.errors.ParserError as err:
+        raise WorkbenchError(f"{path} is not a readable CSV file ({str(err).splitlines()[0]}); check the MovieLens folder.") from err
     missing = [c for c in columns if c not in frame]
     if missing:
-        raise WorkbenchError(f"{path.name} lacks column(s) {', '.join(missing)}; expected {', '.join(columns)}.")
+        raise WorkbenchError(f"{path} lacks column(s) {', '.join(missing)}; expected {', '.join(columns)}.")
+    if frame.empty:
+        raise WorkbenchError(f"{path} holds only a header; pass the full MovieLens {path.name}.")
+    for column in ("userId", "movieId", "rating", "timestamp"):
+        if column in columns and not pd.api.types.is_numeric_dtype(frame[column]):
+            row = int(pd.to_numeric(frame[column], errors="coerce").isna().to_numpy().argmax())
+            raise WorkbenchError(f"{path} line {row + 2}: column {column} must hold numbers (found {frame[column].iloc[row]!r}).")
     return frame
 
 
@@ -65,7 +75,7 @@ def load_movielens(path: str | Path, min_rating: float = 0.0) -> MovieLensData:
     if ratings.empty:
         raise WorkbenchError(f"No ratings >= {min_rating} in {folder / 'ratings.csv'}; lower min_rating.")
     rated = np.sort(ratings["movieId"].unique())
-    movies = movies.set_index("movieId").reindex(rated)
+    movies = movies.drop_duplicates("movieId").set_index("movieId").reindex(rated)
     movies["title"] = movies["title"].fillna("unknown title")
     movies["genres"] = movies["genres"].fillna("(no genres listed)")
     movies = movies.reset_index()

