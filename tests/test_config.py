@@ -47,3 +47,87 @@ def test_config_is_frozen_and_documented():
         cfg.n = 3
     docs = Config.field_docs()
     assert docs["n"] == "Number of cases." and "CUDA" in docs["device"]
+
+
+# ---- ranges: every numeric setting of every method declares one, checked before any work ----------
+def _method_configs():
+    from workbench import methods
+
+    return [methods.load(name).Config for name in methods.available()]
+
+
+def _numeric(field) -> bool:
+    import typing
+
+    return field.type in ("int", "float", "tuple[int, ...]", "tuple[float, ...]") or field.type in (
+        int, float, typing.Tuple[int, ...])
+
+
+@pytest.mark.parametrize("cls", _method_configs(), ids=lambda c: c.METHOD)
+def test_every_numeric_setting_declares_its_range(cls):
+    import dataclasses
+
+    fields = [f for f in dataclasses.fields(cls) if _numeric(f)]
+    assert fields
+    assert [f.name for f in fields if "range" not in f.metadata] == []
+    for profile in ("smoke", "demo", "full"):  # every shipped profile is inside the ranges
+        cls.for_profile(profile)
+
+
+@pytest.mark.parametrize("method, pair, words", [
+    ("glass", "steps=0", ["glass.steps=0", "integer >= 1"]),
+    ("glass", "steps=-5", ["glass.steps=-5", ">= 1"]),
+    ("glass", "lr=nan", ["glass.lr=nan", "finite number > 0"]),
+    ("glass", "lr=inf", ["glass.lr=inf", "finite"]),
+    ("glass", "codebook=16,1,8", ["codebook=16,1,8", "each entry of codebook", ">= 2"]),
+    ("glass", "dropout=1", ["dropout=1.0", "[0, 1)"]),
+    ("merging", "density=0", ["density=0.0", "(0, 1]"]),
+    ("merging", "top_p=1.5", ["top_p=1.5", "(0, 1]"]),
+    ("needs", "rl_generations=1", ["rl_generations=1", ">= 2"]),
+    ("needs", "min_pop_share=-0.1", ["min_pop_share=-0.1", "[0, 1]"]),
+    ("needs", "seed=-1", ["needs.seed=-1", ">= 0"]),
+])
+def test_a_setting_out_of_range_is_one_sentence_naming_it(method, pair, words):
+    from workbench import methods
+
+    with pytest.raises(WorkbenchError) as info:
+        methods.make_config(method, "smoke", [pair])
+    message = str(info.value)
+    assert all(w in message for w in words) and "\n" not in message, message
+
+
+@pytest.mark.parametrize("method, pairs, words", [
+    ("glass", ["history_min=300"], ["history_min=300", "history_max=120", "<="]),
+    ("merging", ["heads=3"], ["hidden=32", "heads=3", "multiple"]),
+])
+def test_linked_settings_are_checked(method, pairs, words):
+    from workbench import methods
+
+    with pytest.raises(WorkbenchError) as info:
+        methods.make_config(method, "smoke", pairs)
+    assert all(w in str(info.value) for w in words), info.value
+
+
+def test_a_config_made_directly_is_checked_before_the_build(tmp_store):
+    from workbench import methods
+
+    bad = methods.load("merging").Config(child_steps=0)  # the constructor itself does not check ...
+    with pytest.raises(WorkbenchError, match="child_steps=0"):
+        methods.build_many([bad], tmp_store)  # ... the build does, before any work
+    assert not any(tmp_store.root.rglob("*")) if tmp_store.root.exists() else True
+
+
+@pytest.mark.parametrize("method, overrides, words", [
+    ("merging", ["dataset=nosuch", "data_path=/no/such"], ["merging has no real-data support", "--dataset"]),
+    ("merging", ["data_path=/no/such"], ["merging has no real-data support"]),
+    ("needs", ["dataset=nosuch"], ["Unknown dataset 'nosuch' for needs", "foursquare"]),
+    ("glass", ["dataset=nosuch"], ["Unknown dataset 'nosuch' for glass", "movielens"]),
+    ("glass", ["data_path=/x"], ["--data-path is read only with a real --dataset"]),
+    ("glass", ["dataset=movielens"], ["needs --data-path"]),
+])
+def test_datasets_a_method_cannot_load_are_refused_up_front(method, overrides, words):
+    from workbench import methods
+
+    with pytest.raises(WorkbenchError) as info:
+        methods.make_config(method, "smoke", overrides)
+    assert all(w in str(info.value) for w in words), info.value

@@ -37,3 +37,26 @@ def test_timer_and_progress():
     with tqdm_progress("t", disable=True) as bar:
         bar("step", 0.5)
         assert bar.bar.n == 50
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch):
+    import os
+
+    import pytest
+
+    from workbench.errors import WorkbenchError
+    from workbench.runtime import MAX_THREADS, default_threads
+
+    monkeypatch.setenv("WORKBENCH_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("WORKBENCH_THREADS", "many")
+    with pytest.raises(WorkbenchError, match="WORKBENCH_THREADS='many'"):
+        default_threads()
+    monkeypatch.delenv("WORKBENCH_THREADS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert default_threads() == MAX_THREADS  # an idle machine: all cores, capped
+    monkeypatch.setattr(os, "getloadavg", lambda: (12.6, 0.0, 0.0))
+    assert default_threads() == 3  # a build already runs on 13 of 16 cores: take what is left
+    monkeypatch.setattr(os, "getloadavg", lambda: (40.0, 0.0, 0.0))
+    assert default_threads() == 1

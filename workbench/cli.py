@@ -1,4 +1,4 @@
-"""The ``workbench`` command line: doctor, build, claims, merge, eval, app.
+"""The ``workbench`` command line: doctor, build, claims, report, merge, eval, app.
 
 Every user-fixable problem prints one sentence on stderr and exits with status 2.
 """
@@ -33,8 +33,14 @@ def _store(path: Path | None):
 
 
 @app.command()
-def doctor(store: StoreOpt = None) -> None:
-    """Versions, device, threads, and which artifacts exist."""
+def doctor(
+    store: StoreOpt = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Also re-hash every artifact against its recorded SHA-256.")] = False,
+) -> None:
+    """Versions, device, threads, which artifacts exist, damaged runs and stale staging folders.
+
+    Exits with status 1 when a run is damaged. Without --verify a run is checked cheaply (its manifest
+    parses, its files exist with their recorded sizes)."""
     import platform
 
     import torch
@@ -58,13 +64,21 @@ def doctor(store: StoreOpt = None) -> None:
         except WorkbenchError as err:
             state = f"not available ({err})"
         typer.echo(f"method {name:<8} {state}")
-    runs = s.runs()
-    if not runs:
+    damaged = s.damaged(verify=verify)
+    runs = [run for run in s.runs() if run.path not in {item.path for item in damaged}]
+    if not runs and not damaged:
         typer.echo("built: nothing yet (run `workbench build all --profile demo`)")
     for run in runs:
         m = run.manifest
-        typer.echo(f"built: {m['method']:<8} {run.profile:<5} {run.dataset:<12} {m['config_hash']}  "
+        typer.echo(f"built: {m['method']:<8} {run.profile:<5} {run.dataset:<12} {m.get('config_hash', '-')}  "
                    f"{m.get('build_seconds', 0):7.1f}s  {m.get('created', '')}")
+    for item in damaged:
+        typer.echo(f"damaged: {item.sentence}")
+    for item in s.staging():
+        state = "stale, the next build removes it" if item.stale else "in use"
+        typer.echo(f"staging ({state}): {item.describe()}")
+    if damaged:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -132,25 +146,46 @@ def build(
 def claims(
     profile: ProfileOpt = "demo",
     as_json: Annotated[bool, typer.Option("--json", help="Print {profile, claims:[...]} as JSON.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Each claim's comparison in full, in words and numbers.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="A markdown table of the comparisons (for a README or an issue).")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """The paper-claims report: each claim, the measured value, reproduced or not."""
+    """The paper-claims report: each claim, what is compared, the numbers, reproduced or not."""
     from workbench import claims as claim_rows
     from workbench import report
 
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    if sum([as_json, wide, markdown]) > 1:
+        raise WorkbenchError("Choose one of --json, --wide and --markdown.")
     rows = report.collect(_store(store), profile)
     reference = report.reference_verdicts(profile)
     if as_json:
-        typer.echo(json.dumps({"profile": profile, "claims": [r.to_dict() for r in rows],
-                               "reference": [r.to_dict() for r in reference.values()]}, indent=2))
+        typer.echo(json.dumps({"profile": profile, "claims": [{**r.to_dict(), "sentence": r.sentence} for r in rows],
+                               "reference": [{**r.to_dict(), "sentence": r.sentence} for r in reference.values()]},
+                              indent=2))
     else:
-        typer.echo(claim_rows.as_table(rows, reference))
+        typer.echo(claim_rows.as_table(rows, reference, style="wide" if wide else "markdown" if markdown else "table"))
         if reference:
             ref = report.load_reference(profile)
             typer.echo(f"\nref: the {len(ref['seeds'])}-seed reference verdict ({ref['command']}, commit {ref['commit']}, "
                        f"{ref['created']}; {ref['budget']}).")
+
+
+@app.command()
+def report(
+    profile: ProfileOpt = "demo",
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+    store: StoreOpt = None,
+) -> None:
+    """A shareable report: one self-contained HTML file with the claims, each method's key figure, data
+    card and settings, and the versions (opens in any browser, no server)."""
+    from workbench import report as reports
+
+    if profile not in PROFILES:
+        raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
+    target = reports.write_html(out, _store(store), profile)
+    typer.echo(f"report of profile {profile} ({target.stat().st_size / 1e6:.1f} MB) -> {target}")
 
 
 @app.command()
@@ -199,6 +234,9 @@ def merge_cmd(
 
     from workbench.merging.checkpoints import merge_checkpoints
     from workbench.progress import tqdm_progress
+    from workbench.runtime import set_threads
+
+    set_threads()  # the merged weights are the same for any thread count (tests/merging)
 
     start = time.perf_counter()
     with tqdm_progress(f"{method} merge") as bar:
@@ -210,7 +248,7 @@ def merge_cmd(
 @app.command("eval")
 def eval_cmd(
     checkpoint: Annotated[Path, typer.Argument(help="A local checkpoint folder (config.json, safetensors, tokenizer).")],
-    bench: Annotated[str, typer.Option(help="'arithmetic' (the generated world) or a GSM8K-style .jsonl file/folder.")] = "arithmetic",
+    bench: Annotated[str, typer.Option(help="'arithmetic' (the generated world), a GSM8K-style .jsonl file/folder, or a .json array (SVAMP.json).")] = "arithmetic",
     n: Annotated[int, typer.Option(help="Problems to evaluate (the first n of the file; balanced 1-6 ops for arithmetic).")] = 200,
     samples: Annotated[int, typer.Option(help="Samples per problem.")] = 1,
     temperature: Annotated[float, typer.Option(help="Sampling temperature (0 = greedy).")] = 0.6,
@@ -220,8 +258,17 @@ def eval_cmd(
     device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     outputs: Annotated[Optional[Path], typer.Option(help="Also write every output to this .jsonl file.")] = None,
+    layout: Annotated[str, typer.Option(
+        help="jsonl layout: auto (question/answer or problem/solution), gsm8k ('#### n'), numeric (the answer is "
+             "a number), svamp (Body + Question, Answer).")] = "auto",
+    question_field: Annotated[Optional[str], typer.Option(
+        help="jsonl field(s) of the question, comma-separated to join several (e.g. Body,Question).")] = None,
+    answer_field: Annotated[Optional[str], typer.Option(help="jsonl field of the gold answer.")] = None,
+    answer_regex: Annotated[Optional[str], typer.Option(
+        help="Regex finding the gold number in the answer (its first group, or the whole match).")] = None,
 ) -> None:
     """Evaluate any local checkpoint: accuracy (with a 95% interval) and mean generated tokens."""
+    from workbench.datasets.jsonl_bench import load_jsonl_bench, make_layout
     from workbench.lm.checkpoint import load_causal_lm
     from workbench.merging.evaluate import evaluate_benchmark
     from workbench.runtime import resolve_device, set_threads
@@ -229,9 +276,14 @@ def eval_cmd(
     set_threads()
     if n < 1 or samples < 1:
         raise WorkbenchError("--n and --samples must be at least 1.")
+    fields = make_layout(layout, question_field, answer_field, answer_regex)  # a bad option fails before the model loads
+    if bench == "arithmetic" and (layout != "auto" or question_field or answer_field or answer_regex is not None):
+        raise WorkbenchError("--layout, --question-field, --answer-field and --answer-regex apply to a jsonl --bench only.")
+    if bench != "arithmetic":
+        load_jsonl_bench(bench, limit=n, layout=fields)  # a bad file or line fails before the model loads
     model, tokenizer = load_causal_lm(checkpoint, device=str(resolve_device(device)))
     summary, frame = evaluate_benchmark(model, tokenizer, bench, n=n, samples=samples, temperature=temperature,
-                                        top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
+                                        top_p=top_p, max_new_tokens=max_new_tokens, seed=seed, layout=fields)
     if outputs is not None:
         from workbench.store import atomic_write_text
 
@@ -258,14 +310,50 @@ def serve(
     typer.echo(f"Serving the workbench on http://{host}:{port}  (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(_serve_child(cmd))
+
+
+def _serve_child(cmd: list[str]) -> int:
+    """Run the server as a child and stop it with this command: SIGTERM/SIGINT/SIGHUP are passed on and
+    waited for, and on Linux the child also gets SIGTERM if this process dies without a word (kill -9)."""
+    import signal
+
+    stop_with_parent = None
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        stop_with_parent = lambda: libc.prctl(1, signal.SIGTERM)  # noqa: E731  (1 = PR_SET_PDEATHSIG; runs in the child)
+    proc = subprocess.Popen(cmd, preexec_fn=stop_with_parent)
+    forwarded: list[int] = []
+
+    def forward(signum, _frame) -> None:
+        forwarded.append(signum)
+        proc.send_signal(signum)
+
+    stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {sig: signal.signal(sig, forward) for sig in stops}
+    try:
+        code = proc.wait()
+    finally:
+        if proc.poll() is None:  # this command is failing for another reason: do not leave the server
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    # stopped by a signal we passed on: a normal stop; killed by another signal: 128 + its number
+    return 0 if code < 0 and -code in forwarded else (128 - code if code < 0 else code)
 
 
 def main() -> None:
     """Entry point: run the CLI, turning WorkbenchError into one line on stderr (exit 2)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="workbench")  # click returns a typer.Exit's code here instead of raising it
     except WorkbenchError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
@@ -273,13 +361,22 @@ def main() -> None:
         sys.exit(exit_.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as err:  # click usage errors etc.
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise
+    except PermissionError as err:  # a read-only store, --out or checkpoint folder
+        typer.echo(f"error: permission denied at {err.filename or 'a file'}; make it (or its folder) writable or "
+                   "choose another folder (--store, --out or WORKBENCH_HOME).", err=True)
+        sys.exit(2)
+    except Exception as err:
+        if not (hasattr(err, "format_message") and hasattr(err, "exit_code")):
+            raise
+        # a usage error (unknown command or option, bad value, missing argument) from typer's click:
+        # one line and exit 2, like every other bad input, instead of click's usage box
+        ctx = getattr(err, "ctx", None)
+        where = ctx.command_path if ctx is not None else "workbench"
+        message = " ".join(err.format_message().split())
+        typer.echo(f"error: {message} (see `{where} --help`)", err=True)
+        sys.exit(2)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ Profiles:
 - ``demo``:  what the app shows by default; all methods together build in about 15 minutes on 2 cores.
 - ``full``:  the paper-style study with >= 3 seeds; CPU hours, or a GPU (``device="auto"`` takes CUDA).
 
+Every numeric setting declares its valid range beside its doc, with ``setting(default, ge=1)`` (or
+``gt``/``le``/``lt``); ``check`` tests all of them (and that every float is finite) whenever settings
+are made from a profile or overrides, so a bad value is one sentence before any work starts.
+
 The config hash names the artifact folder, so a rebuild with the same settings is a no-op.
 ``device`` is left out of the hash: the same experiment on another device is the same experiment.
 """
@@ -19,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -30,12 +36,49 @@ _UNHASHED = ("device",)
 
 
 @dataclass(frozen=True)
+class Range:
+    """The valid values of a numeric setting: bounds, each inclusive or not (None = unbounded).
+
+    >>> str(Range(low=0, low_open=True, high=1)), 0.5 in Range(low=0, low_open=True, high=1), 0 in Range(low=0, low_open=True)
+    ('in (0, 1]', True, False)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return not (self.high is not None and (value >= self.high if self.high_open else value > self.high))
+
+    def __str__(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}{')' if self.high_open else ']'}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {self.high:g}"
+        return "any number"
+
+
+def setting(default: Any, *, ge: float | None = None, gt: float | None = None, le: float | None = None,
+            lt: float | None = None) -> Any:
+    """A dataclass field with its valid range (``ge``: >=, ``gt``: >, ``le``: <=, ``lt``: <); for a tuple
+    the range holds for every entry. ``steps: int = setting(600, ge=1)`` reads "600, at least 1"."""
+    valid = Range(low=gt if gt is not None else ge, high=lt if lt is not None else le,
+                  low_open=gt is not None, high_open=lt is not None)
+    return dataclasses.field(default=default, metadata={"range": valid})
+
+
+@dataclass(frozen=True)
 class MethodConfig:
     """Settings shared by every method. Subclasses add their own fields (defaults = demo profile)."""
 
     profile: str = "demo"
     """Which profile these settings came from: smoke, demo or full."""
-    seed: int = 0
+    seed: int = setting(0, ge=0)
     """Seed of the world and of training; ``seeds`` (in subclasses) lists extra seeds for the full study."""
     device: str = "auto"
     """``auto`` takes CUDA when present, else the CPU."""
@@ -46,6 +89,9 @@ class MethodConfig:
 
     METHOD: ClassVar[str] = ""
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+    LINKS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    """Rules between two settings, checked after the ranges: ``("a", "<=", "b")`` or ``("a", "%", "b")``
+    (a divisible by b)."""
 
     # ---- construction -------------------------------------------------------------------------
     @classmethod
@@ -80,7 +126,36 @@ class MethodConfig:
                 f"known: {', '.join(sorted(names))}."
             )
         coerced = {k: _coerce(k, v, hints[k]) for k, v in values.items()}
-        return cls(**coerced)
+        return cls(**coerced).check()
+
+    def check(self) -> Self:
+        """These settings, after checking every range and link; one sentence for the first that fails."""
+        label = f"{self.METHOD}." if self.METHOD else ""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            valid = f.metadata.get("range")
+            entries = value if isinstance(value, tuple) else (value,)
+            for entry in entries:
+                if isinstance(entry, bool) or not isinstance(entry, (int, float)):
+                    continue
+                finite = not isinstance(entry, float) or math.isfinite(entry)
+                if finite and (valid is None or entry in valid):
+                    continue
+                kind = "an integer" if isinstance(entry, int) else "a finite number"
+                rule = f"{kind} {valid}" if valid is not None else kind
+                whom = f"each entry of {f.name}" if isinstance(value, tuple) else f.name
+                doc = re.split(r" \(|; |\. |: |\n", type(self).field_docs().get(f.name, ""))[0].rstrip(".")
+                shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+                raise WorkbenchError(f"Setting {label}{f.name}={shown} is out of range: {whom} must be {rule}"
+                                     f"{f' ({doc})' if doc else ''}.")
+        for left, op, right in self.LINKS:
+            a, b = getattr(self, left), getattr(self, right)
+            if op == "<=" and not a <= b:
+                raise WorkbenchError(f"Settings {label}{left}={a} and {right}={b} do not fit: {left} must be <= {right}.")
+            if op == "%" and a % b:
+                raise WorkbenchError(f"Settings {label}{left}={a} and {right}={b} do not fit: {left} must be a "
+                                     f"multiple of {right}.")
+        return self
 
     # ---- identity -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

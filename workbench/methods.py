@@ -60,7 +60,27 @@ def available() -> list[str]:
 def make_config(method: str, profile: str = "demo", overrides: list[str] | dict | None = None):
     """The settings of ``method`` for ``profile`` with CLI-style ``key=value`` overrides applied."""
     config = load(method).Config.for_profile(profile)
-    return config.with_overrides(overrides) if overrides else config
+    return check(config.with_overrides(overrides) if overrides else config)
+
+
+def check(config):
+    """``config`` after checking every setting's range and that its method can load its dataset: one
+    sentence for the first problem, before any work starts (``build_many`` checks every config again)."""
+    config.check()
+    known = list(getattr(load(config.METHOD), "DATASETS", {}))
+    if not known and (config.dataset != "synthetic" or config.data_path):
+        raise WorkbenchError(f"Method {config.METHOD} has no real-data support (it builds on its generated world); "
+                             "drop --dataset and --data-path.")
+    if config.dataset not in ("synthetic", *known):
+        choices = ["synthetic", *known]
+        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for {config.METHOD}; choose "
+                             f"{', '.join(choices[:-1])} or {choices[-1]}.")
+    if config.dataset == "synthetic" and config.data_path:
+        raise WorkbenchError(f"--data-path is read only with a real --dataset ({', '.join(known)}); add --dataset "
+                             "or drop --data-path.")
+    if config.dataset != "synthetic" and not config.data_path:
+        raise WorkbenchError(f"Dataset {config.dataset!r} needs --data-path (the folder or file holding it).")
+    return config
 
 
 def latest(store, method: str, profile: str, dataset: str = "synthetic"):
@@ -89,13 +109,16 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
 
     Every job's name is prefixed with its method (``glass/seed1/tiger``); the jobs work in one
     staging folder inside the store, removed at the end. A failing job fails every run of the call
-    and nothing is published.
+    and nothing is published. Staging left by killed builds is removed first (never a live build's).
     """
+    from workbench.atomic import mark_owner
     from workbench.jobs import Job, Runner, run_jobs
     from workbench.progress import scaled, silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
 
+    for config in configs:
+        check(config)
     set_threads()
     store = store or ArtifactStore()
     progress = progress or silent
@@ -104,6 +127,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     todo = [i for i, run in enumerate(runs) if run is None]
     if not todo:
         return runs
+    store.clean_partial()
     device = resolve_device(configs[todo[0]].device).type
     jobs_root = store.root / f".jobs-{uuid.uuid4().hex[:8]}"
     plans: dict[int, list] = {}
@@ -116,6 +140,8 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     with ExitStack() as stack:
         writers = {i: stack.enter_context(store.create(configs[i].METHOD, configs[i])) for i in todo}
         stack.push(lambda *exc: _discard_jobs(jobs_root, failed=exc[0] is not None))
+        jobs_root.mkdir(parents=True)
+        mark_owner(jobs_root)  # pid + host: the next build tells a killed build's folder from a live one's
         results = run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, scaled(progress, 0.0, 0.95),
                            device=device)
         jobs_seconds = round(time.perf_counter() - start, 2)
@@ -140,15 +166,19 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
 
 def _discard_jobs(jobs_root, failed: bool) -> None:
     """Remove the jobs' working folder; after a failure keep only the jobs' logs there, so the path
-    the error message names still opens (``ArtifactStore.clean_partial`` removes them later)."""
+    the error message names still opens, and mark it released (the next build's
+    ``ArtifactStore.clean_partial`` removes it)."""
+    from workbench.atomic import OWNER, release
+
     if not failed or not jobs_root.exists():
         shutil.rmtree(jobs_root, ignore_errors=True)
         return
     for path in sorted(jobs_root.rglob("*"), reverse=True):
-        if path.is_file() and path.name != "log.txt":
+        if path.is_file() and path.name not in ("log.txt", OWNER):
             path.unlink(missing_ok=True)
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
+    release(jobs_root)
 
 
 def _keep_logs(root, target, results: dict) -> None:

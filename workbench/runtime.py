@@ -23,11 +23,35 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+MAX_THREADS = 8
+"""More torch threads than this rarely help the small models here."""
+
+
+def default_threads() -> int:
+    """Torch threads for a command run outside the job runner (``merge``, ``eval``, a build's own steps).
+
+    ``WORKBENCH_THREADS`` when set; else the cores that are not busy already (cores minus the 1-minute
+    load average, at least 1, at most 8): a second build or merge beside a running one takes what is
+    left instead of all cores, so the two do not fight over them. Numbers never depend on it: jobs
+    run with their own fixed thread count, and merges are bit-identical for any count (tests/merging).
+    """
+    raw = os.environ.get("WORKBENCH_THREADS", "").strip()
+    if raw:
+        try:
+            return max(1, int(raw))
+        except ValueError as err:
+            raise WorkbenchError(f"WORKBENCH_THREADS={raw!r} is not a whole number; set it to e.g. 1 or 4.") from err
+    cores = os.cpu_count() or 1
+    try:
+        busy = round(os.getloadavg()[0])
+    except (AttributeError, OSError):  # Windows has no load average
+        busy = 0
+    return max(1, min(cores - busy, MAX_THREADS))
+
+
 def set_threads(n: int | None = None) -> int:
-    """Use ``n`` torch threads (default: ``WORKBENCH_THREADS`` or all cores, at most 8); return it."""
-    if n is None:
-        n = int(os.environ.get("WORKBENCH_THREADS", min(os.cpu_count() or 1, 8)))
-    torch.set_num_threads(max(1, n))
+    """Use ``n`` torch threads (default: ``default_threads()``); return it."""
+    torch.set_num_threads(max(1, default_threads() if n is None else n))
     return torch.get_num_threads()
 
 

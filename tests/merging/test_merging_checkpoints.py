@@ -101,3 +101,52 @@ def test_bad_arguments_and_existing_output_are_clear_errors(family, tmp_path):
     with pytest.raises(WorkbenchError, match="reads safetensors only"):
         merge_checkpoints(family["a"], bin_only, tmp_path / "x", method="linear", strength=0.5)
     assert not (tmp_path / "x").exists()
+
+
+def test_merged_weights_are_the_same_bits_for_any_thread_count(tmp_path):
+    """Every method, 1 vs 2 torch threads: bit-identical shards. The tensors are larger than torch's
+    parallel grain (32,768 elements), where a plain sum or norm splits across threads (SLERP did)."""
+    from workbench.merging.methods import REGISTRY
+
+    fam = make_family(tmp_path / "big", hidden=256, layers=1, heads=4, intermediate=1024, vocab=300)
+    before = torch.get_num_threads()
+    try:
+        for method, spec in REGISTRY.items():
+            outs = []
+            for threads in (1, 2):
+                torch.set_num_threads(threads)
+                out = merge_checkpoints(fam["a"], fam["b"], tmp_path / f"{method}-{threads}",
+                                        fam["base"] if spec.needs_base else None, method=method, strength=0.3,
+                                        density=0.5 if spec.uses_density else 1.0)
+                outs.append((out / "model.safetensors").read_bytes())
+            assert outs[0] == outs[1], method
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_hugging_face_cache_snapshot_merges(family, tmp_path):
+    """A cache snapshot's files link to ../../blobs: inside its cache folder, so they are read and copied."""
+    repo = tmp_path / "models--me--a"
+    snapshot = repo / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    (repo / "blobs").mkdir()
+    for i, item in enumerate(sorted(family["a"].iterdir())):
+        blob = repo / "blobs" / f"blob{i}"
+        blob.write_bytes(item.read_bytes())
+        (snapshot / item.name).symlink_to(f"../../blobs/blob{i}")
+    out = merge_checkpoints(snapshot, family["b"], tmp_path / "merged", method="linear", strength=0.5)
+    assert (out / "config.json").is_file() and not (out / "config.json").is_symlink()
+    assert weights(out).keys() == weights(family["a"]).keys()
+
+
+@pytest.mark.parametrize("name", ["../x.safetensors", "/etc/x.safetensors", "sub/x.safetensors", "..", ""])
+def test_index_shard_names_must_be_plain_file_names(family, tmp_path, name):
+    import shutil
+
+    a = tmp_path / "a"
+    shutil.copytree(family["a"], a)
+    keys = list(weights(a))
+    (a / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {k: name for k in keys}}))
+    with pytest.raises(WorkbenchError, match="not a plain file name"):
+        merge_checkpoints(a, family["b"], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

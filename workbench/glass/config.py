@@ -12,91 +12,95 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from workbench.config import MethodConfig
+from workbench.config import MethodConfig, setting
 
 
 @dataclass(frozen=True)
 class Config(MethodConfig):
     # ---- the world (synthetic dataset only) -------------------------------------------------------
-    n_topics: int = 8
+    n_topics: int = setting(8, ge=1)
     """Coarse topics of the item hierarchy (the level the long-term interests live at)."""
-    n_subtopics: int = 4
+    n_subtopics: int = setting(4, ge=1)
     """Sub-topics per topic (shared directions, so SIDs spread evenly)."""
-    styles: int = 8
+    styles: int = setting(8, ge=1)
     """Items per sub-topic (each a shared style direction); items = topics × sub-topics × styles."""
-    emb_dim: int = 32
+    emb_dim: int = setting(32, ge=1)
     """Content-embedding size of the world's items."""
-    noise: float = 0.05
+    noise: float = setting(0.05, ge=0)
     """Embedding noise (std per unit length): the knob of 'rich vs weak item embeddings'."""
-    noisy_level: float = 0.6
+    noisy_level: float = setting(0.6, ge=0)
     """The second noise level, for the claim that GLASS's gain shrinks as embeddings get noisier."""
-    train_users: int = 2000
+    train_users: int = setting(2000, ge=1)
     """Users whose cases are trained on."""
-    test_users: int = 1000
+    test_users: int = setting(1000, ge=1)
     """Held-out users, one case each (never trained on)."""
-    cases_per_user: int = 8
+    cases_per_user: int = setting(8, ge=1)
     """Cut points per training user (features are computed at each cut's own point in time)."""
-    history_min: int = 120
+    history_min: int = setting(120, ge=2)
     """Shortest user history (items)."""
-    history_max: int = 240
+    history_max: int = setting(240, ge=2)
     """Longest user history (items)."""
-    p_absent: float = 0.5
+    p_absent: float = setting(0.5, ge=0, le=1)
     """Chance that a case's next item comes from a long-term topic absent from the short window."""
-    p_favourite: float = 0.4
+    p_favourite: float = setting(0.4, ge=0, le=1)
     """Share of favourites inside a user's episodes (and in continuing targets)."""
 
     item_embedding: str = "auto"
-    """Real data only: amazon_beauty ``both`` | ``attributes`` | ``cooccurrence``; movielens ``minilm`` | ``tfidf``."""
+    """Real data only: s3rec ``both`` | ``attributes`` | ``cooccurrence`` (``auto``: both, or co-occurrence
+    when the dataset has no attribute file); movielens ``minilm`` | ``tfidf``."""
+    name: str = ""
+    """Real data only: which dataset of the --data-path folder (s3rec: the ``<name>.txt`` stem, e.g.
+    ``Sports_and_Outdoors``); empty = the only one there, or the file --data-path names."""
 
     # ---- semantic IDs ----------------------------------------------------------------------------
     sid_method: str = "residual_kmeans"
     """``residual_kmeans`` (no training; as good as RQ-VAE in practice) or ``rqvae``."""
-    codebook: tuple[int, ...] = (16, 8, 8)
+    codebook: tuple[int, ...] = setting((16, 8, 8), ge=2)
     """Codebook size per level (a collision digit is appended). 16 > 8 topics: sparse level-1 buckets."""
-    resized_codebook: tuple[int, ...] = (8, 8, 8)
+    resized_codebook: tuple[int, ...] = setting((8, 8, 8), ge=2)
     """Codebook resizing (GLASS): a smaller first level puts density at level 1."""
 
     # ---- GLASS features --------------------------------------------------------------------------
-    window: int = 20
+    window: int = setting(20, ge=1)
     """Short window: the last W items the encoder reads (the paper: 50)."""
-    n_tiers: int = 4
+    n_tiers: int = setting(4, ge=1)
     """SID-Tier tiers; edges at the quantiles of the observed item-prototype cosines."""
     tier_tokens: str = "single"
     """``single``: the paper's one SID-Tier token; ``per_code``: one token per first-level code."""
-    bucket_size: int = 16
+    bucket_size: int = setting(16, ge=1)
     """Hard search returns the user's M most recent long-term items sharing the beam's c1 (paper: 30)."""
-    neighbour_tau: int = 4
+    neighbour_tau: int = setting(4, ge=0)
     """Neighbour augmentation tops up buckets with fewer than tau items (only in its ablation row)."""
 
     # ---- models and training ---------------------------------------------------------------------
-    d_model: int = 48
+    d_model: int = setting(48, ge=1)
     """Model width (the paper: 96)."""
-    heads: int = 4
+    heads: int = setting(4, ge=1)
     """Attention heads."""
-    enc_layers: int = 1
+    enc_layers: int = setting(1, ge=1)
     """Encoder blocks (the paper: 4)."""
-    dec_layers: int = 2
+    dec_layers: int = setting(2, ge=1)
     """Decoder blocks (the paper: 4)."""
-    d_ff: int = 96
+    d_ff: int = setting(96, ge=1)
     """Feed-forward width."""
-    dropout: float = 0.1
+    dropout: float = setting(0.1, ge=0, lt=1)
     """Dropout in every block."""
     flat_tokens: bool = False
     """Encoder reads one position per SID token (TIGER's layout) instead of one per item."""
-    steps: int = 600
+    steps: int = setting(600, ge=1)
     """Optimiser steps per SID model."""
-    batch_size: int = 128
+    batch_size: int = setting(128, ge=1)
     """Training cases per step."""
-    lr: float = 3e-3
+    lr: float = setting(3e-3, gt=0)
     """AdamW learning rate (large because the models are tiny and the budget short)."""
-    warmup: int = 50
+    warmup: int = setting(50, ge=0)
     """Linear learning-rate warm-up steps of the SID models (then linear decay to 10% of ``lr``)."""
     length_batches: bool = False
     """Batches of cases with similar window lengths (every case still once per epoch). Real data with
     short histories trains ~3x faster; the synthetic world's windows are always full, so it is off there."""
-    sasrec_steps: int = 600
+    sasrec_steps: int = setting(600, ge=1)
     """Optimiser steps of the SASRec baseline."""
-    beam: int = 20
+    beam: int = setting(20, ge=1)
     """Beam size (the paper: 20); top-10 of the beam is scored."""
     systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
                                 "fixed_gate", "neighbours", "noise")
@@ -104,10 +108,11 @@ class Config(MethodConfig):
     eval_split: str = "test"
     """Which held-out cases are scored: ``test`` (the numbers to report) or ``valid`` (real data: every
     user's second-to-last item) — choose settings on ``valid``, then report ``test`` once."""
-    seeds: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = setting((), ge=0)
     """Extra seeds (world + training); every claim uses every seed (hierarchical bootstrap over seeds and cases)."""
 
     METHOD: ClassVar[str] = "glass"
+    LINKS: ClassVar[tuple[tuple[str, str, str], ...]] = (("history_min", "<=", "history_max"), ("d_model", "%", "heads"))
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {
         "smoke": {
             "train_users": 300, "test_users": 150, "cases_per_user": 4, "history_min": 80, "history_max": 120,

@@ -6,6 +6,10 @@ on disk. Nothing is fetched from a hub (``local_files_only=True``); problems bec
 
 from __future__ import annotations
 
+import pickle
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -26,14 +30,44 @@ def check_checkpoint_dir(path: str | Path) -> Path:
     return path
 
 
+@contextmanager
+def open_safetensors(file: str | Path) -> Iterator:
+    """``safe_open(file)``, with a damaged file (truncated, random bytes) as one sentence naming it.
+    Opening reads the header and checks it covers the whole file, so damage shows before any work."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        handle = safe_open(str(file), framework="pt")
+    except (SafetensorError, OSError) as err:
+        reason = (str(err).splitlines() or ["unreadable"])[0].removeprefix("Error while deserializing header: ")
+        raise WorkbenchError(f"{file} is not a readable safetensors file ({reason}); copy or save the checkpoint "
+                             "again.") from err
+    with handle:
+        yield handle
+
+
 def load_causal_lm(path: str | Path, device: str = "cpu", dtype=None, with_tokenizer: bool = True):
-    """``(model, tokenizer)`` from a local folder; tokenizer is None when ``with_tokenizer=False``."""
+    """``(model, tokenizer)`` from a local folder; tokenizer is None when ``with_tokenizer=False``.
+
+    PyTorch ``.bin`` weights are read by transformers with ``torch.load(weights_only=True)``: tensors
+    only, never arbitrary pickled objects; a file that holds anything else is refused in one sentence."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = check_checkpoint_dir(path)
+    for file in sorted(path.glob("*.safetensors")):
+        with open_safetensors(file):
+            pass
     try:
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
-    except (OSError, ValueError, KeyError) as err:
+        with warnings.catch_warnings(record=True) as caught:  # a refused file's warnings say nothing more
+            warnings.simplefilter("always")
+            model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype)
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    except (pickle.UnpicklingError, EOFError) as err:
+        files = ", ".join(sorted(p.name for p in path.glob("*.bin"))) or "weights"
+        raise WorkbenchError(f"Cannot load {files} in {path}: it is damaged or holds pickled objects other than "
+                             "tensors (never unpickled here); save the checkpoint with safetensors.") from err
+    except (OSError, ValueError, KeyError, RuntimeError) as err:
         raise WorkbenchError(f"Cannot load a causal LM from {path}: {str(err).splitlines()[0]}") from err
     model.to(device).eval()
     tokenizer = None

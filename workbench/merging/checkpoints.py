@@ -8,6 +8,12 @@ is written through ``workbench.atomic.atomic_dir``: an interrupted merge leaves 
 
 Checkpoints are compatible when their ``model_type`` matches and they hold the same tensor names with
 the same shapes; anything else is one clear error before any work is done.
+
+Nothing outside ``out`` is written and nothing from outside the checkpoints is read: shard names in an
+index must be plain file names in the checkpoint folder (a crafted ``../x`` would otherwise make the
+merge write there), and a file that is a link out of its checkpoint is refused (it would be copied
+into the output). A Hugging Face cache snapshot (``snapshots/<rev>/`` linking to ``../../blobs/``)
+counts its whole cache folder as the checkpoint.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import torch
 
 from workbench.errors import WorkbenchError
+from workbench.lm.checkpoint import open_safetensors
 from workbench.merging.methods import check_density, check_strength, get, merge
 from workbench.progress import Progress, silent
 from workbench.atomic import atomic_dir
@@ -73,11 +80,42 @@ def merge_models(
 
 
 # ---- on disk --------------------------------------------------------------------------------------
+def checked_file(folder: Path, name: str) -> Path:
+    """``folder / name`` after checking that ``name`` is a plain file name and the file stays in the
+    checkpoint when its links are followed; one sentence otherwise.
+
+    >>> checked_file(Path("ckpt"), "model.safetensors").as_posix()
+    'ckpt/model.safetensors'
+    """
+    plain = isinstance(name, str) and name not in ("", ".", "..") and "\\" not in name and Path(name).name == name
+    if not plain:
+        raise WorkbenchError(f"{folder / INDEX} names the shard {name!r}, which is not a plain file name in the "
+                             "checkpoint folder; list file names only (no folders, no '..', no absolute paths).")
+    file = folder / name
+    if file.is_symlink():
+        home = folder.resolve()
+        if home.parent.name == "snapshots":  # Hugging Face cache: snapshots/<rev>/f -> ../../blobs/<sha>
+            home = home.parent.parent
+        target = file.resolve()
+        if not target.is_relative_to(home):
+            raise WorkbenchError(f"{file} is a symbolic link to {target}, outside the checkpoint folder; copy the "
+                                 "file into the folder or remove the link.")
+    return file
+
+
 def weight_map(path: Path) -> dict[str, str]:
     """Tensor name -> safetensors file name of one checkpoint folder (single file or sharded)."""
     index = path / INDEX
     if index.exists():
-        return dict(json.loads(index.read_text())["weight_map"])
+        try:
+            mapping = json.loads(index.read_text())["weight_map"]
+            mapping = {str(k): v for k, v in mapping.items()}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
+            raise WorkbenchError(f"{index} is not a readable shard index (a JSON object with a weight_map of "
+                                 "tensor -> file); save the checkpoint again.") from err
+        for file in set(mapping.values()):
+            checked_file(path, file)
+        return mapping
     files = sorted(path.glob("*.safetensors"))
     if not files:
         if any(path.glob("*.bin")):
@@ -86,24 +124,20 @@ def weight_map(path: Path) -> dict[str, str]:
                 "save_pretrained(safe_serialization=True)."
             )
         raise WorkbenchError(f"{path} has no *.safetensors weights; pass a complete checkpoint folder.")
-    from safetensors import safe_open
-
     mapping: dict[str, str] = {}
     for file in files:
-        with safe_open(str(file), framework="pt") as fh:
+        with open_safetensors(checked_file(path, file.name)) as fh:
             mapping.update({key: file.name for key in fh.keys()})
     return mapping
 
 
 def _shapes(path: Path, mapping: dict[str, str]) -> dict[str, tuple[int, ...]]:
-    from safetensors import safe_open
-
     shapes: dict[str, tuple[int, ...]] = {}
     by_file: dict[str, list[str]] = {}
     for key, file in mapping.items():
         by_file.setdefault(file, []).append(key)
     for file, keys in by_file.items():
-        with safe_open(str(path / file), framework="pt") as fh:
+        with open_safetensors(path / file) as fh:
             for key in keys:
                 shapes[key] = tuple(fh.get_slice(key).get_shape())
     return shapes
@@ -114,6 +148,13 @@ def _model_type(path: Path) -> str:
         return str(json.loads((path / "config.json").read_text()).get("model_type", ""))
     except (OSError, json.JSONDecodeError) as err:
         raise WorkbenchError(f"{path} has no readable config.json; pass a folder written by save_pretrained.") from err
+
+
+def side_files(path: Path) -> list[Path]:
+    """The files of a checkpoint besides its weights (config, generation config, tokenizer, index),
+    which the merged checkpoint copies; a link out of the checkpoint is refused."""
+    return [checked_file(path, item.name) for item in sorted(path.iterdir())
+            if item.is_file() and not item.name.endswith((".safetensors", ".bin")) and item.name != MERGE_CONFIG]
 
 
 def check_compatible(paths: dict[str, Path]) -> dict[str, dict[str, str]]:
@@ -160,7 +201,6 @@ def merge_checkpoints(
     progress: Progress | None = None,
 ) -> Path:
     """Merge two local HF checkpoints tensor by tensor into ``out`` (a loadable checkpoint folder)."""
-    from safetensors import safe_open
     from safetensors.torch import save_file
 
     spec = get(method)
@@ -173,6 +213,7 @@ def merge_checkpoints(
     if spec.needs_base:
         paths["base"] = Path(base).expanduser()
     maps = check_compatible(paths)
+    extras = side_files(paths["a"])
     out = Path(out).expanduser()
     if out.exists() and not overwrite:
         raise WorkbenchError(f"Output folder {out} already exists; choose another path or remove it.")
@@ -188,7 +229,7 @@ def merge_checkpoints(
         def read(role: str, key: str) -> torch.Tensor:
             file = maps[role][key]
             if (role, file) not in handles:
-                handles[role, file] = stack.enter_context(safe_open(str(paths[role] / file), framework="pt"))
+                handles[role, file] = stack.enter_context(open_safetensors(paths[role] / file))
             return handles[role, file].get_tensor(key)
 
         for file, keys in by_file.items():
@@ -207,9 +248,8 @@ def merge_checkpoints(
                 report(f"merging tensors ({done}/{total})", done / total)
             save_file(shard, str(staging / file), metadata={"format": "pt"})
             del shard
-        for item in paths["a"].iterdir():  # config, generation config, tokenizer, shard index
-            if item.is_file() and not item.name.endswith((".safetensors", ".bin")) and item.name != MERGE_CONFIG:
-                shutil.copy2(item, staging / item.name)
+        for item in extras:  # config, generation config, tokenizer, shard index
+            shutil.copy2(item, staging / item.name)
         (staging / MERGE_CONFIG).write_text(json.dumps({
             "method": method, "strength": strength, "density": density if spec.uses_density else None,
             "seed": seed if spec.stochastic else None, "strength_means": "weight of a (1 = a, 0 = b)",

@@ -5,73 +5,87 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from workbench.config import MethodConfig
+from workbench.config import MethodConfig, setting
 
 
 @dataclass(frozen=True)
 class Config(MethodConfig):
     # ---- the world -------------------------------------------------------------------------------
-    users: int = 1500
+    users: int = setting(1500, ge=1)
     """Users in the synthetic world (80% in cityA, 20% in cityB); 1,500 gives ~600 long-tail test cases."""
-    min_records: int = 40
+    min_records: int = setting(40, ge=2)
     """Fewest records per user; the filter needs about 40 to see a user's habits."""
-    max_records: int = 60
+    max_records: int = setting(60, ge=2)
     """Most records per user."""
-    accident_rate_routine: float = 0.26
+    accident_rate_routine: float = setting(0.26, ge=0, le=1)
     """Chance that a history record in a routine situation is accidental (~30% overall with the next one)."""
-    accident_rate_other: float = 0.55
+    accident_rate_other: float = setting(0.55, ge=0, le=1)
     """Chance outside the routine, where one-off purchases happen more."""
-    tail_test_share: float = 0.5
+    tail_test_share: float = setting(0.5, ge=0, le=1)
     """Share of test cases drawn from the users' rare situations (the long-tail slice)."""
-    cross_city_train_share: float = 0.15
+    cross_city_train_share: float = setting(0.15, ge=0, le=1)
     """Share of cityB history records used as training targets (the cross-city test is cityB)."""
+
+    # ---- real check-ins (dataset foursquare / foursquare-tsmc) ---------------------------------
+    test_per_user: int = setting(5, ge=1)
+    """Real data: each user's last N check-ins are test cases (>= 1; users with fewer than N + 2 are left out)."""
+    category_map: str = ""
+    """foursquare-tsmc: a csv (category,top_level) mapping fine venue categories to needs; empty = the
+    table shipped in ``workbench/datasets/foursquare_categories.csv``."""
 
     # ---- behavioral clustering -----------------------------------------------------------------
     cluster_algorithm: str = "dbscan"
     """Per-user clustering: dbscan (one scikit-learn call over a per-user distance graph), hdbscan, kmeans."""
-    cluster_eps: float = 0.8
+    cluster_eps: float = setting(0.8, gt=0)
     """DBSCAN radius in feature units (a different need is 1.41 away; same need, other place 0.99)."""
-    min_support: int = 4
+    min_support: int = setting(4, ge=1)
     """A record is typical when its cluster holds at least this many of its user's records ..."""
-    min_pop_share: float = 0.2
+    min_pop_share: float = setting(0.2, ge=0, le=1)
     """... or its need has at least this share among everyone's records in the same context."""
-    n_patterns: int = 20
+    filter_rule: str = "clusters"
+    """What decides "typical": ``clusters`` (the paper's behavioral clustering: ``min_support`` or
+    ``min_pop_share`` above) or ``routine`` (``routine_score`` of the record against the user's other
+    records > ``min_routine``; on 3 demo worlds precision/recall .77/.77 vs .75/.68, see
+    ``benchmarks/bench_needs_filter.py``)."""
+    min_routine: float = setting(0.9, ge=0)
+    """Threshold of the ``routine`` rule (chosen on 20% labelled users of 3 demo worlds: 0.85-0.98)."""
+    n_patterns: int = setting(20, ge=1)
     """Population-wide behavior patterns (k-means) for browsing on the Behavior clusters page."""
-    umap_points: int = 4000
+    umap_points: int = setting(4000, ge=1)
     """Records placed on the 2-D UMAP map at build time."""
     map_method: str = "umap"
     """umap (umap-learn), or pca for quick builds (UMAP's first call compiles for 10-50 s)."""
 
     # ---- prompts and cases -----------------------------------------------------------------------
-    history_size: int = 4
+    history_size: int = setting(4, ge=1)
     """Pattern lines (the user's habits most like the current context) in a prompt."""
-    n_popular: int = 5
+    n_popular: int = setting(5, ge=0)
     """Popular merchants of the chosen category added to the user's own as ranking candidates."""
-    flat_popular: int = 10
+    flat_popular: int = setting(10, ge=0)
     """Popular merchants of the city added to the flat model's candidates."""
-    max_train_cases: int = 12000
+    max_train_cases: int = setting(12000, ge=1)
     """Training cases sampled per variant (SFT sees steps × batch of them)."""
 
     # ---- the model -------------------------------------------------------------------------------
     arch: str = "llama"
     """Tiny model family: llama or qwen2 (transformers configs, trained from scratch)."""
-    hidden: int = 96
+    hidden: int = setting(96, ge=1)
     """Hidden size of the tiny model (~0.3M parameters with 2 layers, a third of them embeddings)."""
-    layers: int = 2
+    layers: int = setting(2, ge=1)
     """Decoder layers."""
-    heads: int = 4
+    heads: int = setting(4, ge=1)
     """Attention heads."""
     base_checkpoint: str = ""
     """A local HF causal-LM folder to fine-tune with LoRA instead of the tiny model (empty = tiny model)."""
-    lora_r: int = 8
+    lora_r: int = setting(8, ge=1)
     """LoRA rank when ``base_checkpoint`` is set."""
 
     # ---- supervised fine-tuning ------------------------------------------------------------------
-    sft_steps: int = 1000
+    sft_steps: int = setting(1000, ge=1)
     """SFT steps per variant (curriculum: 20% need, 20% need + category, 60% full path)."""
-    sft_batch: int = 32
+    sft_batch: int = setting(32, ge=1)
     """Cases per SFT step."""
-    sft_lr: float = 5e-3
+    sft_lr: float = setting(5e-3, gt=0)
     """Peak learning rate; from-scratch tiny models like 3e-3..5e-3 (LoRA: use ~1e-3)."""
     prompt_loss: bool = True
     """Also train on the prompt's tokens (habit lines): much more signal per step for a model trained from
@@ -80,29 +94,30 @@ class Config(MethodConfig):
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
     # ---- reinforcement learning (GRPO) -----------------------------------------------------------
-    rl_steps: int = 60
+    rl_steps: int = setting(60, ge=1)
     """GRPO steps; continued SFT gets the same steps × sequences for the equal-compute comparison."""
-    rl_prompts: int = 8
+    rl_prompts: int = setting(8, ge=1)
     """Prompts per GRPO step."""
-    rl_generations: int = 8
+    rl_generations: int = setting(8, ge=2)
     """Completions sampled per prompt (the group whose rewards are compared)."""
-    rl_lr: float = 2e-4
+    rl_lr: float = setting(2e-4, gt=0)
     """GRPO learning rate (at 3e-4 a service-only reward broke the format in the feasibility runs)."""
-    rl_beta: float = 0.0
+    rl_beta: float = setting(0.0, ge=0)
     """KL weight to the SFT model (0 = none; the format reward stays on instead)."""
-    rl_temperature: float = 1.0
+    rl_temperature: float = setting(1.0, gt=0)
     """Sampling temperature of the GRPO groups."""
 
     # ---- evaluation ------------------------------------------------------------------------------
-    chain_beams: int = 2
+    chain_beams: int = setting(2, ge=1)
     """(need, category) paths kept by constrained beam search; services are ranked over all of them."""
     variants: tuple[str, ...] = ("popularity", "history", "isolated", "flat", "raw_sft", "clustered_sft",
                                  "sft_more", "rl_sparse", "full")
     """Which variants to build (see ``evaluate.VARIANTS``)."""
-    seeds: tuple[int, ...] = ()
+    seeds: tuple[int, ...] = setting((), ge=0)
     """Extra seeds (world and training) for the full study; the claims then use intervals over seeds."""
 
     METHOD: ClassVar[str] = "needs"
+    LINKS: ClassVar[tuple[tuple[str, str, str], ...]] = (("min_records", "<=", "max_records"), ("hidden", "%", "heads"))
     PRESETS: ClassVar[dict] = {
         "smoke": {"users": 150, "map_method": "pca", "min_records": 24, "max_records": 30, "umap_points": 400, "max_train_cases": 1500,
                   "hidden": 32, "layers": 1, "heads": 2, "sft_steps": 30, "sft_batch": 16, "rl_steps": 4,

@@ -1,0 +1,265 @@
+"""Hostile inputs against the real CLI entry point: every one gets one sentence and exit code 2.
+
+One row per case (issue 11): crafted checkpoint indexes and symlinks for ``workbench merge``,
+damaged weights for ``merge`` and ``eval``, a pickle payload, a read-only store folder, settings out
+of range, datasets a method cannot load, and command-line usage errors. Every row asserts the same
+things: exit code 2, exactly one line on stderr naming the problem, no traceback, and nothing new
+or changed anywhere under the test's folder (the store, ``--out`` and the traversal's victim all
+live there). Loader-level bad data (Beauty, Foursquare, MovieLens, jsonl files) is tested in
+``tests/datasets/``.
+
+The rows run in this process through ``workbench.cli.main`` (the console script's function), so
+exit codes and stderr are the real ones and the table stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from workbench.merging.pico import make_family
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    prepare: Callable[[Path, dict[str, Path]], list[str]]
+    """Writes the case's inputs under the folder and returns the command line (without ``workbench``)."""
+    needles: tuple[str, ...]
+    """Words the one line on stderr must contain (case-insensitive): the problem, named."""
+
+
+# ---- inputs -----------------------------------------------------------------------------------------
+def _copy(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _merge_args(a: Path, b: Path, out: Path, *extra: str) -> list[str]:
+    return ["merge", "--a", str(a), "--b", str(b), "--out", str(out), *extra]
+
+
+def _index(a: Path, file_name: str) -> None:
+    """A shard index that sends every tensor of ``a`` to ``file_name``."""
+    from safetensors import safe_open
+
+    with safe_open(str(a / "model.safetensors"), framework="pt") as fh:
+        keys = list(fh.keys())
+    (a / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": {k: file_name for k in keys}}))
+
+
+def index_traversal(tmp: Path, fam: dict[str, Path]) -> list[str]:
+    a = _copy(fam["a"], tmp / "ckpt" / "a")
+    (tmp / "victim").mkdir()
+    shutil.copy(fam["a"] / "model.safetensors", tmp / "victim" / "model.safetensors")  # readable, so a merge runs
+    _index(a, "../../victim/model.safetensors")  # relative to the output's staging folder: tmp/victim
+    return _merge_args(a, fam["b"], tmp / "out" / "merged")
+
+
+def index_absolute(tmp: Path, fam: dict[str, Path]) -> list[str]:
+    a = _copy(fam["a"], tmp / "a")
+    (tmp / "victim").mkdir()
+    shutil.copy(fam["a"] / "model.safetensors", tmp / "victim" / "model.safetensors")
+    _index(a, str(tmp / "victim" / "model.safetensors"))
+    return _merge_args(a, fam["b"], tmp / "out")
+
+
+def symlink_out(tmp: Path, fam: dict[str, Path]) -> list[str]:
+    a = _copy(fam["a"], tmp / "a")
+    (tmp / "secret.txt").write_text("not part of any checkpoint\n")
+    (a / "notes.txt").symlink_to(tmp / "secret.txt")
+    return _merge_args(a, fam["b"], tmp / "out")
+
+
+def _damaged(tmp: Path, fam: dict[str, Path], how: str) -> Path:
+    a = _copy(fam["a"], tmp / "a")
+    weights = a / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if how == "truncated" else os.urandom(len(data)))
+    return a
+
+
+def merge_truncated(tmp, fam):
+    return _merge_args(_damaged(tmp, fam, "truncated"), fam["b"], tmp / "out")
+
+
+def merge_random(tmp, fam):
+    return _merge_args(_damaged(tmp, fam, "random"), fam["b"], tmp / "out")
+
+
+def eval_truncated(tmp, fam):
+    return ["eval", str(_damaged(tmp, fam, "truncated")), "--n", "2", "--device", "cpu"]
+
+
+def eval_random(tmp, fam):
+    return ["eval", str(_damaged(tmp, fam, "random")), "--n", "2", "--device", "cpu"]
+
+
+def _bin_checkpoint(tmp: Path, fam: dict[str, Path], payload: bytes) -> Path:
+    a = _copy(fam["a"], tmp / "a")
+    (a / "model.safetensors").unlink()
+    (a / "pytorch_model.bin").write_bytes(payload)
+    return a
+
+
+class _Payload:
+    """Unpickling this creates a file: proof that arbitrary code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def eval_bin_random(tmp, fam):
+    return ["eval", str(_bin_checkpoint(tmp, fam, os.urandom(4096))), "--n", "2", "--device", "cpu"]
+
+
+def eval_bin_pickle(tmp, fam):
+    payload = pickle.dumps({"model.embed_tokens.weight": _Payload(tmp / "PWNED")})
+    return ["eval", str(_bin_checkpoint(tmp, fam, payload)), "--n", "2", "--device", "cpu"]
+
+
+def readonly_store(tmp: Path, fam) -> list[str]:
+    folder = tmp / "home" / "merging"
+    folder.mkdir(parents=True)
+    _make_readonly(folder)
+    return ["build", "merging", "--profile", "smoke"]
+
+
+def _make_readonly(folder: Path) -> None:
+    """chmod for users; root ignores modes, so root sets the immutable flag (undone at teardown)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a folder read-only for root here (no chattr)")
+
+
+def _release(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_dir() and not path.is_symlink():
+            if os.geteuid() == 0:
+                subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+            path.chmod(0o755)
+
+
+def build(method: str, *extra: str):
+    return lambda tmp, fam: ["build", method, "--profile", "smoke", *extra]
+
+
+def command(*args: str):
+    return lambda tmp, fam: list(args)
+
+
+CASES = [
+    Case("merge: index names a file outside the checkpoint (../)", index_traversal, ("plain file name",)),
+    Case("merge: index names an absolute path", index_absolute, ("plain file name",)),
+    Case("merge: a file of --a links outside the checkpoint", symlink_out, ("notes.txt", "link")),
+    Case("merge: truncated safetensors", merge_truncated, ("model.safetensors",)),
+    Case("merge: random-bytes safetensors", merge_random, ("model.safetensors",)),
+    Case("eval: truncated safetensors", eval_truncated, ("model.safetensors",)),
+    Case("eval: random-bytes safetensors", eval_random, ("model.safetensors",)),
+    Case("eval: random-bytes pytorch_model.bin", eval_bin_random, ("pytorch_model.bin",)),
+    Case("eval: pickle payload in pytorch_model.bin", eval_bin_pickle, ("pytorch_model.bin",)),
+    Case("build: read-only method folder in the store", readonly_store, ("merging", "writable")),
+    Case("settings: steps=0", build("glass", "--set", "steps=0"), ("steps=0", ">= 1")),
+    Case("settings: steps=-5", build("glass", "--set", "steps=-5"), ("steps=-5", ">= 1")),
+    Case("settings: lr=nan", build("glass", "--set", "lr=nan"), ("lr=nan", "> 0")),
+    Case("settings: lr=inf", build("glass", "--set", "lr=inf"), ("lr=inf", "finite")),
+    Case("settings: sft_lr=nan (needs)", build("needs", "--set", "sft_lr=nan"), ("sft_lr=nan",)),
+    Case("settings: density=0 (merging)", build("merging", "--set", "density=0"), ("density=0", "(0, 1]")),
+    Case("settings: codebook of 1", build("glass", "--set", "codebook=1,8,8"), ("codebook", ">= 2")),
+    Case("settings: share above 1", build("needs", "--set", "tail_test_share=1.5"), ("tail_test_share=1.5", "[0, 1]")),
+    Case("settings: rl_generations=1", build("needs", "--set", "rl_generations=1"), ("rl_generations=1", ">= 2")),
+    Case("dataset: merging has no real data", build("merging", "--dataset", "nosuch", "--data-path", "/no/such"),
+         ("merging", "--dataset")),
+    Case("dataset: unknown for needs", build("needs", "--dataset", "nosuch", "--data-path", "/no/such"),
+         ("nosuch", "foursquare")),
+    Case("dataset: unknown for glass", build("glass", "--dataset", "nosuch", "--data-path", "/no/such"),
+         ("nosuch", "amazon_beauty", "movielens")),
+    Case("usage: unknown command", command("runs"), ("runs",)),
+    Case("usage: bad option value", command("merge", "--a", "x", "--b", "y", "--out", "z", "--strength", "abc"),
+         ("--strength",)),
+    Case("usage: missing argument", command("build"), ("method",)),
+    Case("usage: missing option", command("merge", "--a", "x"), ("--b",)),
+    Case("usage: unknown option", command("build", "glass", "--steps", "5"), ("--steps",)),
+]
+
+
+# ---- the table --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def family(tmp_path_factory):
+    return make_family(tmp_path_factory.mktemp("bad-inputs-family"), hidden=16, layers=1, vocab=40)
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under ``root`` with its kind, size, modification time and (for files) bytes."""
+    state = {}
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        content = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+        state[str(path.relative_to(root))] = (path.is_dir(), info.st_size, info.st_mtime_ns, content)
+    return state
+
+
+def invoke(args: list[str], capsys) -> tuple[int, str]:
+    """``workbench ARGS`` through the console script's function; (exit code, stderr)."""
+    from workbench import cli
+
+    argv, threads = sys.argv, torch.get_num_threads()
+    sys.argv = ["workbench", *args]
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = argv
+        torch.set_num_threads(threads)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_gets_one_sentence_and_changes_nothing(case, family, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    args = case.prepare(tmp_path, family)
+    before = snapshot(tmp_path)
+    try:
+        code, err = invoke(args, capsys)
+        after = snapshot(tmp_path)
+    finally:
+        _release(tmp_path)
+    lines = err.strip().splitlines()
+    assert code == 2, f"exit {code}: {err}"
+    assert "Traceback" not in err and len(lines) == 1, err
+    assert all(word.lower() in err.lower() for word in case.needles), err
+    assert after == before, f"changed: {sorted(set(after.items()) ^ set(before.items()))[:3]}"
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_help_still_works(capsys):
+    code, _ = invoke(["--help"], capsys)
+    assert code == 0
+    code, _ = invoke(["merge", "--help"], capsys)
+    assert code == 0
+
+
+def test_the_console_script_prints_one_line_for_a_usage_error(tmp_path):
+    """The same through a real process (the installed entry point, not only the function)."""
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-c", "from workbench.cli import main; main()", "runs"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "runs" in r.stderr, r.stderr
