@@ -72,3 +72,26 @@ def test_umap_layout_is_seeded(clustered):
     b = clustering.umap_layout(features, sample, 200, seed=0)
     assert len(a) == 200 and np.isfinite(a[["umap_x", "umap_y"]]).all().all()
     assert np.allclose(a[["umap_x", "umap_y"]], b[["umap_x", "umap_y"]])
+
+
+def test_routine_rule_finds_accidents_and_its_threshold_sees_only_labelled_users(clustered):
+    accidental = clustered["accidental"].to_numpy(dtype=bool)
+    users = clustered["user"].to_numpy()
+    score = clustering.routine_score(clustered)
+    assert score.mean() > 0 and score[accidental].mean() < score[~accidental].mean()
+    threshold, labelled = clustering.choose_threshold(score, accidental, users, labelled_share=0.3, seed=1)
+    assert 0.2 < labelled.mean() < 0.4
+    quality = clustering.filter_quality(score[~labelled] > threshold, accidental[~labelled])
+    assert quality["precision"] >= 0.6 and quality["recall"] >= 0.6, quality
+    flipped = accidental.copy()
+    flipped[~labelled] = ~flipped[~labelled]  # the unlabelled users' flags must not move the threshold
+    assert clustering.choose_threshold(score, flipped, users, labelled_share=0.3, seed=1)[0] == threshold
+
+
+def test_cluster_records_rule_decides_kept(clustered):
+    history = clustered.drop(columns=["user_cluster", "support", "pop_share", "routine", "pattern", "kept"])
+    args = (history, sorted(history["scene"].unique()), sorted(history["need"].unique()), "dbscan", 0.8, 4, 0.2, 12, 0)
+    by_routine = clustering.cluster_records(*args, rule="routine", min_routine=0.9)
+    assert by_routine["kept"].equals(by_routine["routine"] > 0.9)
+    with pytest.raises(WorkbenchError, match="filter_rule"):
+        clustering.cluster_records(*args, rule="magic")

@@ -27,7 +27,7 @@ MIN_HISTORY = 5
 """A record becomes a training case once its user has this many earlier records."""
 TABLES = ("phrases", "categories", "merchants", "users", "records")
 CASES = ("train_raw", "train_clustered", "test_raw", "test_clustered", "rl_cases")
-CLUSTER_COLUMNS = ("user_cluster", "support", "pop_share", "pattern", "kept")
+CLUSTER_COLUMNS = ("user_cluster", "support", "pop_share", "routine", "pattern", "kept")
 
 
 def load_data(config: Config, seed: int) -> NeedsData:
@@ -40,9 +40,13 @@ def load_data(config: Config, seed: int) -> NeedsData:
     elif config.dataset == "foursquare":
         from workbench.needs.foursquare import load_foursquare
 
-        data = load_foursquare(config.data_path)
+        data = load_foursquare(config.data_path, test_per_user=config.test_per_user)
+    elif config.dataset == "foursquare-tsmc":
+        from workbench.needs.foursquare import load_tsmc_needs
+
+        data = load_tsmc_needs(config.data_path, config.category_map, config.test_per_user)
     else:
-        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for needs; choose synthetic or foursquare.")
+        raise WorkbenchError(f"Unknown dataset {config.dataset!r} for needs; choose synthetic, foursquare or foursquare-tsmc.")
     data.validate()
     return data
 
@@ -56,7 +60,8 @@ def cluster_history(data: NeedsData, config: Config, seed: int) -> pd.DataFrame:
     history = data.records[data.records["split"] != "test"]
     scenes = sorted(data.records["scene"].unique())
     return clustering.cluster_records(history, scenes, data.needs, config.cluster_algorithm, config.cluster_eps,
-                                      config.min_support, config.min_pop_share, config.n_patterns, seed)
+                                      config.min_support, config.min_pop_share, config.n_patterns, seed,
+                                      config.filter_rule, config.min_routine)
 
 
 def with_clusters(data: NeedsData, clustered: pd.DataFrame) -> pd.DataFrame:
