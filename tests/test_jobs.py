@@ -89,8 +89,8 @@ def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     with pytest.raises(WorkbenchError, match="Job toy-[0-9a-f]+/seed2/score failed"):
         toy_pipeline.build(cfg, store, runner=Runner(workers=2))
     assert store.find("toy", cfg) is None and not list((tmp_path / "toy").iterdir())
-    (logs,) = tmp_path.glob(".jobs-*")  # only the jobs' logs stay, so the message's path opens
-    assert {p.name for p in logs.rglob("*") if p.is_file()} == {"log.txt"}
+    (logs,) = tmp_path.glob(".jobs-*")  # only the jobs' logs (and the folder's owner) stay, so the message's path opens
+    assert {p.name for p in logs.rglob("*") if p.is_file()} == {"log.txt", "owner.json"}
     assert "toy build failed on purpose" in next(logs.rglob("seed2/score/log.txt")).read_text()
     assert store.clean_partial() == 1 and not list(tmp_path.glob(".jobs-*"))
 

@@ -1,6 +1,8 @@
 """Atomic file writes: a file or a folder appears complete under its final name, or not at all.
 
-Used by the artifact store and by commands that write outside it (``workbench merge --out``).
+Used by the artifact store and by commands that write outside it (``workbench merge --out``). Also
+the bookkeeping of staging folders: each records its owner (``owner.json``: pid, host, process start
+time), so a later build can tell the leftovers of a killed build from the staging of a live one.
 """
 
 from __future__ import annotations
@@ -8,9 +10,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -73,3 +79,125 @@ def _json_default(obj: Any) -> Any:
 
 def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=_json_default, allow_nan=True)
+
+
+# ---- staging folders: who owns them, and which are stale --------------------------------------------
+OWNER = "owner.json"
+"""Inside every staging folder: the pid, host and process start time of the build that made it."""
+
+UNMARKED_GRACE_SECONDS = 600.0
+"""A staging folder without an owner file (made by an older version, or caught in the instant between
+its ``mkdir`` and its owner file) counts as stale only once it is this old."""
+
+
+def _process(pid: int) -> tuple[bool, float | None]:
+    """(whether process ``pid`` runs on this machine, when it started in seconds since the epoch)."""
+    import psutil
+
+    try:
+        return True, psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, ValueError):
+        return False, None
+    except psutil.Error:  # it exists but is not ours to inspect: alive, start time unknown
+        return True, None
+
+
+def mark_owner(folder: Path) -> None:
+    """Write ``owner.json`` (this process's pid, host and start time) into a new staging folder."""
+    pid = os.getpid()
+    owner = {"pid": pid, "host": socket.gethostname(), "process_started": _process(pid)[1], "created": time.time()}
+    atomic_write_text(Path(folder) / OWNER, json.dumps(owner))
+
+
+def release(folder: Path) -> None:
+    """Mark a staging folder as left behind on purpose (a failed build's logs): the next build may remove it."""
+    owner = read_owner(folder) or {}
+    atomic_write_text(Path(folder) / OWNER, json.dumps({**owner, "released": True}))
+
+
+def read_owner(folder: Path) -> dict | None:
+    try:
+        owner = json.loads((Path(folder) / OWNER).read_text())
+    except (OSError, ValueError):
+        return None
+    return owner if isinstance(owner, dict) else None
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A staging folder found in a store, and whether it may be removed."""
+
+    path: Path
+    owner: dict | None
+    size: int
+    """Bytes of the files inside."""
+    stale: bool
+    why: str
+    """Why it is (or is not) stale, in a few words."""
+
+    def describe(self) -> str:
+        pid = self.owner.get("pid", "?") if self.owner else "?"
+        return f"{self.path}  {self.size / 1e6:.1f} MB  owner pid {pid}  ({self.why})"
+
+
+def inspect_staging(folder: Path, host: str | None = None) -> Staging:
+    """Is ``folder`` stale? Yes when its owner released it or its owner process no longer runs on this
+    host (pid gone, or the pid now belongs to a later process). Staging made on another host is never
+    stale here: this machine cannot tell whether that build still runs."""
+    folder = Path(folder)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    owner = read_owner(folder)
+    if owner is None:
+        try:
+            age = time.time() - folder.stat().st_mtime
+        except OSError:
+            age = 0.0
+        stale = age > UNMARKED_GRACE_SECONDS
+        return Staging(folder, None, size, stale, "no owner recorded" + ("" if stale else ", recent"))
+    if owner.get("released"):
+        return Staging(folder, owner, size, True, "left by a failed build")
+    if owner.get("host") != (host or socket.gethostname()):
+        return Staging(folder, owner, size, False, f"owner on host {owner.get('host')}")
+    try:
+        alive, started = _process(int(owner.get("pid", -1)))
+    except (TypeError, ValueError):
+        return Staging(folder, owner, size, True, "owner file is unreadable")
+    recorded = owner.get("process_started")
+    if not alive:
+        return Staging(folder, owner, size, True, "owner process is gone")
+    if started is not None and recorded is not None and abs(started - float(recorded)) > 1.0:
+        return Staging(folder, owner, size, True, "owner process is gone (its pid now belongs to another)")
+    return Staging(folder, owner, size, False, "owner still running")
+
+
+# ---- scratch folders of library code (trainers' output_dir) -----------------------------------------
+_SCRATCH_ROOT: ContextVar[Path | None] = ContextVar("workbench_scratch_root", default=None)
+
+
+@contextmanager
+def scratch_root(folder: Path) -> Iterator[None]:
+    """Inside this block, :func:`scratch_dir` makes its folders under ``folder``. The job runner sets it
+    to the job's own folder, so a trainer's scratch lives in the build's staging inside the store and
+    a killed build leaves nothing in the system temp folder."""
+    token = _SCRATCH_ROOT.set(Path(folder))
+    try:
+        yield
+    finally:
+        _SCRATCH_ROOT.reset(token)
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A folder removed at the end of the block: under the current :func:`scratch_root` (a job's
+    folder), or in the system temp folder outside a job (a notebook calling a trainer directly)."""
+    root = _SCRATCH_ROOT.get()
+    if root is None:
+        with tempfile.TemporaryDirectory(prefix=prefix) as path:
+            yield Path(path)
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -201,6 +201,8 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
     import torch
     from threadpoolctl import threadpool_limits
 
+    from workbench.atomic import scratch_root
+
     root = Path(root)
     ctx = JobContext(job, root, results, progress)
     ctx.folder.mkdir(parents=True, exist_ok=True)
@@ -209,8 +211,9 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
     torch.set_num_threads(max(1, job.threads))
     start, cpu = time.perf_counter(), time.process_time()
     try:  # BLAS / OpenMP pools (numpy, scikit-learn) get the same thread count as torch
+        # a trainer's scratch folder goes in the job's folder (inside the store), not the system temp
         with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
-                threadpool_limits(limits=max(1, job.threads)):
+                threadpool_limits(limits=max(1, job.threads)), scratch_root(ctx.folder):
             try:
                 result = _function(job.fn)(ctx)
             except BaseException as err:

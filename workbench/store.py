@@ -1,7 +1,7 @@
 """The artifact store: one folder per (method, profile, dataset, config hash).
 
     <root>/<method>/<profile>-<dataset>-<hash>/
-        manifest.json     config, seed, versions, timings, files — written last
+        manifest.json     config, seed, versions, timings, each file's size and SHA-256 — written last
         *.json            metrics and small tables
         *.parquet         tables
         *.safetensors     tensors
@@ -12,26 +12,46 @@ it into place only when it finished, so an interrupted build leaves nothing half
 folder either is complete or does not exist. A rebuild with the same settings finds the folder and
 does nothing. Nothing is pickled: JSON, parquet, safetensors and ``save_pretrained`` folders only.
 
+Staging folders (``<method>/.<run>.partial-*`` and the jobs' ``.jobs-*``) record their owner (pid,
+host, process start time); a build first removes the staging of builds that no longer run
+(``clean_partial``), never that of a live one, and ``workbench doctor`` lists it.
+
+Integrity: a run whose manifest is unreadable, or whose files are missing or differ in size from the
+manifest, is *damaged*: listings (``runs``, ``latest``, ``find``) skip it and ``damaged()`` names it
+with the command that rebuilds it. Comparing SHA-256 sums is the slower check of ``verify=True``
+(``workbench doctor --verify``, and a build deciding whether the run already exists).
+
 The root is ``$WORKBENCH_HOME`` when set, else ``data/artifacts`` in the project checkout.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import time
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
 
 import workbench
-from workbench.atomic import atomic_dir, atomic_write_text, to_json  # noqa: F401  (re-exported)
+from workbench.atomic import (  # noqa: F401  (atomic_dir, atomic_write_text re-exported)
+    OWNER,
+    Staging,
+    atomic_dir,
+    atomic_write_text,
+    inspect_staging,
+    mark_owner,
+    to_json,
+)
 from workbench.config import MethodConfig
 from workbench.errors import WorkbenchError
 
@@ -97,6 +117,37 @@ class Run:
 
     def exists(self, name: str) -> bool:
         return (self.path / name).exists()
+
+    def problem(self, verify: bool = False) -> str | None:
+        """What is wrong with this run, in a few words, or None when it is whole: the manifest must parse
+        and every file it lists must exist with its recorded size (``verify``: and its SHA-256)."""
+        try:
+            manifest = json.loads((self.path / MANIFEST).read_text())
+        except FileNotFoundError:
+            return "its manifest.json is missing"
+        except (OSError, ValueError) as err:
+            return f"its manifest.json cannot be read ({type(err).__name__})"
+        config = manifest.get("config") if isinstance(manifest, dict) else None
+        if not isinstance(config, dict) or not {"profile", "dataset"} <= set(config) or "method" not in manifest:
+            return "its manifest.json lacks the method or the config"
+        files = manifest.get("files", [])
+        if isinstance(files, list):  # manifests of older versions list names only
+            files = {name: {} for name in files if isinstance(name, str)}
+        if not isinstance(files, dict):
+            return "its manifest.json has a malformed file list"
+        for name, recorded in files.items():
+            path = self.path / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                return f"its manifest lists {name!r}, a file outside the run"
+            if not path.is_file():
+                return f"{name} is missing"
+            if not isinstance(recorded, dict):
+                return f"its manifest entry for {name} is malformed"
+            if "size" in recorded and path.stat().st_size != recorded["size"]:
+                return f"{name} has {path.stat().st_size} bytes instead of the {recorded['size']} recorded"
+            if verify and "sha256" in recorded and sha256(path) != recorded["sha256"]:
+                return f"{name} does not match its recorded SHA-256"
+        return None
 
     def file(self, name: str) -> Path:
         """Path of an artifact inside the run; a clear error when it is missing."""
@@ -167,8 +218,11 @@ class RunWriter(Run):
         return path
 
     def finish(self, timings: dict[str, Any] | None = None, **extra: Any) -> Run:
-        """Write the manifest, then move the staging folder into place; return the finished run."""
-        files = sorted(str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file())
+        """Write the manifest (with each file's size and SHA-256), then move the staging folder into
+        place; return the finished run. A damaged run of the same settings is replaced."""
+        owner = self.path / OWNER
+        files = {str(p.relative_to(self.path)): {"size": p.stat().st_size, "sha256": sha256(p)}
+                 for p in sorted(self.path.rglob("*")) if p.is_file() and p != owner}
         manifest = {
             "method": self._method,
             "config": self._config.to_dict(),
@@ -179,15 +233,66 @@ class RunWriter(Run):
             "build_seconds": round(time.time() - self._started, 2),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": files,
+            "rebuild": rebuild_command(self._method, self._config),
             **extra,
         }
         (self.path / MANIFEST).write_text(to_json(manifest))
+        if self.final.exists() and Run(self.final).problem(verify=True):  # a damaged run: move it aside
+            trash = self.final.parent / f".{self.final.name}.partial-{uuid.uuid4().hex[:8]}"
+            os.replace(self.final, trash)
+            shutil.rmtree(trash, ignore_errors=True)
         if self.final.exists():  # a concurrent build of the same config won the race
             shutil.rmtree(self.path, ignore_errors=True)
         else:
             os.replace(self.path, self.final)
+            (self.final / OWNER).unlink(missing_ok=True)  # the staging's mark, not part of the run
         self.path = self.final
         return Run(self.final)
+
+
+def sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def rebuild_command(method: str, config: MethodConfig) -> str:
+    """The ``workbench build`` command that makes exactly these settings (``--set`` for each setting
+    that differs from the profile's default)."""
+    parts = ["workbench", "build", method, "--profile", config.profile]
+    if config.dataset != "synthetic":
+        parts += ["--dataset", config.dataset]
+    if config.data_path:
+        parts += ["--data-path", config.data_path]
+    try:
+        default = type(config).for_profile(config.profile).to_dict()
+    except WorkbenchError:
+        default = {}
+    for key, value in config.to_dict().items():
+        if key in ("profile", "dataset", "data_path", "device") or (key in default and default[key] == value):
+            continue
+        text = ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+        parts += ["--set", f"{key}={text}"]
+    return shlex.join(parts)
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A run folder that cannot be trusted: what is wrong and how to rebuild it."""
+
+    path: Path
+    method: str
+    profile: str
+    dataset: str
+    problem: str
+    rebuild: str
+    """The ``workbench build`` command of its settings (without its ``--set`` options when the manifest
+    cannot be read: then ``settings_known`` is False)."""
+    settings_known: bool = True
+
+    @property
+    def sentence(self) -> str:
+        extra = "" if self.settings_known else " (plus the --set options it was built with, if any)"
+        return f"The {self.method} run at {self.path} is damaged: {self.problem}; rebuild with `{self.rebuild}`{extra}."
 
 
 class ArtifactStore:
@@ -203,22 +308,58 @@ class ArtifactStore:
         dataset = "".join(c if c.isalnum() or c in "-_" else "_" for c in config.dataset)
         return self.root / method / f"{config.profile}-{dataset}-{config.config_hash()}"
 
-    def find(self, method: str, config: MethodConfig) -> Run | None:
-        """The finished run of exactly these settings, or None."""
-        path = self.run_path(method, config)
-        return Run(path) if (path / MANIFEST).exists() else None
+    def find(self, method: str, config: MethodConfig, verify: bool = True) -> Run | None:
+        """The finished, undamaged run of exactly these settings, or None. ``verify`` (the default, as
+        a build asks before deciding there is nothing to do) also compares the files' SHA-256."""
+        run = Run(self.run_path(method, config))
+        return run if (run.path / MANIFEST).exists() and not run.problem(verify) else None
 
-    def runs(self, method: str | None = None) -> list[Run]:
-        """Every finished run (of one method, or all), newest first."""
+    def _folders(self, method: str | None) -> list[Run]:
         pattern = f"{method}/*/{MANIFEST}" if method else f"*/*/{MANIFEST}"
         found = [Run(p.parent) for p in self.root.glob(pattern) if not p.parent.name.startswith(".")]
-        return sorted(found, key=lambda r: (r.path / MANIFEST).stat().st_mtime, reverse=True)
+
+        def mtime(run: Run) -> float:
+            try:
+                return (run.path / MANIFEST).stat().st_mtime
+            except OSError:
+                return 0.0
+
+        return sorted(found, key=mtime, reverse=True)
+
+    def runs(self, method: str | None = None, verify: bool = False) -> list[Run]:
+        """Every finished, undamaged run (of one method, or all), newest first (see ``damaged``)."""
+        return [run for run in self._folders(method) if not run.problem(verify)]
+
+    def damaged(self, method: str | None = None, verify: bool = False) -> list[Damaged]:
+        """Every run folder with an unreadable manifest or files that do not match it, newest first."""
+        found = []
+        for run in self._folders(method):
+            problem = run.problem(verify)
+            if problem:
+                found.append(self._damaged(run, problem))
+        return found
+
+    def _damaged(self, run: Run, problem: str) -> Damaged:
+        # The folder name is <profile>-<dataset>-<hash>; the manifest, when it parses, knows better.
+        profile, _, rest = run.path.name.partition("-")
+        method, dataset = run.path.parent.name, rest.rpartition("-")[0] or "synthetic"
+        command = f"workbench build {method} --profile {profile}" + (f" --dataset {dataset}" if dataset != "synthetic" else "")
+        known = False
+        try:
+            manifest = json.loads((run.path / MANIFEST).read_text())
+            method, profile = str(manifest["method"]), str(manifest["config"]["profile"])
+            dataset, command, known = str(manifest["config"]["dataset"]), str(manifest["rebuild"]), True
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if self.root.resolve() != default_root().resolve():
+            command += f" --store {shlex.quote(str(self.root))}"
+        return Damaged(run.path, method, profile, dataset, problem, command, known)
 
     def latest(self, method: str, profile: str, dataset: str = "synthetic", default: MethodConfig | None = None) -> Run | None:
         """The run to show for (method, profile, dataset): the ``default`` settings if given and built,
         else the newest finished run of that profile and dataset (``workbench.methods.latest`` passes
         the profile's default settings)."""
-        if default is not None and default.dataset == dataset and (run := self.find(method, default)):
+        if default is not None and default.dataset == dataset and (run := self.find(method, default, verify=False)):
             return run
         for run in self.runs(method):
             if run.profile == profile and run.dataset == dataset:
@@ -242,6 +383,7 @@ class ArtifactStore:
             ) from err
         staging = final.parent / f".{final.name}.partial-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
+        mark_owner(staging)
         writer = RunWriter(staging, final, method, config)
         try:
             yield writer
@@ -249,9 +391,15 @@ class ArtifactStore:
             if staging.exists():  # not finished (error or interrupt): leave nothing half written
                 shutil.rmtree(staging, ignore_errors=True)
 
+    def staging(self) -> list[Staging]:
+        """Every staging folder in the store (runs being built, jobs' folders), stale or not."""
+        found = [p for p in [*self.root.glob("*/.*.partial-*"), *self.root.glob(".jobs-*")] if p.is_dir()]
+        return [inspect_staging(p) for p in sorted(found)]
+
     def clean_partial(self) -> int:
-        """Remove staging folders left by killed builds; return how many."""
-        stale = [p for p in [*self.root.glob("*/.*.partial-*"), *self.root.glob(".jobs-*")] if p.is_dir()]
-        for path in stale:
-            shutil.rmtree(path, ignore_errors=True)
+        """Remove the staging of builds that no longer run (killed, or failed and released); never the
+        staging of a live build. Returns how many folders were removed."""
+        stale = [s for s in self.staging() if s.stale]
+        for item in stale:
+            shutil.rmtree(item.path, ignore_errors=True)
         return len(stale)

@@ -12,13 +12,13 @@ Text convention: a completion starts with a space (``" 7"``) so prompt + complet
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
+from workbench.atomic import scratch_dir
 from workbench.progress import Progress, silent
 from workbench.runtime import resolve_device
 
@@ -98,9 +98,9 @@ def train_sft(
     rows = [{"prompt": p, "completion": c if c.startswith(" ") else " " + c} for p, c in pairs]
     device = resolve_device(settings.device)
     warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
-    with tempfile.TemporaryDirectory(prefix="workbench-sft-") as out:
+    with scratch_dir("workbench-sft-") as out:  # the job's folder in a build (see workbench.atomic)
         args = SFTConfig(
-            output_dir=out,
+            output_dir=str(out),
             max_steps=settings.steps,
             per_device_train_batch_size=settings.batch_size,
             learning_rate=settings.lr,

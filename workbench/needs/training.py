@@ -1,7 +1,10 @@
 """The model and its training: a tiny LM from scratch (or a local checkpoint + LoRA), curriculum SFT,
 GRPO with TRL's ``GRPOTrainer``, and continued SFT at the same compute for comparison.
 
-- ``domain_words``/``make_tokenizer``: every id of the world is one word of a word-level tokenizer.
+- ``domain_words``/``make_tokenizer``: every id of the world is one word of a word-level tokenizer, or —
+  for real data with thousands of venues (``tokenizer=subword``, or ``auto`` above ``SUBWORD_ABOVE``
+  merchants) — a few pieces of a BPE tokenizer trained on the domain's words, which keeps the
+  vocabulary (embedding rows and every logit) at ``subword_vocab`` instead of one id per venue.
 - ``initial_model``: ``make_model`` from the settings, or ``load_causal_lm(base_checkpoint)`` with LoRA
   adapters (peft) on all linear layers; words a checkpoint's tokenizer cannot spell are added as new
   tokens whose embedding rows train too (peft ``trainable_token_indices``).
@@ -14,16 +17,17 @@ GRPO with TRL's ``GRPOTrainer``, and continued SFT at the same compute for compa
 from __future__ import annotations
 
 import logging
-import tempfile
 import warnings
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from workbench.atomic import scratch_dir
 from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
 from workbench.lm.sft import bf16_ok
-from workbench.needs.prompts import SYNTAX_WORDS, curriculum_completion
+from workbench.lm.tokenizer import build_subword_tokenizer
+from workbench.needs.prompts import COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, prompt_text
 from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
 from workbench.runtime import resolve_device
@@ -39,16 +43,48 @@ def domain_words(data: NeedsData) -> list[str]:
     return list(dict.fromkeys(words))
 
 
-def make_tokenizer(data: NeedsData, max_len: int):
+TOKENIZERS = ("word", "subword", "auto")
+SUBWORD_ABOVE = 2000
+"""``tokenizer=auto`` turns sub-word above this many merchants (the synthetic worlds have a few hundred)."""
+
+
+def tokenizer_kind(setting: str, data: NeedsData) -> str:
+    """``word`` or ``subword`` for the ``tokenizer`` setting (``auto`` decides by the number of merchants)."""
+    if setting not in TOKENIZERS:
+        raise WorkbenchError(f"Unknown tokenizer {setting!r}; choose word, subword or auto (--set tokenizer=auto).")
+    if setting == "auto":
+        return "subword" if len(data.merchants) > SUBWORD_ABOVE else "word"
+    return setting
+
+
+def tokenizer_texts(data: NeedsData) -> list[str]:
+    """What the sub-word tokenizer is trained on: every domain word once (so every id can be spelled),
+    then one prompt-and-completion-shaped line per history record, so words are as frequent as in the
+    training texts — frequent words (syntax, needs, categories, popular venues) become one token."""
+    history = data.records[data.records["split"] != "test"]
+    lines = [" ".join(domain_words(data))]
+    for i, r in enumerate(history.itertuples()):
+        line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {r.category} {r.merchant} {COUNT_WORDS[i % 9]}"
+        lines.append(f"{prompt_text(r, [line])} {chain_text(r.need_text, r.category, [r.merchant])}")
+    return lines
+
+
+def make_tokenizer(data: NeedsData, max_len: int, kind: str = "word", subword_vocab: int = 1000):
+    """The tiny model's tokenizer: ``kind`` is a ``tokenizer`` setting (word, subword or auto)."""
+    if tokenizer_kind(kind, data) == "subword":
+        return build_subword_tokenizer(tokenizer_texts(data), vocab_size=subword_vocab, model_max_length=max_len)
     return build_word_tokenizer([], extra_tokens=domain_words(data), model_max_length=max_len)
 
 
-def initial_model(cfg: TinyLMConfig, data: NeedsData, base_checkpoint: str, lora_r: int, seed: int, device: str):
-    """``(model, tokenizer, info)``: a fresh tiny LM, or a local checkpoint wrapped with LoRA."""
+def initial_model(cfg: TinyLMConfig, data: NeedsData, base_checkpoint: str, lora_r: int, seed: int, device: str,
+                  tokenizer: str = "word", subword_vocab: int = 1000):
+    """``(model, tokenizer, info)``: a fresh tiny LM (``tokenizer``: word, subword or auto), or a local
+    checkpoint wrapped with LoRA (its own tokenizer)."""
     if not base_checkpoint:
-        tok = make_tokenizer(data, cfg.max_len)
+        tok = make_tokenizer(data, cfg.max_len, tokenizer, subword_vocab)
         model = make_model(cfg, tok, seed=seed).to(resolve_device(device))
-        return model, tok, {"kind": "tiny", "added_tokens": 0}
+        return model, tok, {"kind": "tiny", "added_tokens": 0, "tokenizer": tokenizer_kind(tokenizer, data),
+                            "vocab": len(tok)}
     from peft import LoraConfig, get_peft_model
 
     model, tok = load_causal_lm(base_checkpoint, device=str(resolve_device(device)))
@@ -132,9 +168,9 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
         def on_step_end(self, args, state, control, **kwargs):
             progress(f"{label}: step {state.global_step}/{settings.steps}", state.global_step / settings.steps)
 
-    with tempfile.TemporaryDirectory(prefix="workbench-grpo-") as out:
+    with scratch_dir("workbench-grpo-") as out:  # the job's folder in a build (see workbench.atomic)
         args = GRPOConfig(
-            output_dir=out, max_steps=settings.steps, learning_rate=settings.lr, lr_scheduler_type="constant",
+            output_dir=str(out), max_steps=settings.steps, learning_rate=settings.lr, lr_scheduler_type="constant",
             per_device_train_batch_size=settings.prompts_per_step * settings.generations,
             num_generations=settings.generations, max_completion_length=settings.max_completion_length,
             temperature=settings.temperature, beta=settings.beta, logging_steps=1, save_strategy="no",

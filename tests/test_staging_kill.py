@@ -1,0 +1,67 @@
+"""A build killed with SIGKILL leaves its staging inside the store, marked with its owner; `workbench
+doctor` lists it as stale and the next build removes it and completes (issue 11, item 6).
+
+A real ``workbench build`` in a subprocess, killed once a trainer's scratch folder exists (so the
+kill lands mid-training, with both the run's staging and the jobs' folder on disk). ``--workers 1``
+runs the jobs in the build's own process, so SIGKILL ends all of it at once.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from workbench.store import ArtifactStore
+
+METHOD = "merging"  # its parents train with train_sft early in the build
+# the smoke profile made smaller still (a real build of every job, in a fraction of the time)
+SMALL = ["--set", "base_steps=30", "--set", "child_steps=10", "--set", "n_eval=12", "--set", "samples=1",
+         "--set", "n_boot=20", "--set", "coarse_step=0.5", "--set", "slerp_step=0.5", "--set", "other_step=1.0"]
+
+
+def workbench(*args, env, **kwargs):
+    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=900, **kwargs)
+
+
+def staging(home):
+    return sorted([*home.glob("*/.*.partial-*"), *home.glob(".jobs-*")])
+
+
+@pytest.mark.slow
+def test_a_killed_build_is_cleaned_by_the_next_build(tmp_path):
+    home, system_tmp = tmp_path / "store", tmp_path / "tmp"
+    system_tmp.mkdir()
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "TMPDIR": str(system_tmp)}
+    build = [sys.executable, "-m", "workbench.cli", "build", METHOD, "--profile", "smoke", *SMALL, "--workers", "1"]
+    proc = subprocess.Popen(build, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        while not list(home.glob(".jobs-*/**/workbench-sft-*")):
+            assert proc.poll() is None, f"the build ended before training started: {proc.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "no trainer scratch folder appeared in the store"
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+
+    left = staging(home)
+    assert len(left) == 2, left  # the run's staging folder and the jobs' folder
+    assert all((path / "owner.json").exists() for path in left)
+    assert not list(system_tmp.glob("workbench-*"))  # nothing in the system temp folder
+
+    r = workbench("doctor", env=env)
+    assert r.returncode == 0, r.stderr
+    listed = [line for line in r.stdout.splitlines() if line.startswith("staging (stale")]
+    assert len(listed) == 2 and all(f"owner pid {proc.pid}" in line for line in listed), r.stdout
+    assert {str(path) for path in left} == {line.split(": ", 1)[1].split("  ")[0] for line in listed}
+
+    r = workbench("build", METHOD, "--profile", "smoke", *SMALL, env=env)
+    assert r.returncode == 0 and "built in" in r.stdout, r.stderr[-2000:]
+    assert staging(home) == [] and not list(system_tmp.glob("workbench-*"))
+    store = ArtifactStore(home)
+    assert [run.method for run in store.runs()] == [METHOD] and store.damaged(verify=True) == []
