@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -42,10 +44,12 @@ import plotly.express as px
 import plotly.io as pio
 
 from workbench import methods
-from workbench.claims import read_run_claims
+from IPython.display import Markdown
+
+from workbench.claims import as_table, read_run_claims
 from workbench.needs import clustering, prompts
 from workbench.progress import tqdm_progress
-from workbench.viz import claims_frame
+from workbench.record import record
 from workbench.viz import needs as nviz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -182,6 +186,8 @@ rl.groupby("variant")[["reward", "frac_reward_zero_std"]].agg(["first", "last", 
 
 # %%
 metrics = run.read_parquet("metrics")
+record("run", str(run.path))  # what this notebook read; tests/test_notebooks.py checks the numbers below against it
+record("HR@3 by slice and variant", metrics.pivot_table(index="variant", columns="slice", values="HR@3").to_dict())
 metrics.pivot_table(index="variant", columns="slice", values=["need_acc", "category_acc", "HR@1", "HR@3", "NDCG@5"],
                     sort=False).round(3)
 
@@ -189,11 +195,13 @@ metrics.pivot_table(index="variant", columns="slice", values=["need_acc", "categ
 nviz.metric_bars(metrics, "HR@3")
 
 # %% [markdown]
-# The paper's claims, measured here (value, what it is compared with, a 95% interval of the
-# difference, and the verdict from the numbers):
+# The paper's claims, measured here: what is compared on which quantity, the two numbers, their
+# difference with a 95% interval, and the verdict from the numbers (`workbench claims --wide` says the same):
 
 # %%
-claims_frame(read_run_claims(run))[["claim", "value", "reference", "interval", "verdict", "note"]]
+shown = read_run_claims(run)
+record("claims", [c.to_dict() for c in shown])
+Markdown(as_table(shown, style="markdown"))
 
 # %%
 pd.DataFrame(run.read_json("compute")["variants"]).T

@@ -43,11 +43,13 @@ import plotly.io as pio
 from sklearn.decomposition import PCA
 
 from workbench import methods
-from workbench.claims import read_run_claims
+from IPython.display import Markdown
+
+from workbench.claims import as_table, read_run_claims
 from workbench.glass.pipeline import load_data
 from workbench.glass.semantic_ids import build_sids, sid_stats, sid_warnings
 from workbench.progress import tqdm_progress
-from workbench.viz import claims_frame
+from workbench.record import record
 from workbench.viz import glass as gviz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -117,7 +119,10 @@ pd.concat({name: pd.DataFrame(rows).set_index("level")[["codebook size", "codes 
 gviz.learning_curves(tables["diagnostics"])
 
 # %%
-gviz.headline_table(tables["results"], "all")
+headline = gviz.headline_table(tables["results"], "all")
+record("run", str(run.path))  # what this notebook read; tests/test_notebooks.py checks the numbers below against it
+record("Recall@10 on all test cases", headline.set_index("system")["Recall@10"].to_dict())
+headline
 
 # %% [markdown]
 # ## 5. SID-Tier: the long history's shape, before `c1`
@@ -164,10 +169,13 @@ gviz.results_bars(tables["results"], "Recall@10")
 gviz.headline_table(tables["results"], "absent")
 
 # %% [markdown]
-# The claims, measured (value, reference, 95% interval of the difference, verdict):
+# The claims, measured: what is compared on which quantity, the two numbers, their difference with a
+# 95% interval, and the verdict from the numbers (`workbench claims --wide` says the same):
 
 # %%
-claims_frame(read_run_claims(run))[["claim", "value", "reference", "interval", "verdict", "note"]]
+shown = read_run_claims(run)
+record("claims", [c.to_dict() for c in shown])
+Markdown(as_table(shown, style="markdown"))
 
 # %% [markdown]
 # ## 8. Ablations and decoding

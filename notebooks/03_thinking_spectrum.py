@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -40,11 +42,15 @@ import random
 import pandas as pd
 import plotly.io as pio
 
+from IPython.display import Markdown
+
 from workbench import methods
+from workbench.claims import as_table, read_run_claims
 from workbench.merging import analysis, world
 from workbench.merging.methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.progress import tqdm_progress
+from workbench.record import record
 from workbench.viz import merging as viz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -113,6 +119,8 @@ viz.loss_curves(run.read_json("losses"))
 # %%
 parents_table = difficulty.merge(pd.DataFrame(
     [{"method": m, "strength": s, "parent": name} for name, (m, s) in parent_rows.items()]), on=["method", "strength"])
+record("run", str(run.path))  # what this notebook read; tests/test_notebooks.py checks the numbers below against it
+record("parents by difficulty", parents_table[["parent", "n_ops", "accuracy", "tokens"]].to_dict("records"))
 parents_table.pivot_table(index="n_ops", columns="parent", values=["accuracy", "tokens"]).round(3)
 
 # %% [markdown]
@@ -158,6 +166,7 @@ viz.strength_curves(summary, "linear", seed_metrics["transition"])
 
 # %%
 transition = seed_metrics["transition"]
+record("switch-off", transition["switch_off"])
 print(f"switch-off at λ={transition['switch_off']:.3f} "
       f"[{transition['switch_off_low']:.3f}, {transition['switch_off_high']:.3f}]; "
       f"the share that thinks falls from 90% to 10% over a width of {transition['width']:.3f} in λ")
@@ -188,8 +197,14 @@ viz.accuracy_vs_tokens(summary, sorted(summary.method.unique()), parents=parent_
 pareto = run.read_parquet("pareto")
 pareto.sort_values(["significant", "rel_tokens"], ascending=[False, True]).head(12).round(4)
 
+# %% [markdown]
+# The claims, measured: what is compared on which quantity, the two numbers, their difference (or the
+# statistic against its bar) with a 95% interval, and the verdict (`workbench claims --wide` says the same):
+
 # %%
-pd.DataFrame(run.read_json("claims"))[["id", "value", "interval", "reproduced", "note"]]
+shown = read_run_claims(run)
+record("claims", [c.to_dict() for c in shown])
+Markdown(as_table(shown, style="markdown"))
 
 # %% [markdown]
 # ## 8. Explore: slide along the strength grid

@@ -90,3 +90,67 @@ def test_estimate_and_over_seeds_for_non_mean_statistics():
     assert est.seeds == 2 and est.value == pytest.approx(0.75) and est.low < 0.75 < est.high + 1e-9
     same = claims.over_seeds([0.2], [np.linspace(0.1, 0.3, 2000)])
     assert same.value == 0.2 and same.low == pytest.approx(0.105, abs=0.01) and same.high == pytest.approx(0.295, abs=0.01)
+
+
+# ---- the row in words ---------------------------------------------------------------------------------
+SPEC = ClaimSpec("glass.overall", "glass", "GLASS beats TIGER.", "Recall@10 GLASS − TIGER", "GLASS", "TIGER",
+                 "Recall@10 on all test cases")
+
+
+def test_sentence_states_the_comparison_in_words_and_numbers():
+    c = claims.compare([np.array([1.0] * 40 + [0.0] * 60)], [np.array([1.0] * 30 + [0.0] * 70)])
+    row = Claim.from_spec(SPEC, **claims.compared(c), reproduced=c.holds(), seeds=1, budget="demo: 600 training steps")
+    text = row.sentence
+    assert text.startswith("GLASS vs TIGER, Recall@10 on all test cases: .400 vs .300, +.100 [")
+    assert text.endswith(f"→ {'reproduced' if c.holds() else 'not reproduced'} (1 seed, demo: 600 training steps)")
+    d = row.to_dict()
+    assert (d["a"], d["b"], d["a_value"], d["b_value"]) == ("GLASS", "TIGER", 0.4, 0.3)
+    assert d["diff"] == pytest.approx(0.1) and d["interval"] == pytest.approx(c.interval) and d["budget"].startswith("demo")
+    claims.validate_rows([d])
+
+
+def test_sentence_of_a_statistic_against_a_bar_relative_change_and_a_second_condition():
+    spec = ClaimSpec("x.bar", "x", "The filter is good.", "min(P, R)", "the filter", "the 0.7 bar", "min(precision, recall)")
+    bar = Claim.from_spec(spec, a_value=0.8, b_value=0.7, interval=[0.75, 0.85], reproduced=True, seeds=3,
+                          also="precision .900, recall .800")
+    assert bar.sentence == ("the filter vs the 0.7 bar, min(precision, recall): .800 [.750, .850] vs .700; "
+                            "precision .900, recall .800 → reproduced (3 seeds)")
+    cut = Claim.from_spec(SPEC, a="linear λ = 0.30", b="the thinking parent", quantity="mean generated tokens",
+                          a_value=30.2, b_value=45.0, diff=-0.33, interval=[-0.4, -0.25], relative=True, reproduced=True)
+    assert "30.2 vs 45.0, −33% [−40%, −25%]" in cut.sentence
+    unbuilt = Claim.from_spec(SPEC, profile="demo")
+    assert unbuilt.sentence == "GLASS vs TIGER, Recall@10 on all test cases: not measured"
+
+
+def test_rows_stored_before_the_comparison_fields_still_render(tmp_path):
+    """Old claims.json rows (no a/b) and the committed reference JSON render from what they have."""
+    import json
+
+    from workbench.store import Run
+
+    old = {"id": "toy.better", "method": "toy", "claim": "c", "metric": "accuracy model - baseline", "value": 0.8,
+           "reference": 0.5, "interval": [0.2, 0.4], "reproduced": True, "seeds": 1, "dataset": "synthetic",
+           "profile": "demo", "note": ""}
+    (tmp_path / "claims.json").write_text(json.dumps([old]))
+    (tmp_path / "manifest.json").write_text(json.dumps({"method": "toy", "config": {"profile": "demo", "sft_steps": 1000,
+                                                                                    "rl_steps": 60, "dataset": "synthetic"}}))
+    (row,) = claims.read_run_claims(Run(tmp_path))
+    assert row.budget == "demo: 1,000 SFT steps, 60 RL steps"  # the budget comes from the run's settings
+    assert row.sentence == ("accuracy model - baseline: .800 (reference .500), 95% interval [.200, .400] → reproduced "
+                            "(1 seed, demo: 1,000 SFT steps, 60 RL steps)")
+    reference = report.reference_verdicts("demo")
+    if reference:  # the committed 3-seed reference (made before the fields existed) renders too
+        for ref in reference.values():
+            assert ref.sentence.endswith(")") and "→" in ref.sentence and "3 seeds" in ref.sentence
+        for style in ("table", "wide", "markdown"):
+            assert "needs.filter" in claims.as_table(list(reference.values()), reference, style=style)
+
+
+def test_wide_and_markdown_tables_carry_the_sentences():
+    rows = [Claim.from_spec(SPEC, a_value=0.4, b_value=0.3, diff=0.1, interval=[0.05, 0.15], reproduced=True, seeds=1)]
+    wide = claims.as_table(rows, style="wide")
+    assert "glass.overall (synthetic): GLASS beats TIGER." in wide and rows[0].sentence in wide
+    md = claims.as_table(rows, style="markdown").splitlines()
+    assert md[0].startswith("| claim | comparison | verdict |") and rows[0].sentence in md[2]
+    with pytest.raises(claims.WorkbenchError, match="table, wide or markdown"):
+        claims.as_table(rows, style="html")

@@ -13,12 +13,20 @@ on the claimed side of its bar. With one seed this is exactly the paired bootstr
 2 or 3 seeds every seed is used and seed-to-seed spread widens the interval (no switch of rule at
 any seed count). The point value is the mean over seeds.
 
-Row fields:
-- ``value``: the measured number of ``metric`` for the method's system.
-- ``reference``: what it is compared with (the baseline's value, or a paper number) — null if none.
-- ``interval``: a 95% interval ``[low, high]`` of the quantity the verdict rests on (usually
-  value − reference), by the rule above for any number of seeds.
+Row fields — the comparison, read by ``sentence`` (one way to say every row in words):
+- ``a``, ``b``: what is compared ("GLASS", "TIGER"; ``b`` may be a bar, e.g. "the 0.7 bar").
+- ``quantity``: what ``a_value`` and ``b_value`` measure, with the slice ("Recall@10 on all test cases").
+- ``a_value``, ``b_value``: the two numbers (means over seeds).
+- ``diff``: a − b (``relative``: (a − b) / b, shown in percent); null when the verdict rests on
+  ``a_value`` alone against a bar.
+- ``interval``: a 95% interval ``[low, high]`` of ``diff`` — or of ``a_value`` when ``diff`` is null —
+  by the rule above for any number of seeds.
+- ``also``: the claim's second condition, in words and numbers ("the overall gain, +.012, is smaller").
 - ``reproduced``: true / false from the measured numbers, or null when not built.
+- ``seeds``, ``budget`` (the profile and its training steps), ``dataset``, ``profile``.
+- ``value``, ``reference``: the older pair (the number the verdict rests on and what it was compared
+  with; their meaning differs between rows). Kept so runs stored before ``a``/``b`` existed still
+  render; read the fields above instead.
 """
 
 from __future__ import annotations
@@ -36,7 +44,8 @@ from workbench.metrics import bootstrap
 from workbench.store import Run
 
 CLAIMS_FILE = "claims.json"
-FIELDS = ("id", "method", "claim", "metric", "value", "reference", "interval", "reproduced", "seeds", "dataset", "profile")
+FIELDS = ("id", "method", "claim", "metric", "value", "reference", "interval", "reproduced", "seeds", "dataset", "profile",
+          "a", "b", "quantity", "a_value", "b_value", "diff")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,12 @@ class ClaimSpec:
     """The claim in one sentence, as the paper makes it."""
     metric: str
     """What is measured, e.g. ``HR@1 full - HR@1 isolated``."""
+    a: str | None = None
+    """What the claim is about, e.g. ``GLASS`` (a row may name it more precisely once measured)."""
+    b: str | None = None
+    """What it is compared with, e.g. ``TIGER``, or a bar such as ``the 0.7 bar``."""
+    quantity: str | None = None
+    """What both numbers measure, with the slice, e.g. ``Recall@10 on all test cases``."""
 
 
 @dataclass
@@ -69,19 +84,109 @@ class Claim:
     profile: str | None = None
     note: str = field(default="")
     """One line of context: the compared numbers, the slice, why it did not reproduce."""
+    a: str | None = None
+    b: str | None = None
+    quantity: str | None = None
+    a_value: float | None = None
+    b_value: float | None = None
+    diff: float | None = None
+    relative: bool = False
+    """``diff`` and ``interval`` are (a − b) / b, shown in percent (e.g. a token cut)."""
+    also: str = ""
+    budget: str | None = None
 
     @classmethod
     def from_spec(cls, spec: ClaimSpec, **measured: Any) -> "Claim":
-        return cls(id=spec.id, method=spec.method, claim=spec.claim, metric=spec.metric, **measured)
+        named = {k: getattr(spec, k) for k in ("a", "b", "quantity") if getattr(spec, k) is not None}
+        return cls(id=spec.id, method=spec.method, claim=spec.claim, metric=spec.metric, **{**named, **measured})
 
     def to_dict(self) -> dict[str, Any]:
         row = dataclasses.asdict(self)
-        for key in ("value", "reference"):
-            if isinstance(row[key], float) and math.isnan(row[key]):
-                row[key] = None
+        for key in ("value", "reference", "a_value", "b_value", "diff"):
+            if row[key] is not None:
+                row[key] = None if math.isnan(float(row[key])) else float(row[key])
         if row["interval"] is not None:
-            row["interval"] = [None if (isinstance(v, float) and math.isnan(v)) else float(v) for v in row["interval"]]
+            row["interval"] = [None if (v is None or math.isnan(float(v))) else float(v) for v in row["interval"]]
         return row
+
+    @property
+    def sentence(self) -> str:
+        return sentence(self)
+
+
+def compared(c: "Comparison") -> dict[str, Any]:
+    """The measured fields of a row from a ``compare`` result: ``Claim.from_spec(spec, **compared(c), ...)``."""
+    return {"a_value": c.a, "b_value": c.b, "diff": c.diff, "interval": c.interval}
+
+
+# ---- the row in words -------------------------------------------------------------------------------
+VERDICT = {True: "reproduced", False: "not reproduced", None: "not measured"}
+
+
+def number(v: float | None, signed: bool = False, percent: bool = False) -> str:
+    """``.394``, ``+.051``, ``−.020``, ``45.2``, ``−35%``: short, as a paper table writes them."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    v = float(v)
+    if percent:
+        text = f"{v:+.0%}" if signed else f"{v:.0%}"
+    elif abs(v) >= 100:
+        text = f"{v:+,.0f}" if signed else f"{v:,.0f}"
+    elif abs(v) >= 10:
+        text = f"{v:+.1f}" if signed else f"{v:.1f}"
+    else:
+        text = (f"{v:+.3f}" if signed else f"{v:.3f}").replace("0.", ".", 1)
+    return text.replace("-", "−")
+
+
+def sentence(row: "Claim") -> str:
+    """The row in words and numbers, e.g. ``GLASS vs TIGER, Recall@10 on all test cases: .394 vs .343,
+    +.051 [+.020, +.083] → reproduced (1 seed, demo: 600 training steps)``.
+
+    Rows stored before ``a``/``b`` existed fall back to their metric, value, reference and interval."""
+    lo, hi = (row.interval or [None, None])[:2]
+    seeds = f"{row.seeds} seed{'s' if row.seeds != 1 else ''}" if row.seeds else None
+    context = ", ".join(x for x in (seeds, row.budget) if x)
+    tail = f" → {VERDICT[row.reproduced]}" + (f" ({context})" if context else "")
+    if row.a is None:  # an older row: the metric and its two numbers
+        if row.value is None:
+            return f"{row.metric}: not measured" + (f" ({row.note})" if row.note else "")
+        text = f"{row.metric}: {number(row.value)}"
+        if row.reference is not None:
+            text += f" (reference {number(row.reference)})"
+        if row.interval:
+            text += f", 95% interval [{number(lo)}, {number(hi)}]"
+        return text + tail
+    head = f"{row.a} vs {row.b}" if row.b else row.a
+    head += f", {row.quantity}" if row.quantity else ""
+    if row.a_value is None and row.diff is None:
+        if row.reproduced is None:  # not built, or its systems were not run: the note says which
+            return f"{head}: {row.note}" if row.note.startswith("not measured") else (
+                f"{head}: not measured" + (f" ({row.note})" if row.note else ""))
+        return f"{head}: nothing to compare" + (f"; {row.also}" if row.also else "") + tail
+    if row.diff is None:  # a statistic against a bar: the interval is the statistic's own
+        text = f"{number(row.a_value)} [{number(lo)}, {number(hi)}]" if row.interval else number(row.a_value)
+        if row.b_value is not None:
+            text += f" vs {number(row.b_value)}"
+    else:
+        pct = row.relative
+        text = f"{number(row.a_value)} vs {number(row.b_value)}, {number(row.diff, True, pct)}"
+        if row.interval:
+            text += f" [{number(lo, True, pct)}, {number(hi, True, pct)}]"
+    return f"{head}: {text}" + (f"; {row.also}" if row.also else "") + tail
+
+
+def budget(config: dict[str, Any]) -> str:
+    """The budget a run was built at, from its settings: the profile and every ``*steps`` setting
+    (``demo: 1,000 SFT steps, 60 RL steps``)."""
+    words = {"sft": "SFT", "rl": "RL", "sasrec": "SASRec"}
+    steps = []
+    for key, value in config.items():
+        if key.endswith("steps") and isinstance(value, int) and not isinstance(value, bool):
+            label = " ".join(words.get(w, w) for w in key.split("_")) if key != "steps" else "training steps"
+            steps.append(f"{value:,} {label}")
+    profile = config.get("profile") or "?"
+    return f"{profile}: {', '.join(steps)}" if steps else str(profile)
 
 
 def interval_excludes_zero(low: float, high: float, direction: int = 1) -> bool:
@@ -94,13 +199,45 @@ def read_run_claims(run: Run) -> list[Claim]:
         return []
     rows = run.read_json(CLAIMS_FILE)
     known = {f.name for f in dataclasses.fields(Claim)}
-    return [Claim(**{k: v for k, v in row.items() if k in known}) for row in rows]
+    try:  # the budget is the run's: rows stored before the field existed get it too
+        spent = budget(run.config)
+    except (KeyError, TypeError, AttributeError):  # a manifest without settings: no budget rather than no claims
+        spent = None
+    return [Claim(**{"budget": spent, **{k: v for k, v in row.items() if k in known and v is not None}}) for row in rows]
 
 
-def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None) -> str:
-    """A plain-text table for the terminal; ``reference`` (claim id -> row) adds the reference verdict."""
+def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None, style: str = "table") -> str:
+    """The claims for a terminal or a document; ``reference`` (claim id -> row) adds the reference verdict.
+
+    ``style``: ``table`` (one line per claim, the numbers in columns), ``wide`` (each claim's sentence
+    in full, then the reference's), ``markdown`` (a table with the sentences, for a README or an issue)."""
     if not rows:
         return "No claims registered (no method is available)."
+    reference = reference or {}
+
+    def ref_of(r: Claim) -> Claim | None:
+        return reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
+
+    if style == "wide":
+        blocks = []
+        for r in rows:
+            lines = [f"{r.id} ({r.dataset or 'synthetic'}): {r.claim}", f"  {sentence(r)}"]
+            if ref_of(r):
+                lines.append(f"  reference: {sentence(ref_of(r))}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+    if style == "markdown":
+        cell = lambda text: str(text).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        header = ["claim", "comparison", "verdict"] + (["reference (more seeds)"] if reference else [])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in rows:
+            cells = [f"**{r.id}** {r.claim}", sentence(r), VERDICT[r.reproduced]]
+            if reference:
+                cells.append(sentence(ref_of(r)) if ref_of(r) else "—")
+            lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
+        return "\n".join(lines)
+    if style != "table":
+        raise WorkbenchError(f"Unknown claims style {style!r}; choose table, wide or markdown.")
 
     def fmt(v: Any) -> str:
         if v is None:
@@ -114,16 +251,16 @@ def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None) -> 
         return str(v)
 
     verdict = {True: "yes", False: "NO", None: "not built"}
-    reference = reference or {}
-    header = ["id", "dataset", "seeds", "value", "reference", "interval", "reproduced"]
+    header = ["id", "dataset", "seeds", "a", "b", "diff", "interval", "reproduced"]
     if reference:
         header.append("ref (seeds)")
     header.append("claim")
     body = []
     for r in rows:
-        cells = [r.id, r.dataset or "-", fmt(r.seeds), fmt(r.value), fmt(r.reference), fmt(r.interval), verdict[r.reproduced]]
+        a, b = (r.a_value, r.b_value) if r.a is not None else (r.value, r.reference)  # older rows: value, reference
+        cells = [r.id, r.dataset or "-", fmt(r.seeds), fmt(a), fmt(b), fmt(r.diff), fmt(r.interval), verdict[r.reproduced]]
         if reference:
-            ref = reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
+            ref = ref_of(r)
             cells.append(f"{verdict[ref.reproduced]} ({ref.seeds})" if ref else "-")
         body.append((*cells, r.claim))
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header[:-1])]

@@ -1,5 +1,7 @@
 """The claims report across methods: gathers each built run's ``claims.json`` for a profile, and
-the committed reference verdicts over several seeds (``workbench/reference/*.json``).
+the committed reference verdicts over several seeds (``workbench/reference/*.json``); and the
+shareable report (``html``): one self-contained HTML file with the claims, each method's key figure,
+data card and settings, and the versions — what a presenter sends after a talk.
 
 It sits above the method registry (it asks every method for its claims), so the claim types and the
 comparison rule (``workbench.claims``) stay below the methods that use them.
@@ -9,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from pathlib import Path
 
 from workbench import methods
-from workbench.claims import Claim, ClaimSpec, read_run_claims
+from workbench.atomic import atomic_write_text
+from workbench.claims import Claim, ClaimSpec, budget, read_run_claims, sentence
 from workbench.errors import WorkbenchError
 from workbench.store import ArtifactStore, versions
 
@@ -31,7 +35,11 @@ def collect(store: ArtifactStore | None = None, profile: str = "demo") -> list[C
             run = methods.latest(store, name, profile, dataset)
             if run is None:
                 continue
-            for claim in read_run_claims(run):
+            try:
+                found = read_run_claims(run)
+            except (OSError, ValueError, TypeError, AttributeError):  # damaged in a way the cheap listing check misses
+                continue  # its rows stay null; `workbench doctor --verify` names the run
+            for claim in found:
                 if claim.id in measured or claim.id not in {s.id for s in specs}:
                     extra.append(claim)
                 else:
@@ -68,7 +76,11 @@ def reference_verdicts(profile: str = "demo") -> dict[str, Claim]:
     if not ref:
         return {}
     known = {f.name for f in dataclasses.fields(Claim)}
-    return {row["id"]: Claim(**{k: v for k, v in row.items() if k in known}) for row in ref["claims"]}
+    # stated once for the document (rows made before rows carried a budget have none); the pointer to
+    # --show-settings is for the Home caption, not for every sentence
+    spent = re.sub(r"\s*\(see [^)]*\)$", "", ref.get("budget") or "") or None
+    return {row["id"]: Claim(**{"budget": spent, **{k: v for k, v in row.items() if k in known and v is not None}})
+            for row in ref["claims"]}
 
 
 def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=None, progress=None,
@@ -102,3 +114,137 @@ def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=Non
         "build_seconds": {run.method: run.manifest.get("build_seconds") for run in runs},
         "claims": [row.to_dict() for row in rows],
     }
+
+
+# ---- the shareable report -----------------------------------------------------------------------------
+def _key_figure(run):
+    """The one figure that sums up a method's run (the same ``workbench.viz`` figure the notebooks show)."""
+    from workbench.viz import glass as gviz
+    from workbench.viz import merging as mviz
+    from workbench.viz import needs as nviz
+
+    if run.method == "needs":
+        return "HR@3 of every variant, by slice", nviz.metric_bars(run.read_parquet("metrics"), "HR@3")
+    if run.method == "glass":
+        return "Recall@10 of every system, by slice", gviz.results_bars(run.read_parquet("results"), "Recall@10")
+    if run.method == "merging":
+        parents = {k: tuple(v) for k, v in run.read_json("metrics")["parent_rows"].items()}
+        return ("Accuracy against mean generated tokens, every merge (stars: the parents; rings: significant "
+                "Pareto improvements)", mviz.accuracy_vs_tokens(run.read_parquet("summary"), parents=parents,
+                                                                 improvements=run.read_parquet("pareto")))
+    return None, None
+
+
+def data_card(run) -> dict[str, str]:
+    """What a run was built from and how big it is, in a few lines (method-specific facts where known)."""
+    m, config = run.manifest, run.config
+    card = {"dataset": run.dataset, "profile": run.profile, "seeds": ", ".join(map(str, [config.get("seed", 0),
+                                                                                       *config.get("seeds", ())])),
+            "budget": budget(config), "built": f"{m.get('created', '?')} in {m.get('build_seconds', 0):.0f} s"}
+    try:
+        if run.method == "needs" and run.exists("dataset.json"):
+            info = run.read_json("dataset")
+            card["data"] = ", ".join(f"{k}: {v}" for k, v in info.items() if k != "variants" and not isinstance(v, (dict, list)))
+            card["variants"] = ", ".join(info.get("variants", {}))
+        elif run.method == "glass" and run.exists("summary.json"):
+            data = run.read_json("summary").get("data", "")
+            card["data"] = data if isinstance(data, str) else ", ".join(f"{k}: {v}" for k, v in data.items())
+        elif run.method == "merging" and run.exists("metrics.json"):
+            mt = run.read_json("metrics")
+            card["data"] = (f"{mt['n_problems']} evaluation problems × {mt['samples']} samples, temperature "
+                            f"{mt['temperature']}, top-p {mt['top_p']}")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a card is a courtesy: never fail the report on it
+        pass
+    return card
+
+
+def html(store: ArtifactStore | None = None, profile: str = "demo") -> str:
+    """The report of ``profile`` as one self-contained HTML page (plotly inlined once; no server, no CDN)."""
+    from html import escape
+
+    store = store or ArtifactStore()
+    rows = collect(store, profile)
+    reference = reference_verdicts(profile)
+    ref_doc = load_reference(profile) or {}
+    v = versions()
+    verdict_class = {True: "yes", False: "no", None: "none"}
+
+    def table(header: list[str], body: list[list[str]]) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in header)
+        lines = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in body)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>"
+
+    claim_rows = []
+    for r in rows:
+        ref = reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
+        cells = [f"<b>{escape(r.id)}</b><br>{escape(r.claim)}",
+                 f'<span class="v-{verdict_class[r.reproduced]}">{escape(sentence(r))}</span>']
+        if reference:
+            cells.append(escape(sentence(ref)) if ref else "—")
+        claim_rows.append(cells)
+    parts = [f"<h1>Research workbench report — profile {escape(profile)}</h1>",
+             f"<p class=meta>Made {time.strftime('%Y-%m-%d %H:%M')} from the artifacts in {escape(str(store.root))}; "
+             f"commit {escape(v.get('commit', '?'))}.</p>",
+             "<h2>Claims</h2>",
+             "<p>Each claim of the papers, measured on the built runs: what is compared, on which quantity, the two "
+             "numbers, their difference with its 95% interval, the verdict, and the seeds and budget behind it.</p>",
+             table(["claim", "comparison (this run)"] + ([f"reference ({len(ref_doc.get('seeds', []))} seeds)"] if reference else []),
+                   claim_rows)]
+    if reference:
+        parts.append(f"<p class=meta>Reference: <code>{escape(ref_doc.get('command', ''))}</code> at commit "
+                     f"{escape(str(ref_doc.get('commit', '?')))} on {escape(str(ref_doc.get('created', '?')))}.</p>")
+    first_figure = True
+    for name in methods.available():
+        module = methods.load(name)
+        for dataset in store.datasets(name, profile) or ["synthetic"]:
+            run = methods.latest(store, name, profile, dataset)
+            parts.append(f"<h2>{escape(module.TITLE)} — {escape(dataset)}</h2>")
+            if run is None:
+                parts.append(f"<p>Not built for profile {escape(profile)} (<code>workbench build {escape(name)} "
+                             f"--profile {escape(profile)}</code>).</p>")
+                continue
+            card = data_card(run)
+            parts.append("<h3>Data card</h3>" + table(["", ""], [[escape(k), escape(str(x))] for k, x in card.items()]))
+            try:
+                caption, figure = _key_figure(run)
+            except (OSError, ValueError, KeyError) as err:  # a damaged run: say so, keep the rest of the report
+                caption, figure = None, None
+                parts.append(f"<p>The key figure could not be drawn ({escape(str(err))}); "
+                             "<code>workbench doctor --verify</code> checks the run.</p>")
+            if figure is not None:
+                parts.append(f"<h3>{escape(caption)}</h3>")
+                parts.append(figure.to_html(full_html=False, include_plotlyjs=first_figure, config={"displaylogo": False}))
+                first_figure = False
+            settings = [[escape(k), escape(str(x))] for k, x in sorted(run.config.items())]
+            parts.append(f"<details><summary>Settings ({len(settings)})</summary>{table(['setting', 'value'], settings)}"
+                         f"</details><p class=meta>Run folder {escape(str(run.path))}</p>")
+    parts.append("<h2>Versions</h2>" + table(["", ""], [[escape(k), escape(str(x))] for k, x in v.items()]))
+    return _PAGE.format(title=escape(f"Workbench report ({profile})"), body="\n".join(parts))
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin: .5em 0 1em; font-size: 14px; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 6px 8px; text-align: left; vertical-align: top; }}
+.v-yes {{ color: #2E7D32; }} .v-no {{ color: #C62828; }} .v-none {{ color: #757575; }}
+.meta {{ color: #666; font-size: 13px; }} code {{ background: #f4f4f4; padding: 1px 4px; }}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
+def write_html(out: Path, store: ArtifactStore | None = None, profile: str = "demo") -> Path:
+    """Write the report to ``out`` atomically: the file appears complete or not at all."""
+    out = Path(out)
+    if out.is_dir():
+        raise WorkbenchError(f"--out {out} is a folder; give a file name such as {out / 'report.html'}.")
+    page = html(store, profile)
+    try:
+        atomic_write_text(out, page)
+    except OSError as err:
+        raise WorkbenchError(f"Cannot write the report to {out}: {err.strerror or err}; choose a writable path.") from err
+    return out

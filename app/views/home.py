@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from workbench import methods, report
+from workbench.claims import sentence
 from workbench.viz import claims_frame
 
 st.title("Research workbench")
@@ -63,9 +64,9 @@ with ui.guard():
 
     st.subheader("Paper claims")
     st.caption(
-        "Each claim of the papers, measured on the built artifacts. *value* is our system's number, "
-        "*reference* what it is compared with, *interval* a 95% interval of the difference the verdict "
-        "rests on. A claim that does not reproduce is shown as such."
+        "Each claim of the papers, measured on the built artifacts. *comparison* says what is compared on "
+        "which quantity, the two numbers, their difference with a 95% interval, the verdict, and the seeds "
+        "and budget behind it. A claim that does not reproduce is shown as such."
     )
     rows = report.collect(store, profile)
     reference = report.load_reference(profile)
@@ -77,6 +78,15 @@ with ui.guard():
             f"({reference['wall_seconds'] / 60:.0f} min on this machine). A one-seed verdict can flip; read both."
         )
     if rows:
-        st.dataframe(claims_frame(rows, report.reference_verdicts(profile)), hide_index=True, width="stretch")
+        wide = st.column_config.TextColumn(width="large")
+        st.dataframe(claims_frame(rows, report.reference_verdicts(profile)), hide_index=True, width="stretch",
+                     row_height=96, column_config={"claim": st.column_config.TextColumn(width="medium"),
+                                                   "comparison": wide, "reference comparison": wide})
+        with st.expander("The comparisons as text"):  # nothing cut off, for reading aloud or copying
+            st.markdown("\n".join(f"- **{r.id}** — {sentence(r)}" for r in rows))
+        st.download_button(
+            "Download the report (one HTML file)", data=lambda: report.html(store, profile),
+            file_name=f"workbench-report-{profile}.html", mime="text/html", key="download-report", on_click="ignore",
+            help="The claims, each method's key figure, data card and settings, and the versions; opens in any browser.")
     else:
         st.info("No method is available yet, so there are no claims to show.")

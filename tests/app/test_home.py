@@ -18,7 +18,13 @@ def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method
     assert tmp_store.latest("toy", "demo") is not None
     frame = at.dataframe[0].value
     assert frame[frame["method"] == "Toy"]["status"].tolist() == ["built"]
-    assert at.dataframe[1].value.set_index("id").loc["toy.better", "verdict"] == "reproduced"
+    claims = at.dataframe[1].value.set_index("id")
+    assert claims.loc["toy.better", "verdict"] == "reproduced"
+    # the comparison in words and numbers, in full (a row stored without a/b names its metric)
+    comparison = claims.loc["toy.better", "comparison"]
+    assert comparison.startswith("accuracy model - baseline: .") and comparison.endswith("→ reproduced (1 seed, demo)")
+    assert comparison in texts(at)  # the same sentence, untruncated, in the text list
+    assert len(at.get("download_button")) == 1  # the shareable report
 
 
 def test_home_follows_the_profile_picker(tmp_store, toy_method):

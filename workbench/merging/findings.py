@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.claims import Claim, ClaimSpec, compare, over_seeds
+from workbench.claims import Claim, ClaimSpec, compare, compared, number, over_seeds
 from workbench.merging import analysis
 from workbench.merging.analysis import REPLICATES, equal_accuracy_cuts, without_replicates
 
@@ -46,18 +46,23 @@ PARENT_ROWS = {"direct": ("linear", 1.0), "thinking": ("linear", 0.0)}
 
 CLAIMS = [
     ClaimSpec("merging.tokens_rise", "merging", "Mean generated tokens rise with the Thinking model's weight in the merge.",
-              "Spearman rho(mean tokens, thinking weight 1-λ) over the linear grid"),
+              "Spearman rho(mean tokens, thinking weight 1-λ) over the linear grid",
+              "mean generated tokens", "no trend", "Spearman ρ with the thinking weight 1 − λ over the linear grid"),
     ClaimSpec("merging.sharp_transition", "merging",
               "Thinking switches off sharply at some merge weight (paper: between 30% and 40% Instruct weight).",
-              "width in λ of the thinking share's fall from 90% to 10% (linear merges); note: where"),
+              "width in λ of the thinking share's fall from 90% to 10% (linear merges); note: where",
+              "the thinking share's fall", "the sharpness bar", "width in λ from 90% to 10% thinking (linear merges)"),
     ClaimSpec("merging.pareto", "merging",
               "Some merge is a Pareto improvement over a parent: not less accurate and fewer tokens, or more accurate at no more tokens.",
-              "relative token change of the best significant improvement vs its parent"),
+              "relative token change of the best significant improvement vs its parent",
+              "the best merge", "its parent", "mean generated tokens"),
     ClaimSpec("merging.slerp_linear", "merging", "SLERP behaves like linear averaging when the parents are close.",
-              "accuracy SLERP - linear, pooled over shared strengths (paired)"),
+              "accuracy SLERP - linear, pooled over shared strengths (paired)",
+              "SLERP", "linear", "accuracy pooled over the shared strengths (paired)"),
     ClaimSpec("merging.parents", "merging",
               "Setup check: the thinking parent beats the direct parent on hard problems and uses many more tokens.",
-              "accuracy thinking - direct on 5-6-operation problems"),
+              "accuracy thinking - direct on 5-6-operation problems",
+              "the thinking parent", "the direct parent", "accuracy on 5–6-operation problems"),
 ]
 SPECS = {spec.id: spec for spec in CLAIMS}
 
@@ -71,6 +76,9 @@ class Finding:
     note: str
     per_seed: list[float] = field(default_factory=list)
     """The statistic of each seed (listed in the note when there are several)."""
+    compared: dict = field(default_factory=dict)
+    """The row's comparison fields (``a_value``, ``b_value``, ``diff``, ``also``; ``a``/``b`` when the
+    measurement names them), read by ``workbench.claims.sentence``."""
 
 
 # ---- one seed's evidence ----------------------------------------------------------------------------
@@ -154,9 +162,10 @@ def _over_seeds(seeds: list[Evidence], value, key: str):
 def tokens_rise(seeds: list[Evidence], n_boot: int) -> Finding:
     est = _over_seeds(seeds, lambda m: m["token_trend"]["rho"], "rho")
     trend = [e.metrics["token_trend"] for e in seeds]
-    return Finding(est.value, None, est.interval, bool(est.low > 0),
-                   f"mean tokens {_f(_mean(t['tokens_thinking_end'] for t in trend), 1)} at λ=0 (thinking) -> "
-                   f"{_f(_mean(t['tokens_direct_end'] for t in trend), 1)} at λ=1 (direct)", est.per_seed)
+    ends = (f"mean tokens {_f(_mean(t['tokens_thinking_end'] for t in trend), 1)} at λ=0 (thinking), "
+            f"{_f(_mean(t['tokens_direct_end'] for t in trend), 1)} at λ=1 (direct)")
+    return Finding(est.value, None, est.interval, bool(est.low > 0), ends, est.per_seed,
+                   {"a_value": est.value, "b_value": 0.0, "also": f"the interval must lie above 0; {ends}"})
 
 
 def sharp_transition(seeds: list[Evidence], n_boot: int) -> Finding:
@@ -167,10 +176,12 @@ def sharp_transition(seeds: list[Evidence], n_boot: int) -> Finding:
     ops = sorted({k for m in by_level for k in m})
     by_ops = ", ".join(f"{k} ops {_f(_mean(m[k] for m in by_level if k in m), 2)}" for k in ops)
     ok = not math.isnan(width.high) and width.high <= SHARP_WIDTH
+    also = (f"its upper end must be at most the bar; switch-off (thinking share 50%) at λ = {number(off.value)} "
+            f"[{number(off.low)}, {number(off.high)}]")
     return Finding(width.value, SHARP_WIDTH, width.interval, bool(ok),
                    f"switch-off (thinking share 50%) at λ={_f(off.value)} [{_f(off.low)}, {_f(off.high)}]; "
                    f"share 90% at λ={_f(_mean(t['share90_at'] for t in tr))}, 10% at λ={_f(_mean(t['share10_at'] for t in tr))}; "
-                   f"by difficulty: {by_ops}", width.per_seed)
+                   f"by difficulty: {by_ops}", width.per_seed, {"a_value": width.value, "b_value": SHARP_WIDTH, "also": also})
 
 
 def combined_summary(seeds: list[Evidence], parent_rows: dict = PARENT_ROWS) -> pd.DataFrame:
@@ -220,14 +231,23 @@ def pareto_finding(pareto: pd.DataFrame, parent_tokens: dict[str, float], summar
                        f"{c['d_acc_thinking']:+.3f} [{c['d_acc_thinking_low']:+.3f}, {c['d_acc_thinking_high']:+.3f}]")
     if best is None:
         return Finding(None, None, None, False,
-                       "no merge matched a parent's accuracy with fewer tokens (point estimates)" + closest)
+                       "no merge matched a parent's accuracy with fewer tokens (point estimates)" + closest,
+                       compared={"also": "no merge matched a parent's accuracy with fewer tokens (point estimates)"})
     n_sig = int(pareto["significant"].sum())
     note = (f"{best['method']} λ={best['strength']:.2f} vs {best['parent']} parent: Δacc {best['d_acc']:+.3f} "
             f"[{best['d_acc_low']:+.3f}, {best['d_acc_high']:+.3f}], tokens {best['rel_tokens']:+.1%} "
             f"[{best['rel_tokens_low']:+.1%}, {best['rel_tokens_high']:+.1%}]; "
             f"{n_sig} significant / {len(pareto)} point-estimate improvements in the sweep{closest}")
-    return Finding(float(best["rel_tokens"]), parent_tokens.get(best["parent"]),
-                   [float(best["rel_tokens_low"]), float(best["rel_tokens_high"])], bool(best["significant"]), note)
+    parent_tok = parent_tokens.get(best["parent"])
+    sig = "a significant improvement" if best["significant"] else "not significant on either axis"
+    return Finding(float(best["rel_tokens"]), parent_tok,
+                   [float(best["rel_tokens_low"]), float(best["rel_tokens_high"])], bool(best["significant"]), note,
+                   compared={"a": f"{best['method']} λ = {best['strength']:.2f}", "b": f"the {best['parent']} parent",
+                             "a_value": float(best["tokens"]), "b_value": parent_tok, "diff": float(best["rel_tokens"]),
+                             "relative": True,
+                             "also": (f"accuracy {number(best['d_acc'], True)} [{number(best['d_acc_low'], True)}, "
+                                      f"{number(best['d_acc_high'], True)}]: {sig}; "
+                                      f"{n_sig} significant of {len(pareto)} point-estimate improvements")})
 
 
 def pareto(seeds: list[Evidence], n_boot: int) -> Finding:
@@ -255,7 +275,8 @@ def slerp_linear(seeds: list[Evidence], n_boot: int) -> Finding:
                    f"{strengths} shared strengths; largest per-strength gap {_f(widest['max_abs_gap'])} at "
                    f"λ={_f(widest['max_gap_at'], 2)}; tokens Δ {_f(_mean(g['d_tokens'] for g in gaps), 2)}; parents "
                    f"{_mean(e.metrics['parents_rel_l2'] for e in seeds):.1%} apart (rel. L2); "
-                   f"equivalence margin ±{EQUIVALENCE}", cmp.per_seed)
+                   f"equivalence margin ±{EQUIVALENCE}", cmp.per_seed,
+                   {**compared(cmp), "also": f"the interval must lie within ±{number(EQUIVALENCE)}"})
 
 
 def parents(seeds: list[Evidence], n_boot: int) -> Finding:
@@ -267,7 +288,9 @@ def parents(seeds: list[Evidence], n_boot: int) -> Finding:
     return Finding(cmp.diff, cmp.b, cmp.interval, bool(ok),
                    f"hard problems: thinking {cmp.a:.3f} vs direct {cmp.b:.3f}; all problems: thinking "
                    f"{p['accuracy_thinking']:.3f} at {p['tokens_thinking']:.1f} tokens vs direct {p['accuracy_direct']:.3f} at "
-                   f"{p['tokens_direct']:.1f} tokens ({ratio:.1f}x)", cmp.per_seed)
+                   f"{p['tokens_direct']:.1f} tokens ({ratio:.1f}x)", cmp.per_seed,
+                   {**compared(cmp), "also": (f"tokens {number(p['tokens_thinking'])} vs {number(p['tokens_direct'])} "
+                                              f"({ratio:.1f}×, must be at least 2×)")})
 
 
 RULES = {
@@ -289,5 +312,6 @@ def claim_rows(seeds: list[Evidence], n_boot: int, size: str, dataset: str, prof
         rows.append(Claim.from_spec(
             spec, value=f.value, reference=f.reference, interval=f.interval, reproduced=f.reproduced,
             seeds=len(seeds), dataset=dataset, profile=profile, note=f"{f.note}{spread} ({size})",
+            **{k: v for k, v in f.compared.items() if k != "interval"},  # the interval is the finding's own
         ).to_dict())
     return rows

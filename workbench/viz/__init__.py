@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.claims import Claim
+from workbench.claims import Claim, sentence
 
 # One qualitative palette everywhere, so a class keeps its colour between the notebook and the app.
 PALETTE = [
@@ -20,27 +20,23 @@ TEMPLATE = "plotly_white"
 
 
 def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None) -> pd.DataFrame:
-    """The claims report as a display table (one row per claim); ``reference`` (claim id -> row of the
-    committed multi-seed reference run) adds its verdict and interval beside the built run's."""
+    """The claims report as a display table (one row per claim): the claim, its comparison in words and
+    numbers (``workbench.claims.sentence``), the verdict; ``reference`` (claim id -> row of the committed
+    multi-seed reference run) adds that run's verdict and sentence beside the built run's."""
     verdict = {True: "reproduced", False: "NOT reproduced", None: "not built"}
     reference = reference or {}
 
     def ref_of(r: Claim) -> Claim | None:
         return reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
 
-    def num(v):
-        return None if v is None else round(float(v), 4)
-
     def row(r: Claim) -> dict:
         ref = ref_of(r)
-        out = {"method": r.method, "claim": r.claim, "verdict": verdict[r.reproduced], "seeds": r.seeds}
+        out = {"method": r.method, "claim": r.claim, "comparison": sentence(r), "verdict": verdict[r.reproduced],
+               "seeds": r.seeds}
         if reference:  # the multi-seed verdict right beside the built one: a one-seed verdict can flip
             out["reference verdict"] = f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if ref else "—"
-        out.update({"value": num(r.value), "reference": num(r.reference),
-                    "interval": "" if not r.interval else f"[{num(r.interval[0])}, {num(r.interval[1])}]"})
-        if reference:
-            out["reference interval"] = f"[{num(ref.interval[0])}, {num(ref.interval[1])}]" if ref and ref.interval else ""
-        out.update({"metric": r.metric, "dataset": r.dataset or "", "note": r.note, "id": r.id})
+            out["reference comparison"] = sentence(ref) if ref else ""
+        out.update({"dataset": r.dataset or "", "note": r.note, "id": r.id})
         return out
 
     return pd.DataFrame([row(r) for r in rows])
