@@ -1,6 +1,7 @@
 """Run the benchmarks: ``python benchmarks/run.py [name ...]`` (``make bench`` runs them all).
 
-Each ``benchmarks/bench_<name>.py`` has ``TITLE`` and ``run() -> list[dict]`` (rows of one or more
+Each ``benchmarks/bench_<name>.py`` (found by name: needs, glass, merging, lm, pages — the app's
+interaction timings — and any other) has ``TITLE`` and ``run() -> list[dict]`` (rows of one or more
 tables; a row may carry a ``table`` key to split them). Results go to ``benchmarks/results/<name>.json``
 (with versions, machine and date beside them) and one markdown file ``benchmarks/results/RESULTS.md``.
 Timings are measurements, never assertions: this host's speed swings 3-8x within minutes.

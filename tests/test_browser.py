@@ -92,3 +92,32 @@ def test_page_renders_without_errors(server, path, title, url):
     assert "page not found" not in whole.lower(), "Streamlit could not resolve the page's URL"
     assert title.split()[0].lower() in body.lower() or url == "home"
     assert len(body.strip()) > 100, "the page rendered (almost) nothing"
+
+
+def test_featured_case_opens_the_compare_view(server):
+    """One click on the SID-tree page's first featured case: the compare view shows both systems' beams
+    on the tree and GLASS's retrieved bucket, without an error box."""
+    from playwright.sync_api import sync_playwright
+
+    shots = ROOT / ".screenshots"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{server}/sid-tree", wait_until="domcontentloaded")
+        wait_until_idle(page)
+        opened = page.locator(".st-key-sid-cmp-featured-0 button")  # Streamlit marks keyed widgets st-key-<key>
+        if opened.count() == 0:
+            browser.close()
+            pytest.skip("the smoke run has no featured GLASS case to open")
+        opened.click()
+        wait_until_idle(page)
+        page.screenshot(path=str(shots / "sid-tree-compare.png"), full_page=True)
+        errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+        exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        charts = page.locator('[data-testid="stPlotlyChart"]').count()
+        browser.close()
+    assert not exceptions and not errors, exceptions + errors
+    assert "McNemar exact" in body and "retrieved bucket" in body
+    assert charts >= 2  # the compare view's tree with both beam lists, and the user's own tree below

@@ -19,15 +19,27 @@ st.caption(
 )
 
 
-@st.cache_data(show_spinner=False)
+# Read-only and shared (cache_resource): cache_data would unpickle a copy of every record on each
+# slider move, which alone costs more than the 1 s an interaction may take on the demo run.
+@st.cache_resource(show_spinner=False)
 def history_records(path: str) -> pd.DataFrame:
     records = Run(path).read_parquet("records")
     return records[records["split"] != "test"].reset_index(drop=True)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def grid(path: str) -> pd.DataFrame:
     return clustering.threshold_grid(history_records(path))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def scatter(path: str, color_by: str, highlight: tuple, thresholds: tuple | None):
+    """The map (a plotly figure of thousands of points takes about a second to build): rebuilt only when
+    what it shows changes — the thresholds matter only when it is coloured by kept/filtered."""
+    points = history_records(path)
+    if thresholds is not None:
+        points = points.assign(kept=clustering.typical_mask(points, *thresholds).to_numpy())
+    return viz.umap_scatter(points.dropna(subset=["umap_x"]), color_by, highlight=list(highlight))
 
 
 with ui.guard():
@@ -76,7 +88,8 @@ with ui.guard():
         if selection and selection.get("selection", {}).get("points"):
             lasso = [int(p["customdata"][0]) for p in selection["selection"]["points"] if p.get("customdata")]
         chosen = points[points["record"].isin(lasso) | points["pattern"].isin(picked)]
-        st.plotly_chart(viz.umap_scatter(points, color_by, highlight=chosen["record"].tolist()[:2000]),
+        st.plotly_chart(scatter(path, color_by, tuple(chosen["record"].tolist()[:2000]),
+                                (min_support, min_share) if color_by == "kept" else None),
                         key="bc_scatter", on_select="rerun", selection_mode=("lasso", "box", "points"))
 
         subject = chosen if len(chosen) else points

@@ -1,10 +1,11 @@
-"""Merge strength: slide along the precomputed strength grid of each merge method; merge and evaluate
-any exact strength live."""
+"""Merge strength: featured cases, slide along the precomputed strength grid of each merge method,
+compare two merge settings problem by problem, merge and evaluate any exact strength live."""
 
 import pandas as pd
 import streamlit as st
 
 import ui
+from workbench.merging import cases as merge_cases
 from workbench.merging.analysis import pareto_frontier
 from workbench.merging.methods import REGISTRY
 from workbench.merging.parents import load_parents
@@ -22,11 +23,78 @@ st.caption(
 )
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)  # read-only, shared: no copy per rerun
 def tables(path: str) -> dict:
     run = Run(path)
     names = ("summary", "difficulty", "pareto", "examples", "weights")
     return {**{n: run.read_parquet(n) for n in names}, "metrics": run.read_json("metrics"), "losses": run.read_json("losses")}
+
+
+# Read-only and shared (cache_resource): the outputs hold one row per setting x problem x sample, and
+# cache_data would unpickle a copy of them on every rerun.
+@st.cache_resource(show_spinner=False)
+def compare_tables(path: str):
+    """Every setting's output per (problem, sample), the featured cases and every problem's prompt."""
+    run, t = Run(path), tables(path)
+    frame = merge_cases.case_frame(run.read_parquet("outputs"), t["summary"])
+    return frame, merge_cases.featured_cases(frame, t["summary"], t["examples"]), merge_cases.problem_prompts(run.config)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def figure(path: str, name: str, curves: tuple = (), method: str = "", strength: float = 0.0):
+    """One of the page's figures, built once per choice (a plotly figure takes ~0.2 s to build, and a
+    slider move would otherwise rebuild all five)."""
+    t = tables(path)
+    summary = t["summary"]
+    parent_rows = {k: tuple(v) for k, v in t["metrics"]["parent_rows"].items()}
+    if name == "accuracy_vs_tokens":
+        return viz.accuracy_vs_tokens(summary, list(curves), selected=(method, strength), parents=parent_rows,
+                                      frontier=pareto_frontier(summary), improvements=t["pareto"])
+    if name == "strength_curves":
+        trans = t["metrics"]["per_seed"][0]["transition"]
+        return viz.strength_curves(summary, method, trans if method == "linear" else None, selected=strength)
+    if name == "difficulty_bars":
+        return viz.difficulty_bars(t["difficulty"], method, strength, parent_rows)
+    if name == "weight_heatmap":
+        return viz.weight_heatmap(t["weights"], curves[0])
+    return viz.loss_curves(t["losses"])
+
+
+def show_pair(path: str, case: str, a: str, b: str) -> None:
+    """One problem with settings a and b side by side: each one's generation (when the sweep kept its
+    text) with its tokens, then every sample of the problem for both."""
+    from workbench.compare import case_rows
+
+    frame, _, prompts = compare_tables(path)
+    examples = tables(path)["examples"]
+    problem, sample = (int(x) for x in case.split("/"))
+    rows = case_rows(frame, case, [a, b])
+    first = next(r for r in rows.values() if r is not None)
+    ops = int(first["ops"])
+    st.markdown(f"**Problem {problem}** ({ops} operation{'s' if ops != 1 else ''}), sample {sample}: "
+                f"`{prompts.get(problem, '?')}`")
+    for column, name in zip(st.columns(2), (a, b)):
+        row = rows[name]
+        column.markdown(f"**{frame.variants.get(name, name)}**")
+        if row is None:
+            column.warning("This setting did not answer this problem.")
+            continue
+        mark = ":green[**right**]" if row["correct"] else ":red[**wrong**]"
+        column.markdown(f"{mark} · {int(row['tokens'])} tokens · {'thinks' if row['thinking'] else 'answers directly'}")
+        method, strength = merge_cases.parse_setting(name)
+        text = examples[(examples["method"] == method) & (examples["strength"].round(6) == round(strength, 6))
+                        & (examples["problem"] == problem)]
+        if sample == 0 and len(text):
+            column.code(text["text"].iloc[0] or "(empty output)", language=None, wrap_lines=True)
+        else:
+            column.caption("Text not stored: the sweep keeps the text of sample 0 of two problems per difficulty "
+                           "(the featured cases are picked among those).")
+    both = frame.cases[(frame.cases["problem"] == problem) & frame.cases["variant"].isin([a, b])]
+    table = both.pivot_table(index="sample", columns="variant", values=["correct", "tokens"], aggfunc="first", observed=True)
+    table = table.reindex(columns=[(m, v) for v in dict.fromkeys((a, b)) for m in ("correct", "tokens")])  # A, then B
+    table.columns = [f"{v}: {m}" for m, v in table.columns]
+    st.caption("Every sample of this problem")
+    st.dataframe(table, width="stretch")
 
 
 @st.cache_resource(show_spinner="Loading the parents …")
@@ -55,6 +123,13 @@ if run is not None:
         parent_rows = {k: tuple(v) for k, v in metrics["parent_rows"].items()}
         st.caption(f"Run `{run.path.name}` · {metrics['n_problems']} problems × {metrics['samples']} samples per model "
                    f"at temperature {metrics['temperature']}, top-p {metrics['top_p']}.")
+        frame, featured, _ = compare_tables(str(run.path))
+
+        def also(item) -> dict:  # a featured case also moves the slider to its merge
+            method, strength = merge_cases.parse_setting(item.a)
+            return {"merge-method": method, "merge-strength": strength}
+
+        ui.featured_cases(featured, "merge-cmp", also=also)
 
         methods = [m for m in REGISTRY if m in set(summary["method"])]
         left, right = st.columns([1, 3])
@@ -85,18 +160,25 @@ if run is not None:
         )
 
         chosen = st.multiselect("Curves", methods, default=sorted({method, "linear"} & set(methods)), key="merge-curves")
-        st.plotly_chart(viz.accuracy_vs_tokens(summary, chosen or [method], selected=(method, strength),
-                                               parents=parent_rows, frontier=pareto_frontier(summary),
-                                               improvements=t["pareto"]), key="acc-tokens")
+        st.plotly_chart(figure(str(run.path), "accuracy_vs_tokens", tuple(chosen or [method]), method, strength),
+                        key="acc-tokens")
         a, b = st.columns(2)
         trans = seed_metrics["transition"]
-        a.plotly_chart(viz.strength_curves(summary, method, trans if method == "linear" else None, selected=strength),
+        a.plotly_chart(figure(str(run.path), "strength_curves", (), method, strength),
                        key="curves")
-        b.plotly_chart(viz.difficulty_bars(t["difficulty"], method, strength, parent_rows), key="difficulty")
+        b.plotly_chart(figure(str(run.path), "difficulty_bars", (), method, strength), key="difficulty")
         if trans["switch_off"] == trans["switch_off"]:
             st.info(f"Linear merges stop thinking around **λ = {trans['switch_off']:.2f}** "
                     f"(95% interval {trans['switch_off_low']:.2f}–{trans['switch_off_high']:.2f}); the share that "
                     f"thinks falls from 90% to 10% between λ = {trans['share90_at']:.2f} and {trans['share10_at']:.2f}.")
+
+        st.subheader("Compare two merge settings problem by problem")
+        st.caption("Each case is one output (problem/sample): every setting draws sample s of a problem from the same "
+                   "random stream, so two settings are paired on it.")
+        thinking = merge_cases.setting(*parent_rows["thinking"])
+        ui.compare_view(frame, "merge-cmp", lambda case, a, b: show_pair(str(run.path), case, a, b),
+                        default=(merge_cases.featured_setting(summary) or merge_cases.setting(method, strength), thinking),
+                        cache_key=str(run.path))
 
         st.subheader("Pareto improvements over a parent")
         pareto = t["pareto"]
@@ -137,5 +219,5 @@ if run is not None:
         with st.expander("The parents' weights: where do they differ?"):
             st.caption(f"Relative L2 distance of the parents over all weights: {seed_metrics['parents_rel_l2']:.1%}.")
             value = st.radio("show", ["rel_l2_parents", "cos_task_vectors", "angle_deg"], horizontal=True, key="weights-value")
-            st.plotly_chart(viz.weight_heatmap(t["weights"], value), key="weights")
-            st.plotly_chart(viz.loss_curves(t["losses"]), key="losses")
+            st.plotly_chart(figure(str(run.path), "weight_heatmap", (value,)), key="weights")
+            st.plotly_chart(figure(str(run.path), "loss_curves"), key="losses")

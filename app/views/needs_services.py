@@ -1,10 +1,12 @@
-"""Needs & services: one user's history and test case, the generated chain need → category → ranked
-services beside the truth, per model variant; and an error-analysis table over all test cases."""
+"""Needs & services: featured cases, two variants compared case by case, one user's history and test
+case with the generated chain need → category → ranked services beside the truth, per model variant;
+and an error-analysis table over all test cases."""
 
 import pandas as pd
 import streamlit as st
 
 import ui
+from workbench.needs import cases as needs_cases
 from workbench.store import Run
 from workbench.viz import needs as viz
 
@@ -17,7 +19,9 @@ st.caption(
 )
 
 
-@st.cache_data(show_spinner=False)
+# Read-only tables are shared (cache_resource): cache_data would unpickle a copy of every table on
+# every rerun, which alone costs more than the 1 s a page interaction may take on the demo run.
+@st.cache_resource(show_spinner=False)
 def tables(path: str) -> dict[str, pd.DataFrame]:
     run = Run(path)
     predictions = run.read_parquet("predictions")
@@ -31,15 +35,82 @@ def tables(path: str) -> dict[str, pd.DataFrame]:
     }
 
 
+@st.cache_resource(show_spinner=False)
+def lookups(path: str) -> dict:
+    """What every rerun would otherwise recompute from the tables (kept warm: a rerun stays well under 1 s)."""
+    t = tables(path)
+    preds, cases = t["predictions"], t["cases"]
+    return {"present": set(preds["variant"].unique()), "cities": sorted(preds["city"].unique()),
+            "users": sorted(cases["user"].unique()), "user_of": dict(zip(cases["record"].astype(int), cases["user"])),
+            "errors": viz.error_frame(preds)}
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def user_history(path: str, user: str) -> tuple[pd.DataFrame, object]:
+    """One user's history (test records left out) and its timeline figure."""
+    records = tables(path)["records"]
+    history = records[(records["user"] == user) & (records["split"] != "test")]
+    return history, viz.history_timeline(history)
+
+
+@st.cache_resource(show_spinner=False)
+def compare_tables(path: str):
+    """The per-case frame of every variant and the featured cases (both from the main seed)."""
+    run, t = Run(path), tables(path)
+    frame = needs_cases.case_frame(t["predictions"], run.read_json("dataset")["variants"])
+    return frame, needs_cases.featured_cases(t["predictions"], t["records"])
+
+
+def case_header(case: pd.Series) -> str:
+    return (f"**Test case** of {case['user']} — {case['day']}, {case['hour_bin'].removeprefix('h_')}, at "
+            f"**{case['scene']}**, {case['weather']}, {case['city']}"
+            + (" · *long-tail situation*" if case["long_tail"] else "")
+            + (" · *cross-city*" if case["set"] == "cross_city" else ""))
+
+
+def show_pair(t: dict, catalog: dict, record, a: str, b: str) -> None:
+    """One test case with variants a and b side by side: both chains, then the habit lines each read."""
+    case = t["cases"].set_index("record").loc[record]
+    st.markdown(case_header(case) + f" · true need **{case['need_text']}**")
+    preds = t["predictions"]
+    for column, variant in zip(st.columns(2), (a, b)):
+        row = preds[(preds["record"] == record) & (preds["variant"] == variant)]
+        column.markdown(f"**{variant}**" + (f": `{row.iloc[0]['completion']}`" if len(row) and row.iloc[0]["completion"] else ""))
+        if row.empty:
+            column.warning(f"No prediction of {variant} for this case.")
+        else:
+            column.dataframe(viz.chain_frame(row.iloc[0], catalog), hide_index=True, width="stretch")
+    lines = needs_cases.habit_diff(case, a, b)
+    if lines.empty:
+        st.caption("Neither variant reads a prompt (baselines), so there are no habit lines to compare.")
+    else:
+        differ = int((lines.iloc[:, 1:].nunique(axis=1) > 1).sum()) if lines.shape[1] > 2 else 0
+        st.caption(f"Habit lines in the prompts ({differ} read by only one of them, listed first): "
+                   "`r1` lines are the user's habits, `r2` other records, `xN` how often.")
+        st.dataframe(lines, hide_index=True, width="stretch")
+
+
 with ui.guard():
     run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         t = tables(str(run.path))
         preds, records, cases = t["predictions"], t["records"], t["cases"]
         labels = run.read_json("dataset")["variants"]
-        variants = [v for v in labels if v in set(preds["variant"])]
+        look = lookups(str(run.path))
+        variants = [v for v in labels if v in look["present"]]
         catalog = dict(zip(t["merchants"]["merchant"], t["merchants"]["category"]))
 
+        frame, featured = compare_tables(str(run.path))
+        ui.featured_cases(featured, "ns-cmp", also=lambda f: {
+            "ns_user": look["user_of"][int(f.case)], "ns_case": int(f.case), "ns_search": "",
+            **({"ns_variant": f.a} if f.a in variants else {})})
+        st.subheader("Compare two variants case by case")
+        ui.compare_view(frame, "ns-cmp", lambda record, a, b: show_pair(t, catalog, record, a, b),
+                        default=("full", "isolated") if {"full", "isolated"} <= set(variants) else None,
+                        cache_key=str(run.path))
+        st.divider()
+
+        st.subheader("One user in detail")
         user_area = st.container()
         st.divider()
         st.subheader("Error analysis: every test case")
@@ -47,10 +118,10 @@ with ui.guard():
         stages = f1.multiselect("Failed stage", ["need", "category", "service", "none"], default=["need", "category", "service"],
                                 key="ns_err_stage")
         tail = f2.selectbox("Long tail", ["all", "long-tail only", "not long-tail"], key="ns_err_tail")
-        cities = f3.multiselect("City", sorted(preds["city"].unique()), key="ns_err_city")
+        cities = f3.multiselect("City", look["cities"], key="ns_err_city")
         shown = f4.multiselect("Variants", variants, default=[v for v in ("isolated", "full") if v in variants] or variants[:1],
                                key="ns_err_variants")
-        errors = viz.error_frame(preds)
+        errors = look["errors"]
         keep = errors["failed_stage"].isin(stages) & errors["variant"].isin(shown or variants)
         if tail != "all":
             keep &= errors["long_tail"] == (tail == "long-tail only")
@@ -70,7 +141,7 @@ with ui.guard():
             st.rerun()
 
         with user_area:
-            all_users = sorted(cases["user"].unique())
+            all_users = look["users"]
             query = st.text_input("Find a user (part of the id)", key="ns_search").strip()
             matching = [u for u in all_users if query.lower() in u.lower()] or all_users
             if st.session_state.get("ns_user") not in matching:
@@ -78,8 +149,9 @@ with ui.guard():
             c1, c2 = st.columns([2, 3])
             user = c1.selectbox("User", matching, key="ns_user")
             default_variant = "full" if "full" in variants else variants[0]
-            variant = c2.selectbox("Model variant", variants, index=variants.index(default_variant),
-                                   format_func=lambda v: f"{v} — {labels[v]}", key="ns_variant")
+            if st.session_state.get("ns_variant") not in variants:  # set here, not by index=: featured cases set it too
+                st.session_state["ns_variant"] = default_variant
+            variant = c2.selectbox("Model variant", variants, format_func=lambda v: f"{v} — {labels[v]}", key="ns_variant")
 
             # Real logs (Foursquare) hold several test cases per user; the generated world holds one.
             user_cases = cases[cases["user"] == user]
@@ -94,7 +166,7 @@ with ui.guard():
             else:
                 record = records_of_user[0]
             case = user_cases[user_cases["record"] == record].iloc[0]
-            history = records[(records["user"] == user) & (records["split"] != "test")]
+            history, timeline = user_history(str(run.path), user)
             info = t["users"].set_index("user").loc[user]
             p1, p2, p3, p4 = st.columns(4)
             p1.metric("City", info["city"])
@@ -102,14 +174,9 @@ with ui.guard():
             p3.metric("Filtered as atypical", f"{1 - history['kept'].fillna(True).astype(bool).mean():.0%}")
             if "persona" in info:
                 p4.metric("Persona (hidden)", int(info["persona"]))
-            st.plotly_chart(viz.history_timeline(history), key="ns_timeline")
+            st.plotly_chart(timeline, key="ns_timeline")
 
-            st.markdown(
-                f"**Test case** — {case['day']}, {case['hour_bin'].removeprefix('h_')}, at **{case['scene']}**, "
-                f"{case['weather']}, {case['city']}"
-                + (" · *long-tail situation*" if case["long_tail"] else "")
-                + (" · *cross-city*" if case["set"] == "cross_city" else "")
-            )
+            st.markdown(case_header(case))
             with st.expander("Prompt the model saw"):
                 st.code(case["prompt_raw"] if variant == "raw_sft" else case["prompt"], language=None, wrap_lines=True)
             row = preds[(preds["record"] == record) & (preds["variant"] == variant)]

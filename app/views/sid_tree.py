@@ -1,8 +1,11 @@
-"""SID tree: the codebook tree, and for one held-out user what TIGER or GLASS generated and why."""
+"""SID tree: featured cases, two systems compared case by case, the codebook tree, and for one
+held-out user what TIGER or GLASS generated and why."""
 
 import streamlit as st
 
 import ui
+from workbench.glass import cases as glass_cases
+from workbench.store import Run
 from workbench.viz import glass as gviz
 
 st.title("SID tree")
@@ -13,12 +16,86 @@ st.caption(
 )
 
 
-@st.cache_data(show_spinner=False)
+# Read-only and shared (cache_resource): cache_data would unpickle a copy of the beams and the
+# walkthrough tensors on every rerun, more than a page interaction may take.
+@st.cache_resource(show_spinner=False)
 def load_tables(path: str):
-    from workbench.store import Run
-
     t = gviz.run_tables(Run(path))
     return t["items"], t["cases"], t["beams"], t["walk"], t["summary"]
+
+
+@st.cache_resource(show_spinner=False)
+def case_names(path: str) -> dict[int, str]:
+    """The label of every test case in the picker (built once, not per option per rerun)."""
+    cases = load_tables(path)[1]
+    return {int(i): f"case {i} · user {u} · {'absent-topic' if a else 'continuing'} · long history {n}"
+            for i, u, a, n in zip(cases.index, cases["user"], cases["absent"], cases["long history"])}
+
+
+@st.cache_resource(show_spinner=False)
+def compare_tables(path: str):
+    """Every system's per-case hits and the featured cases (GLASS vs TIGER)."""
+    run = Run(path)
+    items, cases, beams, walk, _ = load_tables(path)
+    per_case = {s: run.read_parquet(f"per_case/{s}") for s in glass_cases.systems_of(run)}
+    frame = glass_cases.case_frame(per_case, cases) if per_case else None
+    featured = glass_cases.featured_cases(per_case, cases, items, beams, walk) if per_case else []
+    return frame, featured
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def tree(path: str, focus, paths: tuple, truth: tuple, kind: str = "icicle", other_paths: tuple | None = None,
+         names: tuple = ("", "")):
+    """The codebook tree with highlighted paths (a plotly figure takes ~0.3 s to build: built once per view)."""
+    return gviz.sid_tree(load_tables(path)[0], focus=focus, paths=list(paths), truth=truth, kind=kind,
+                         other_paths=None if other_paths is None else list(other_paths), names=names)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def heatmap(path: str, case: int, k1: int, c1: int):
+    walk = load_tables(path)[3]
+    return gviz.tier_heatmap(walk["tier"][case], k1, walk["tier_edges"], highlight=[c1])
+
+
+def show_pair(path: str, labels: dict, case: int, a: str, b: str) -> None:
+    """One held-out user with systems a and b side by side: each one's beams on the tree, then the
+    bucket GLASS retrieved for its winning beam (the one that hit, else its best)."""
+    items, cases, beams, walk, _ = load_tables(path)
+    target = int(cases.loc[case, "target"])
+    levels = [c for c in ("c1", "c2", "c3", "c4") if c in items]
+    truth = tuple(int(v) for v in items.loc[target, levels])
+    buckets = gviz.case_buckets(walk, case)
+    st.markdown(f"**Case {case}** (user {cases.loc[case, 'user']}, "
+                f"{'absent' if cases.loc[case, 'absent'] else 'continuing'} topic) — true next item "
+                f"**{items.loc[target, 'name']}**, SID `{gviz.sid_label(truth)}`.")
+    frames, top = {}, {}
+    for column, system in zip(st.columns(2), (a, b)):
+        column.markdown(f"**{labels.get(system, system)}**")
+        if system not in beams:
+            column.caption("Beams are stored for TIGER and GLASS only; this system's per-case hits are in the table above.")
+            continue
+        frame = gviz.beams_frame(beams[system], case, items, target, buckets)
+        frames[system] = frame
+        hit = frame["hit"].astype(bool)
+        column.caption(f"ranks the true item #{int(frame.loc[hit, 'rank'].iloc[0])}" if hit.any()
+                       else f"the true item is not in its top {len(frame)}")
+        column.dataframe(frame, hide_index=True, width="stretch", key=f"sid-cmp-beams-{system}")
+        top[system] = tuple(tuple(int(x) for x in sid.split("-")) for sid in frame["SID"].head(5))
+    if top:  # both beam lists on one tree: A orange, B blue
+        first, *other = list(top)
+        focus = truth[0] if len(items) > 2000 else None  # a big catalogue: the target's branch only
+        st.plotly_chart(tree(path, focus, top[first], truth, other_paths=top[other[0]] if other else None,
+                             names=(labels.get(first, first), labels.get(other[0], other[0]) if other else "")),
+                        key="sid-cmp-tree")
+    if "glass" in frames:
+        frame = frames["glass"]
+        hit = frame["hit"].astype(bool)
+        row = frame[hit].iloc[0] if hit.any() else frame.iloc[0]
+        c1 = int(row["SID"].split("-")[0])
+        st.caption(f"GLASS's retrieved bucket for its {'winning' if hit.any() else 'best'} beam #{row['rank']} "
+                   f"(SID {row['SID']}): the user's long-term items whose SID starts with {c1}, oldest first; "
+                   f"gate {row['gate']}.")
+        st.dataframe(gviz.bucket_frame(buckets[c1], items, target), hide_index=True, width="stretch", key="sid-cmp-bucket")
 
 
 with ui.guard():
@@ -33,6 +110,18 @@ with ui.guard():
             st.stop()
         system = st.sidebar.radio("Model", list(beams), format_func=str.upper, key="sid-model", horizontal=True)
 
+        frame_all, featured = compare_tables(str(run.path))
+        if frame_all is None:
+            st.info("This run has no per-case tables, so systems cannot be compared case by case; rebuild to compare: "
+                    f"`workbench build glass --profile {run.profile}`.")
+        else:
+            ui.featured_cases(featured, "sid-cmp", also=lambda f: {"sid-case": int(f.case), "sid-slice": "all"})
+            st.subheader("Compare two systems case by case")
+            ui.compare_view(frame_all, "sid-cmp", lambda c, a, b: show_pair(str(run.path), frame_all.variants, int(c), a, b),
+                            default=("glass", "tiger"), cache_key=str(run.path))
+            st.divider()
+            st.subheader("One held-out user in detail")
+
         # ---- pick a user (a held-out test case) ------------------------------------------------
         left, right = st.columns([2, 1])
         slice_name = right.radio("Cases", ["all", "absent-topic", "continuing"], key="sid-slice", horizontal=True,
@@ -43,11 +132,11 @@ with ui.guard():
         if len(pool) == 0:
             st.info("No test case in this slice.")
             st.stop()
-        case = left.selectbox(
-            "Held-out user (test case)", pool[:500].tolist(), key="sid-case",
-            format_func=lambda i: f"case {i} · user {cases.loc[i, 'user']} · "
-                                  f"{'absent-topic' if cases.loc[i, 'absent'] else 'continuing'} · "
-                                  f"long history {cases.loc[i, 'long history']}")
+        options = pool[:500].tolist()
+        if st.session_state.get("sid-case") in set(pool.tolist()) - set(options):
+            options.append(st.session_state["sid-case"])  # a featured case beyond the first 500
+        names = case_names(str(run.path))
+        case = left.selectbox("Held-out user (test case)", options, key="sid-case", format_func=names.__getitem__)
         target = int(cases.loc[case, "target"])
         levels = [c for c in ("c1", "c2", "c3", "c4") if c in items]
         truth = tuple(int(v) for v in items.loc[target, levels])
@@ -62,7 +151,7 @@ with ui.guard():
 
         # ---- the long history and the tree -----------------------------------------------------
         if walk["tier"].shape[1]:
-            st.plotly_chart(gviz.tier_heatmap(walk["tier"][case], k1, walk["tier_edges"], highlight=[truth[0]]),
+            st.plotly_chart(heatmap(str(run.path), case, k1, truth[0]),
                             key="sid-tier-heatmap")
         else:
             st.caption("No SID-Tier vectors in this run (no model of it reads the long history).")
@@ -72,8 +161,8 @@ with ui.guard():
         focus = st.selectbox("Tree: show", focus_options, key="sid-focus",
                              format_func=lambda v: v if isinstance(v, str) else f"only c1={v}")
         kind = st.radio("Layout", ["icicle", "sunburst"], key="sid-layout", horizontal=True)
-        st.plotly_chart(gviz.sid_tree(items, focus=None if isinstance(focus, str) else focus, paths=paths, truth=truth,
-                                      kind=kind), key="sid-tree-chart")
+        st.plotly_chart(tree(str(run.path), None if isinstance(focus, str) else focus, tuple(paths), truth, kind),
+                        key="sid-tree-chart")
 
         # ---- the beams and what each one retrieved ---------------------------------------------
         st.subheader(f"Top {len(frame)} generated SIDs ({system.upper()})")

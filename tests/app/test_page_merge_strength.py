@@ -59,3 +59,42 @@ def test_live_merge_button_evaluates_an_exact_strength(smoke_store):
     assert "slerp at λ=0.137" in message and "12 fresh problems" in message
     assert any("Q :" in m.value for m in at.markdown)  # sample generations with their prompts
     assert len(at.code) > 0
+
+
+def two_by_two(at):
+    """The compare view's 2 x 2 table (the dataframe with a total row)."""
+    return next(d.value for d in at.dataframe if "total" in d.value.index)
+
+
+def selectable(at, key):
+    """A selectable dataframe's value by its key."""
+    return next(d.value for d in at.dataframe if d.key == key)
+
+
+def test_compare_view_and_featured_case(smoke_store):
+    run = smoke_store.latest("merging", "smoke")
+    outputs = run.read_parquet("outputs")
+    outputs = outputs[outputs["seed"] == outputs["seed"].iloc[0]]
+    at = run_page(PAGE, session_state={"profile": "smoke"})
+    at.selectbox(key="merge-cmp-a").set_value("linear λ=1").run()
+    at.selectbox(key="merge-cmp-b").set_value("linear λ=0").run()
+    # the same counts from the stored outputs: direct (λ = 1) vs thinking (λ = 0), paired by problem/sample
+    pick = lambda s: outputs[(outputs.method == "linear") & (outputs.strength == s)].set_index(["problem", "sample"])["correct"]  # noqa: E731
+    direct, thinking = pick(1.0).align(pick(0.0), join="inner")
+    table = two_by_two(at)
+    assert table.iloc[0, 1] == (direct & ~thinking).sum() and table.iloc[1, 0] == (~direct & thinking).sum()
+    assert table.loc["total", "total"] == len(direct)
+    assert "Mean tokens" in texts(at)
+    ops = sorted(outputs["n_ops"].unique())
+    at.selectbox(key="merge-cmp-slice").set_value(f"{ops[-1]} operations" if ops[-1] != 1 else "1 operation").run()
+    assert set(selectable(at, "merge-cmp-list")["ops"]) <= {ops[-1]}
+
+    buttons = [b for b in at.button if b.key and b.key.startswith("merge-cmp-featured-")]
+    assert buttons, "the smoke sweep has at least one featured case"
+    buttons[0].click().run()
+    assert not at.exception and not at.error
+    a = at.selectbox(key="merge-cmp-a").value
+    method, strength = a.split(" λ=")
+    assert at.selectbox(key="merge-method").value == method  # the slider moved to the featured merge
+    assert at.select_slider(key="merge-strength").value == float(strength)
+    assert "**Problem" in texts(at) and "tokens" in texts(at)

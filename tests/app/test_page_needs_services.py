@@ -1,5 +1,7 @@
 """Needs & services page: a user's chain beside the truth, variant switch, filterable error table."""
 
+import re
+
 from apptest import run_page, texts
 
 
@@ -10,7 +12,7 @@ def test_page_with_nothing_built_offers_a_build(tmp_store):
 
 def test_user_chain_variants_and_error_table(smoke_store):
     at = run_page("views/needs_services.py")
-    chain = at.dataframe[0].value
+    chain = next(d.value for d in at.dataframe if "stage" in d.value.columns)  # the user's chain
     assert chain["stage"].tolist() == ["1 · need", "2 · category", "3 · services (ranked)"]
     assert chain["verdict"].str.contains("right|wrong").all()
     users = at.selectbox(key="ns_user").options
@@ -24,11 +26,64 @@ def test_user_chain_variants_and_error_table(smoke_store):
         at.selectbox(key="ns_variant").select_index(i).run()
         assert not at.exception and not at.error
         assert f"({label.split(' — ')[0]})" in texts(at)
-    errors = at.dataframe[2].value
+    errors = selectable(at, "ns_errors")
     assert set(errors["failed_stage"]) <= {"need", "category", "service"}
     at.multiselect(key="ns_err_stage").set_value(["service"]).run()
     at.selectbox(key="ns_err_tail").set_value("long-tail only").run()
-    errors = at.dataframe[2].value
+    errors = selectable(at, "ns_errors")
     assert set(errors["failed_stage"]) <= {"service"} and errors["long_tail"].all()
     at.multiselect(key="ns_err_variants").set_value(["isolated"]).run()
-    assert set(at.dataframe[2].value["variant"]) <= {"isolated"}
+    assert set(selectable(at, "ns_errors")["variant"]) <= {"isolated"}
+
+
+def two_by_two(at):
+    """The compare view's 2 x 2 table (the dataframe with a total row)."""
+    return next(d.value for d in at.dataframe if "total" in d.value.index)
+
+
+def selectable(at, key):
+    """A selectable dataframe's value by its key."""
+    return next(d.value for d in at.dataframe if d.key == key)
+
+
+def test_compare_view_counts_match_the_predictions_and_open_a_case(smoke_store):
+    run = smoke_store.latest("needs", "smoke")
+    preds = run.read_parquet("predictions")
+    preds = preds[preds["seed"] == run.manifest["seed"]]
+    at = run_page("views/needs_services.py", session_state={"profile": "smoke"})
+    at.selectbox(key="ns-cmp-a").set_value("full").run()
+    at.selectbox(key="ns-cmp-b").set_value("isolated").run()
+    at.selectbox(key="ns-cmp-outcome").set_value("service@1").run()
+    at.selectbox(key="ns-cmp-slice").set_value("long tail").run()
+    # the same counts computed here from the stored predictions, independently of workbench.compare
+    tail = preds[(preds["slice_set"] == "test") & preds["long_tail"].astype(bool)]
+    wide = tail.pivot(index="record", columns="variant", values="hit1")[["full", "isolated"]].astype(bool)
+    table = two_by_two(at)
+    assert table.iloc[0, 0] == (wide["full"] & wide["isolated"]).sum()
+    assert table.iloc[0, 1] == (wide["full"] & ~wide["isolated"]).sum()
+    assert table.iloc[1, 0] == (~wide["full"] & wide["isolated"]).sum()
+    assert table.loc["total", "total"] == len(wide)
+    listed = selectable(at, "ns-cmp-list")
+    assert set(listed["case"]) == set(wide.index[wide["full"] != wide["isolated"]])
+    assert "McNemar exact" in texts(at)
+    if len(listed):  # open the first disagreement: both chains side by side, then the habit lines
+        at.selectbox(key="ns-cmp-case").set_value(listed["case"].iloc[0]).run()
+        assert not at.exception and not at.error
+        chains = [d.value for d in at.dataframe if "stage" in d.value.columns]
+        assert len(chains) >= 3  # A and B side by side + the user's chain below
+        assert "**full**" in texts(at) and "**isolated**" in texts(at)
+
+
+def test_featured_case_opens_with_its_pair_and_user(smoke_store):
+    at = run_page("views/needs_services.py", session_state={"profile": "smoke"})
+    buttons = [b for b in at.button if b.key and b.key.startswith("ns-cmp-featured-")]
+    assert buttons, "the smoke run has at least one featured case"
+    first = next(m.value for m in at.markdown if re.match(r"\*\*\d+\*\* — ", m.value))  # "**<record>** — <reason>"
+    record = int(first.split("**")[1])
+    buttons[0].click().run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="ns-cmp-case").value == record
+    run = smoke_store.latest("needs", "smoke")
+    cases = run.read_parquet("cases")
+    assert at.selectbox(key="ns_user").value == cases.loc[cases["record"] == record, "user"].iloc[0]
+    assert "Habit lines" in texts(at) or "no habit lines" in texts(at)

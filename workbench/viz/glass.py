@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 from workbench.viz import BAD, GOOD, NEUTRAL, PALETTE, TEMPLATE
 
 PATH_COLOUR = "#F58518"
+OTHER_COLOUR = "#4C78A8"
+BOTH_COLOUR = "#B279A2"
 
 
 def sid_label(codes) -> str:
@@ -23,14 +25,21 @@ def sid_label(codes) -> str:
 
 def _node_ids(items: pd.DataFrame, depth: int, prefix: str = "") -> pd.DataFrame:
     cols = [f"{prefix}c{i + 1}" for i in range(depth)]
-    return items[cols].astype(int).astype(str).agg("-".join, axis=1)
+    codes = items[cols].astype(int).astype(str)
+    out = codes[cols[0]]
+    for col in cols[1:]:  # column-wise: a row-wise "-".join takes seconds on a few thousand items
+        out = out + "-" + codes[col]
+    return out
 
 
 def sid_tree(items: pd.DataFrame, depth: int = 3, focus: int | None = None, paths: list[tuple] | None = None,
-             truth: tuple | None = None, kind: str = "icicle", prefix: str = "", max_leaves: int = 4000) -> go.Figure:
+             truth: tuple | None = None, kind: str = "icicle", prefix: str = "", max_leaves: int = 4000,
+             other_paths: list[tuple] | None = None, names: tuple[str, str] = ("", "")) -> go.Figure:
     """The codebook tree (c1 → c2 → … → items) with item counts; ``paths`` (generated SIDs, best first)
-    are drawn in orange and the true item's path in green. ``focus`` keeps only one first-level code
-    (for large catalogues); leaves are items when there are few enough of them, else prefixes."""
+    are drawn in orange and the true item's path in green. ``other_paths`` (a second system's SIDs, to
+    compare two beam lists on one tree) are drawn in blue, nodes both reach in purple; ``names`` names
+    the two systems in the title. ``focus`` keeps only one first-level code (for large catalogues);
+    leaves are items when there are few enough of them, else prefixes."""
     table = items if focus is None else items[items[f"{prefix}c1"] == focus]
     levels = [c for c in (f"{prefix}c{i + 1}" for i in range(4)) if c in table]
     depth = min(depth, len(levels))
@@ -57,14 +66,15 @@ def sid_tree(items: pd.DataFrame, depth: int = 3, focus: int | None = None, path
             hover.append(f"{name}<br>SID {sid}")
     colours = [NEUTRAL] * len(ids)
     index = {k: i for i, k in enumerate(ids)}
-    for rank, path in reversed(list(enumerate(paths or []))):
-        for d in range(1, len(path) + 1):
-            key = "-".join(str(int(c)) for c in path[:d])
-            if key in index:
-                colours[index[key]] = PATH_COLOUR
-        full = f"item {sid_label(path)}"
-        if full in index:
-            colours[index[full]] = PATH_COLOUR
+    reached: dict[str, set[str]] = {}
+    for colour, group in ((PATH_COLOUR, paths), (OTHER_COLOUR, other_paths)):
+        for path in group or []:
+            keys = ["-".join(str(int(c)) for c in path[:d]) for d in range(1, len(path) + 1)] + [f"item {sid_label(path)}"]
+            for key in keys:
+                if key in index:
+                    reached.setdefault(key, set()).add(colour)
+    for key, by in reached.items():
+        colours[index[key]] = BOTH_COLOUR if len(by) > 1 else next(iter(by))
     if truth is not None:
         for d in range(1, len(truth) + 1):
             key = "-".join(str(int(c)) for c in truth[:d])
@@ -75,8 +85,9 @@ def sid_tree(items: pd.DataFrame, depth: int = 3, focus: int | None = None, path
     trace = go.Icicle if kind == "icicle" else go.Sunburst
     fig = go.Figure(trace(ids=ids, parents=parents, labels=labels, values=values, branchvalues="total",
                           hovertext=hover, hoverinfo="text", marker=dict(colors=colours), maxdepth=depth + 1))
-    fig.update_layout(template=TEMPLATE, margin=dict(l=0, r=0, t=30, b=0), height=520,
-                      title="Codebook tree (orange: generated SIDs · green: the true next item)")
+    title = ("Codebook tree (orange: generated SIDs · green: the true next item)" if other_paths is None else
+             f"Codebook tree (orange: {names[0]} · blue: {names[1]} · purple: both · green: the true next item)")
+    fig.update_layout(template=TEMPLATE, margin=dict(l=0, r=0, t=30, b=0), height=520, title=title)
     return fig
 
 
