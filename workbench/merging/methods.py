@@ -216,20 +216,18 @@ def linear(a: torch.Tensor, b: torch.Tensor, *, strength: float) -> torch.Tensor
     return torch.lerp(b, a, strength)
 
 
-def fixed_order_dot(x: torch.Tensor, y: torch.Tensor, chunk: int = 1 << 14, block: int = 1 << 22) -> torch.Tensor:
-    """``x @ y`` of two flat tensors in float64, with the same bits for any torch thread count.
+def fixed_order_dot(x: torch.Tensor, y: torch.Tensor, chunk: int = 1 << 14) -> torch.Tensor:
+    """``x @ y`` of two flat tensors, summed in float64, with the same bits for any torch thread count.
 
-    A plain ``x @ y`` (or ``norm``) splits a long sum across threads, so SLERP's angle, and with it
-    every merged weight, differed in the last bits between 1 and 2 threads. Here each fixed-size
-    chunk is summed by one thread and the partial sums are added in order; blocks of ``block``
-    entries (a multiple of ``chunk``) bound the float64 copies to ~100 MB for any tensor size.
+    A plain ``x @ y`` (or ``norm``) splits one long sum across threads, so SLERP's angle, and with it
+    every merged weight, differed in the last bits between 1 and 2 threads. Here each row of
+    ``chunk`` entries is one ``vecdot`` that a single thread computes in a fixed order, and the row
+    sums are added in float64 (a few thousand numbers: never split). No copy of the tensors is made,
+    so this costs ~0.1 s for a 25M-entry embedding (a float64 copy took 0.6 s).
     """
-    total = torch.zeros((), dtype=torch.float64)
-    for start in range(0, x.numel(), block):
-        prod = x[start:start + block].double().mul_(y[start:start + block].double())
-        prod = torch.nn.functional.pad(prod, (0, (-prod.numel()) % chunk))
-        total += prod.view(-1, chunk).sum(1).sum()
-    return total
+    n = x.numel() // chunk * chunk
+    head = torch.linalg.vecdot(x[:n].view(-1, chunk), y[:n].view(-1, chunk)).double().sum()
+    return head + (x[n:].double() * y[n:].double()).sum()
 
 
 @register(needs_base=False)
@@ -259,7 +257,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, *, strength: float, dot_threshold: f
 def task_arithmetic(a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, scale: float = 1.0) -> torch.Tensor:
     """``base + scale*(s*tau_a + (1-s)*tau_b)``; with scale 1 this is exactly the linear merge
     (mergekit ``task_arithmetic`` with weights s, 1-s and lambda = scale; peft ``task_arithmetic``)."""
-    return base + scale * (strength * (a - base) + (1.0 - strength) * (b - base))
+    # = lerp(base, lerp(b, a, s), scale): two passes and two allocations instead of seven
+    return torch.lerp(base, torch.lerp(b, a, strength), scale)
 
 
 @register(needs_base=True, uses_density=True, exact_endpoints=False)
