@@ -1,0 +1,542 @@
+"""Side by side with running peers, in one run: our TIGER and SASRec against cornac's, our merges
+against mergekit's.
+
+**Recommendation (cornac 3.0.1).** Both sides get the same ``SeqData``: the same item content
+embeddings (ours — the world's, or the S3-Rec loader's attribute + co-occurrence SVD on Amazon
+Beauty) and the same leave-last-out split (``leave_one_out_cases``; cornac's train / val / test
+sessions are cut from the same sequences, and ``check_same_split`` proves the targets are identical
+before anything trains). Every model is run
+
+* at **equal wall-clock** (``BENCH_PEERS_BUDGET_S`` seconds of training each): ours trains by steps,
+  so a short calibration turns the budget into steps; ours is timed first, then each cornac recipe
+  gets the number of epochs that fits the same seconds, measured from a one-epoch calibration fit
+  (which includes its tokenizer and its per-epoch validation, part of the recipe);
+* at **equal epochs**: ours' ``steps x batch / training cases`` (rounded, at least 1) for cornac.
+
+Cornac recipes: TIGER ``GRID_CONFIG`` and ``PAISCHER_CONFIG`` (the latter with the rkmeans tokenizer
+— its README's Beauty table has rkmeans within 4% of rqvae, while 8,000 RQ-VAE epochs do not fit a CPU
+budget — and its 10k warm-up steps scaled to the same 5% of training its 200k-step cap implies);
+SASRec with the README's tuned Beauty recipe (bce, d 128, lr 5e-4, dropout 0.2, max_len 50). Cornac's
+best-on-validation selection scores ``VAL_SAMPLE`` validation users (its docs call that number a
+pragmatic choice, not the recipes'). Scoring: every test user of the (sub-sampled) dataset.
+
+**Two harnesses, one set of rankings.** Cornac's ``NextItemEvaluation`` (mode "last", full catalogue,
+history items not excluded — the same protocol as ours) scores each cornac model; the rankings it
+sees are recorded and scored again with ours (``workbench.glass.evaluate.rank_metrics``), and our
+models' top-10 lists are scored again with cornac's metric classes. ``max |diff|`` must be ~0.
+
+**Merges (mergekit 0.1.5).** Every method, ours vs mergekit ``run_merge``, on one ~100M-parameter
+pico Llama pair, three rounds interleaved (min reported), beside the physical floor: bytes read +
+written over this machine's measured read (warm page cache) and write bandwidth.
+
+Environment: ``BENCH_PEERS_BUDGET_S`` (default 60), ``BENCH_PEERS_BEAUTY_USERS`` (default 3000,
+0 = all 22,363), ``BENCH_PEERS_WORLD_USERS`` (default 1500), ``BENCH_PEERS_MERGE_LAYERS`` (default 8),
+``BENCH_PEERS_VAL_SAMPLE`` (default 500), ``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TITLE = "Side by side with peers: TIGER / SASRec vs cornac, merges vs mergekit"
+KS = (5, 10)
+METRICS = ("Recall@5", "Recall@10", "NDCG@5", "NDCG@10")
+VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "500"))
+"""Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
+SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+# ---- data: one SeqData for both sides ---------------------------------------------------------------
+def loo_data(data, users: np.ndarray | None = None, max_length: int | None = None, description: str = ""):
+    """``data``'s sequences (optionally some ``users``, each cut to its last ``max_length`` items) with
+    the leave-one-out cases of real data: last item test, second-to-last valid, the rest training.
+    The catalogue keeps the items these sequences hold (what cornac's item map sees), renumbered."""
+    from workbench.glass.data import SeqData
+    from workbench.glass.real import leave_one_out_cases
+
+    users = np.arange(data.n_users) if users is None else np.asarray(users)
+    seqs = [data.sequence(int(u))[-max_length:] if max_length else data.sequence(int(u)) for u in users]
+    keep = np.unique(np.concatenate(seqs))
+    new_id = np.full(data.n_items, -1)
+    new_id[keep] = np.arange(len(keep))
+    seqs = [new_id[s] for s in seqs]
+    lengths = np.array([len(s) for s in seqs])
+    names = [data.item_names[i] for i in keep] if data.item_names else []
+    groups = data.item_groups[keep] if data.item_groups is not None else None
+    out = SeqData(data.item_emb[keep], np.concatenate(seqs), np.concatenate([[0], np.cumsum(lengths)]),
+                  leave_one_out_cases(seqs), names, groups,
+                  f"{description}; {len(seqs)} users, {len(keep)} items, mean sequence {lengths.mean():.1f}")
+    out.validate()
+    return out
+
+
+def synthetic(config, users: int, max_length: int = 40):
+    """The GLASS world of ``config`` (its users' sequences, last ``max_length`` items) under leave-one-out."""
+    from workbench.glass.jobs import load_data
+
+    config = config.with_overrides({"train_users": users - users // 3, "test_users": users // 3})
+    data, _, _ = load_data(config)
+    return loo_data(data, max_length=max_length, description=f"GLASS world ({config.profile or 'demo'} items)")
+
+
+def beauty(config, users: int, seed: int = 0):
+    """Amazon Beauty through the S3-Rec loader (``real.load``), ``users`` of them drawn at random (0 = all)."""
+    from workbench.glass import real
+
+    data = real.load(config)
+    pick = None
+    if users and users < data.n_users:
+        pick = np.sort(np.random.default_rng(seed).choice(data.n_users, users, replace=False))
+    return loo_data(data, pick, description=f"Amazon Beauty ({data.description.split(';')[-1].strip()})")
+
+
+# ---- cornac's view of the same data ------------------------------------------------------------------
+def cornac_split(data):
+    """NextItemEvaluation over ``data``'s sequences: one session per user (session id = user id),
+    train = seq[:-2], val = seq[:-1], test = seq (cornac's own leave_last_out layout), item features =
+    ``data.item_emb`` rows by item id."""
+    from cornac.data import FeatureModality
+    from cornac.eval_methods import NextItemEvaluation
+
+    train, val, test = [], [], []
+    for u in range(data.n_users):
+        seq = data.sequence(u)
+        if len(seq) < 3:
+            continue
+        rows = [(u, u, int(item), t) for t, item in enumerate(seq)]
+        train += rows[:-2]
+        val += rows[:-1]
+        test += rows
+    ids = list(range(data.n_items))
+    return NextItemEvaluation.from_splits(train_data=train, test_data=test, val_data=val, fmt="USIT", mode="last",
+                                          exclude_unknowns=False, seed=0,
+                                          item_feature=FeatureModality(features=data.item_emb, ids=ids))
+
+
+def check_same_split(data, method) -> dict:
+    """Prove cornac holds our split: same catalogue, same training cases, same valid and test targets
+    per user (raises AssertionError otherwise). Returns the counts."""
+    item_of = {idx: int(raw) for raw, idx in method.global_iid_map.items()}
+    user_of = {idx: int(raw) for raw, idx in method.global_uid_map.items()}
+    assert len(item_of) == data.n_items, f"cornac sees {len(item_of)} items, ours {data.n_items}"
+    counts = {}
+    for name, dataset in (("valid", method.val_set), ("test", method.test_set)):
+        ours = data.split(name).set_index("user")["target"].to_dict()
+        theirs = {}
+        for [_], [mapped], [items] in dataset.si_iter(batch_size=1, shuffle=False):
+            theirs[user_of[int(dataset.uir_tuple[0][mapped[0]])]] = item_of[int(items[-1])]
+        assert theirs == ours, f"{name} targets differ between cornac and ours"
+        counts[f"{name} targets"] = len(ours)
+    n_train = sum(len(m) - 1 for m in method.train_set.sessions.values() if len(m) >= 2)
+    assert n_train == len(data.split("train")), f"cornac trains on {n_train} cases, ours on {len(data.split('train'))}"
+    counts["training cases"] = n_train
+    return counts
+
+
+# ---- scoring, in both harnesses ------------------------------------------------------------------------
+def ours_metrics(top: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    from workbench.glass.evaluate import rank_metrics
+
+    return {m: float(np.mean(v)) for m, v in rank_metrics(top, targets).items() if m in METRICS}
+
+
+def cornac_metrics(top: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """Cornac's Recall/NDCG classes on the same top-k lists (as ranking_eval calls them)."""
+    from cornac.metrics import NDCG, Recall
+
+    out = {}
+    for k in KS:
+        for name, metric in ((f"Recall@{k}", Recall(k=k)), (f"NDCG@{k}", NDCG(k=k))):
+            out[name] = float(np.mean([metric.compute(gt_pos=np.array([t]), pd_rank=r) for r, t in zip(top, targets)]))
+    return out
+
+
+@dataclass
+class Scored:
+    """One trained model's results on the test users."""
+
+    side: str
+    model: str
+    recipe: str
+    train_s: float
+    score_s: float
+    metrics: dict[str, float]
+    other_harness: dict[str, float]
+    epochs: float
+    steps: int | None = None
+    name: str = ""
+    """Short name in the tables (``TIGER GRID``); defaults to ``model``."""
+
+
+def cornac_score(model, method, data) -> tuple[dict, dict, float]:
+    """Cornac's NextItemEvaluation on the test sessions, recording each ranking; returns (cornac's
+    metrics, ours on the recorded rankings, seconds)."""
+    from cornac.eval_methods.next_item_evaluation import ranking_eval
+    from cornac.metrics import NDCG, Recall
+
+    item_of = np.zeros(len(method.global_iid_map), dtype=np.int64)  # cornac index -> our item id
+    for raw, idx in method.global_iid_map.items():
+        item_of[idx] = int(raw)
+    user_of = {idx: int(raw) for raw, idx in method.global_uid_map.items()}
+    seen: list[tuple[int, np.ndarray]] = []
+    rank = model.rank
+
+    def recording_rank(user_idx, item_indices=None, k=-1, **kwargs):
+        ranked, scores = rank(user_idx, item_indices, k, **kwargs)
+        seen.append((user_of[int(user_idx)], item_of[np.asarray(ranked[:10])]))
+        return ranked, scores
+
+    model.rank = recording_rank
+    metrics = [m(k=k) for k in KS for m in (Recall, NDCG)]
+    start = time.perf_counter()
+    try:
+        model.transform(method.test_set)
+        avg, _ = ranking_eval(model, metrics, method.train_set, method.test_set, exclude_unknowns=False, mode="last")
+    finally:
+        del model.rank
+    seconds = time.perf_counter() - start
+    theirs = {m.name: float(v) for m, v in zip(metrics, avg)}
+    test = data.split("test").set_index("user")["target"]
+    users = [u for u, _ in seen]
+    ours = ours_metrics(np.stack([r for _, r in seen]), test.loc[users].to_numpy())
+    return theirs, ours, seconds
+
+
+# ---- our models -----------------------------------------------------------------------------------------
+def _our_setup(data, config):
+    from workbench.glass.study import setup_sids
+
+    return setup_sids(data, config, tuple(config.codebook), config.seed)
+
+
+def _steps_for(budget_s: float, fit_steps, min_steps: int = 20) -> int:
+    """Steps that fill ``budget_s`` (at least ``min_steps``), timed on ``min_steps`` steps of a
+    throwaway copy (``fit_steps(n)``) after one untimed run of them: the first run also builds the
+    cached model inputs, which would make a step look several times dearer than it is."""
+    fit_steps(min_steps)
+    start = time.perf_counter()
+    fit_steps(min_steps)
+    per_step = (time.perf_counter() - start) / min_steps
+    return max(min_steps, int(budget_s / per_step))
+
+
+def our_tiger(data, config, setup, budget_s: float | None, min_steps: int = 20) -> Scored:
+    import torch
+
+    from workbench.glass.model import SeqRecModel
+    from workbench.glass.study import model_spec, run_beams
+    from workbench.glass.train import TrainSettings, train_sid_model
+
+    def fit(n: int):
+        torch.manual_seed(config.seed)
+        model = SeqRecModel(model_spec(config, setup, "tiger"), torch.as_tensor(setup.sids.codes))
+        settings = TrainSettings(n, config.batch_size, config.lr, warmup=min(config.warmup, n // 10 + 1),
+                                 seed=config.seed, length_batches=config.length_batches)
+        train_sid_model(model, setup.train, settings, "cpu")
+        return model
+
+    steps = _steps_for(budget_s, fit, min_steps)
+    start = time.perf_counter()
+    model = fit(steps)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    top = run_beams(model, setup.test, setup.trie, config.beam, "cpu").items[:, :10]
+    score_s = time.perf_counter() - start
+    targets = setup.test.cases["target"].to_numpy()
+    recipe = (f"d {config.d_model}, {config.enc_layers}+{config.dec_layers} layers, lr {config.lr:g} warm-up + linear "
+              f"decay, dropout {config.dropout}, batch {config.batch_size}, beam {config.beam}, last step")
+    return Scored("ours", "TIGER", recipe, train_s, score_s, ours_metrics(top, targets), cornac_metrics(top, targets),
+                  steps * config.batch_size / len(setup.train), steps)
+
+
+def our_sasrec(data, config, setup, budget_s: float | None, min_steps: int = 20) -> Scored:
+    import torch
+
+    from workbench.glass.baselines import SASRec, sasrec_ranking, train_sasrec
+    from workbench.glass.train import TrainSettings
+
+    targets_train = setup.train.cases["target"].to_numpy()
+
+    def fit(n: int):
+        torch.manual_seed(config.seed)
+        model = SASRec(data.n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
+        train_sasrec(model, setup.train.window, targets_train,
+                     TrainSettings(n, config.batch_size, config.lr, warmup=min(50, n // 10 + 1), seed=config.seed), "cpu")
+        return model
+
+    steps = _steps_for(budget_s, fit, min_steps)
+    start = time.perf_counter()
+    model = fit(steps)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    top = sasrec_ranking(model, setup.test.window, "cpu", k=10)
+    score_s = time.perf_counter() - start
+    targets = setup.test.cases["target"].to_numpy()
+    recipe = (f"d {config.d_model}, {max(1, config.enc_layers)} layers, full softmax, lr {config.lr:g}, "
+              f"dropout {config.dropout}, window {config.window}, last step")
+    return Scored("ours", "SASRec", recipe, train_s, score_s, ours_metrics(top, targets), cornac_metrics(top, targets),
+                  steps * config.batch_size / len(setup.train), steps)
+
+
+# ---- cornac's models --------------------------------------------------------------------------------------
+TINY_CORNAC = {"tiger": dict(d_model=16, d_ff=32, num_heads=2, d_kv=8, num_enc_layers=1, num_dec_layers=1),
+               "sasrec": dict(embedding_dim=16, n_sample=64), "val_sample": 10}
+"""Cornac models shrunk for the test's tiny world (``compare(..., cornac_overrides=TINY_CORNAC)``)."""
+
+
+def cornac_recipes(n_train: int, window: int, codebook: int, seed: int = 0,
+                   overrides: dict | None = None) -> dict[str, tuple[str, str, callable]]:
+    """name -> (model, label, make(n_epochs)) of the cornac models compared. ``codebook``: codes per
+    level (GRID's 256 on Beauty; on the 256-item world our first-level size, else every item is a code)."""
+    from cornac.models import SASRec, TIGER
+    from cornac.models.tiger import GRID_CONFIG, PAISCHER_CONFIG
+
+    overrides = overrides or {}
+    common = dict(max_len=window, n_beams=20, val_sample=overrides.get("val_sample", VAL_SAMPLE),
+                  rqvae_codebook_size=codebook, seed=seed, device="cpu", **overrides.get("tiger", {}))
+
+    def grid(n):
+        return TIGER(**{**GRID_CONFIG, **common, "n_epochs": n})
+
+    def paischer(n):
+        steps = n * math.ceil(n_train / PAISCHER_CONFIG["batch_size"])
+        warmup = max(1, int(0.05 * steps))  # 10k of a 200k-step cap
+        return TIGER(**{**PAISCHER_CONFIG, **common, "tokenizer": "rkmeans", "n_epochs": n, "warmup_steps": warmup,
+                        "val_eval_every": 1 if n < 5 else 5})
+
+    def sasrec(n):
+        return SASRec(**{"loss": "bce", "embedding_dim": 128, "learning_rate": 5e-4, "dropout": 0.2, "max_len": 50,
+                         "n_epochs": n, "model_selection": "best", "val_eval_every": 1, "val_metric": "ndcg",
+                         "val_k": 10, "seed": seed, "device": "cpu", **overrides.get("sasrec", {})})
+
+    tiny = " (shrunk for the test)" if overrides else ""
+    return {
+        "TIGER GRID": ("TIGER", f"GRID_CONFIG: rkmeans 3x{codebook}, 4+4 layers d 128, Adam 5e-4 constant, "
+                                f"best on val every epoch{tiny}", grid),
+        "TIGER Paischer": ("TIGER", f"PAISCHER_CONFIG: 6+6 layers, dropout 0.2, lr 3e-4 cosine, warm-up 5% of steps, "
+                                    f"batch 64, rkmeans 3x{codebook}, best on val{tiny}", paischer),
+        "SASRec": ("SASRec", f"tuned: README's Beauty recipe: bce, d 128, lr 5e-4, dropout 0.2, max_len 50, "
+                             f"best on val{tiny}", sasrec),
+    }
+
+
+def cornac_fit(make, n_epochs: int, method) -> tuple[object, float]:
+    model = make(n_epochs)
+    start = time.perf_counter()
+    model.fit(method.train_set, method.val_set)
+    return model, time.perf_counter() - start
+
+
+def cornac_run(name: str, recipe, n_epochs: int, method, data, fitted=None) -> Scored:
+    model_name, label, make = recipe
+    model, train_s = fitted or cornac_fit(make, n_epochs, method)
+    theirs, ours, score_s = cornac_score(model, method, data)
+    return Scored("cornac", model_name, label, train_s, score_s, theirs, ours, n_epochs, name=name)
+
+
+# ---- one dataset, both budgets -----------------------------------------------------------------------------
+def compare(data, config, budget_s: float, label: str, progress=print, cornac_overrides: dict | None = None,
+            min_steps: int = 20) -> list[dict]:
+    """Every model on ``data`` at equal wall-clock (``budget_s`` of training, at least ``min_steps`` of
+    ours) and at equal epochs."""
+    method = cornac_split(data)
+    checks = check_same_split(data, method)
+    setup = _our_setup(data, config)
+    n_train = checks["training cases"]
+    progress(f"[{label}] split checked: {checks}")
+
+    ours = {"TIGER": our_tiger(data, config, setup, budget_s, min_steps),
+            "SASRec": our_sasrec(data, config, setup, budget_s, min_steps)}
+    for s in ours.values():
+        progress(f"[{label}] ours {s.model}: {s.steps} steps ({s.epochs:.1f} epochs) in {s.train_s:.0f}s, {s.metrics}")
+    recipes = cornac_recipes(n_train, config.window, config.codebook[0], config.seed, cornac_overrides)
+    equal_time, equal_epochs = {}, {}
+    for name, recipe in recipes.items():
+        target_s = ours[recipe[0]].train_s
+        calibration = cornac_fit(recipe[2], 1, method)
+        n_time = max(1, round(target_s / calibration[1]))
+        equal_time[name] = cornac_run(name, recipe, n_time, method, data, calibration if n_time == 1 else None)
+        progress(f"[{label}] cornac {name}: 1 epoch {calibration[1]:.0f}s -> {n_time} epochs in "
+                 f"{equal_time[name].train_s:.0f}s, {equal_time[name].metrics}")
+        n_epochs = max(1, round(ours[recipe[0]].epochs))
+        if n_epochs == n_time:
+            equal_epochs[name] = equal_time[name]
+        else:
+            equal_epochs[name] = cornac_run(name, recipe, n_epochs, method, data,
+                                            calibration if n_epochs == 1 else None)
+            progress(f"[{label}] cornac {name}: {n_epochs} epochs in {equal_epochs[name].train_s:.0f}s, "
+                     f"{equal_epochs[name].metrics}")
+    return rows_of(label, data, checks, ours, equal_time, equal_epochs)
+
+
+def _row(table: str, s: Scored) -> dict:
+    return {"table": table, "side": s.side, "model": s.name or s.model, "recipe": s.recipe,
+            "steps": s.steps, "epochs": round(s.epochs, 2), "train (s)": round(s.train_s, 1), "score (s)": round(s.score_s, 1),
+            **{m: round(s.metrics[m], 4) for m in METRICS}}
+
+
+def rows_of(label: str, data, checks: dict, ours: dict, equal_time: dict, equal_epochs: dict) -> list[dict]:
+    cases = f"{checks['test targets']} test users, {checks['training cases']:,} training cases"
+    rows = []
+    for budget, theirs in (("equal wall-clock", equal_time), ("equal epochs", equal_epochs)):
+        table = f"{label}: {budget} ({cases})"
+        rows += [_row(table, s) for s in ours.values()] + [_row(table, s) for s in theirs.values()]
+        for name, s in theirs.items():
+            mine = ours[s.model]
+            ratio = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
+            rows.append({"table": f"{label}: ratios ours / cornac", "budget": budget, "pair": f"{mine.model} vs cornac {name}",
+                         **{f"{m} ratio": ratio(mine.metrics[m], s.metrics[m]) for m in ("Recall@10", "NDCG@10")},
+                         "train time ratio": ratio(mine.train_s, s.train_s), "score time ratio": ratio(mine.score_s, s.score_s)})
+    for s in [*ours.values(), *equal_time.values()]:
+        diff = max(abs(s.metrics[m] - s.other_harness[m]) for m in METRICS)
+        rows.append({"table": f"{label}: metric agreement (one set of rankings, both harnesses)",
+                     "rankings of": f"{s.side} {s.name or s.model}",
+                     "scored by": "ours, then cornac's metric classes" if s.side == "ours"
+                     else "cornac NextItemEvaluation, then ours on the recorded rankings",
+                     **{m: f"{s.metrics[m]:.4f} / {s.other_harness[m]:.4f}" for m in METRICS},
+                     "max |diff|": float(f"{diff:.2g}")})
+    return rows
+
+
+# ---- merges: ours vs mergekit vs the physical floor ----------------------------------------------------------
+MERGE_METHODS = ["linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune"]
+MERGEKIT = {  # mergekit's name and parameters for each of ours (magnitude_prune = breadcrumbs without outlier removal)
+    "linear": ("linear", {}), "slerp": ("slerp", {}), "task_arithmetic": ("task_arithmetic", {}),
+    "ties": ("ties", {"density": 0.5}), "dare_linear": ("dare_linear", {"density": 0.5}),
+    "dare_ties": ("dare_ties", {"density": 0.5}), "magnitude_prune": ("breadcrumbs", {"density": 0.5, "gamma": 0.0}),
+}
+
+
+def mergekit_config(method: str, paths: dict, strength: float) -> dict:
+    name, params = MERGEKIT[method]
+    if name == "slerp":
+        return {"merge_method": "slerp", "base_model": str(paths["b"]),
+                "models": [{"model": str(paths["b"])}, {"model": str(paths["a"])}], "parameters": {"t": strength},
+                "dtype": "float32"}
+    config = {"merge_method": name, "dtype": "float32",
+              "models": [{"model": str(paths["a"]), "parameters": {"weight": strength, **params}},
+                         {"model": str(paths["b"]), "parameters": {"weight": 1 - strength, **params}}]}
+    if name != "linear":
+        config["base_model"] = str(paths["base"])
+    if name == "dare_ties":
+        config["parameters"] = {"normalize": True}
+    return config
+
+
+def _weights_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+
+
+def bandwidth(shard: Path, out_dir: Path, rounds: int = 3) -> tuple[float, float]:
+    """(read, write) bytes/s of this machine: ``shard`` read from the warm page cache (best of
+    ``rounds``), and the same number of bytes written to a file in ``out_dir`` (closed, not fsynced —
+    what a merge's save does; best of ``rounds``)."""
+    size = shard.stat().st_size
+    buf = bytearray(size)
+    read = write = 0.0
+    for _ in range(rounds):
+        with open(shard, "rb", buffering=0) as fh:
+            start = time.perf_counter()
+            fh.readinto(buf)
+            read = max(read, size / (time.perf_counter() - start))
+        target = out_dir / "bandwidth.bin"
+        start = time.perf_counter()
+        with open(target, "wb", buffering=0) as fh:
+            fh.write(buf)
+        write = max(write, size / (time.perf_counter() - start))
+        target.unlink()
+    return read, write
+
+
+def merge_rows(layers: int, rounds: int = 3, progress=print) -> list[dict]:
+    from mergekit.config import MergeConfiguration
+    from mergekit.merge import run_merge
+    from mergekit.options import MergeOptions
+
+    from workbench.merging.checkpoints import merge_checkpoints
+    from workbench.merging.methods import get
+    from workbench.merging.pico import make_family
+
+    with tempfile.TemporaryDirectory(prefix="bench-peers-merge-") as tmp:
+        tmp = Path(tmp)
+        paths = make_family(tmp / "pair", hidden=768, layers=layers, heads=12, intermediate=3072, vocab=32000, noise=0.02)
+        size = _weights_bytes(paths["a"])
+        read_bw, write_bw = bandwidth(next(paths["a"].glob("*.safetensors")), tmp)
+        best: dict[tuple[str, str], float] = {}
+        for r in range(rounds):  # interleaved: a slow minute of the shared host hits both sides alike
+            for method in MERGE_METHODS:
+                for side in ("ours", "mergekit"):
+                    out = tmp / f"{side}-{method}"
+                    start = time.perf_counter()
+                    if side == "ours":
+                        merge_checkpoints(paths["a"], paths["b"], out, paths["base"], method=method, strength=0.3,
+                                          density=0.5)
+                    else:
+                        run_merge(MergeConfiguration.model_validate(mergekit_config(method, paths, 0.3)), str(out),
+                                  MergeOptions(random_seed=0, quiet=True))
+                    seconds = time.perf_counter() - start
+                    best[side, method] = min(best.get((side, method), math.inf), seconds)
+                    shutil.rmtree(out)
+            progress(f"[merges] round {r + 1}/{rounds} done")
+    params = size / 4  # float32
+    rows = []
+    for method in MERGE_METHODS:
+        inputs = 3 if get(method).needs_base else 2
+        floor = inputs * size / read_bw + size / write_bw
+        ours, theirs = best["ours", method], best["mergekit", method]
+        rows.append({"table": f"merge time on disk, pico Llama pair ({params / 1e6:.1f}M parameters, float32; "
+                              f"min of {rounds} interleaved rounds)",
+                     "method": method, "ours (s)": round(ours, 3), "mergekit run_merge (s)": round(theirs, 3),
+                     "ours / mergekit": round(ours / theirs, 2), "physical floor (s)": round(floor, 3),
+                     "ours / floor": round(ours / floor, 1),
+                     "floor = read + write": f"{inputs} x {size / 1e6:.0f} MB / {read_bw / 1e9:.1f} GB/s + "
+                                             f"{size / 1e6:.0f} MB / {write_bw / 1e9:.1f} GB/s"})
+    return rows
+
+
+# ---- the bench ---------------------------------------------------------------------------------------------
+def world_config(**overrides):
+    """Our settings on the synthetic world: the glass demo model (d 48, 1+2 layers, lr 3e-3, batch 128)."""
+    from workbench.glass.config import Config
+
+    return Config().with_overrides({"systems": ("sasrec", "tiger"), **overrides})
+
+
+def beauty_config(path: Path, **overrides):
+    """Our settings on Beauty: the README's real-data command (codebook 256^3, d 64, d_ff 128, 2+2 layers,
+    batch 256, lr 2e-3, length-grouped batches)."""
+    from workbench.glass.config import Config
+
+    return Config().with_overrides({
+        "dataset": "amazon_beauty", "data_path": str(path), "systems": ("sasrec", "tiger"), "codebook": (256, 256, 256),
+        "d_model": 64, "d_ff": 128, "enc_layers": 2, "batch_size": 256, "lr": 2e-3, "length_batches": True, **overrides})
+
+
+def run() -> list[dict]:
+    budget = float(os.environ.get("BENCH_PEERS_BUDGET_S", "60"))
+    parts = os.environ.get("BENCH_PEERS_PARTS", "synthetic,beauty,merges").split(",")
+    rows: list[dict] = []
+    if "synthetic" in parts:
+        config = world_config()
+        data = synthetic(config, int(os.environ.get("BENCH_PEERS_WORLD_USERS", "1500")))
+        rows += compare(data, config, budget, "GLASS world")
+    if "beauty" in parts:
+        folder = SHARED_DATA / "amazon-beauty"
+        if (folder / "Beauty.txt").exists():
+            config = beauty_config(folder)
+            rows += compare(beauty(config, int(os.environ.get("BENCH_PEERS_BEAUTY_USERS", "3000"))), config, budget,
+                            "Amazon Beauty")
+        else:
+            print(f"[beauty] skipped: {folder / 'Beauty.txt'} not found")
+    if "merges" in parts:
+        rows += merge_rows(int(os.environ.get("BENCH_PEERS_MERGE_LAYERS", "8")),
+                           int(os.environ.get("BENCH_PEERS_MERGE_ROUNDS", "3")))
+    return rows
