@@ -38,8 +38,10 @@ from workbench.runtime import resolve_device
 
 TITLE = "GLASS: long-term interests in generative recommendation"
 DATASETS = {
-    "amazon_beauty": "Amazon Beauty 5-core in S3-Rec format (Beauty.txt + Beauty_item2attributes.json); "
-                     "leave-one-out, item embeddings from attributes + co-occurrence",
+    "s3rec": "Any S3-Rec sequence benchmark (<Name>.txt + optional <Name>_item2attributes.json: Beauty, "
+             "Sports_and_Outdoors, Toys_and_Games, Yelp, LastFM); pick one with --set name=<Name> or pass the "
+             ".txt file; leave-one-out, item embeddings from attributes + co-occurrence (co-occurrence alone without attributes)",
+    "amazon_beauty": "Alias of s3rec with name=Beauty (Amazon Beauty 5-core: Beauty.txt + Beauty_item2attributes.json)",
     "movielens": "MovieLens latest-small (ratings.csv + movies.csv); long histories, item embeddings from "
                  "titles + genres with the offline MiniLM encoder",
 }

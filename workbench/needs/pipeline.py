@@ -39,8 +39,10 @@ from workbench.needs.config import Config
 
 METHOD = "needs"
 TITLE = "Living needs → services"
-DATASETS = {"foursquare": "Foursquare NYC check-ins (csv with tid,label,day,hour,poi,category,... columns); "
-                          "need = top-level category, service = venue"}
+DATASETS = {"foursquare": "Foursquare NYC check-ins (MAT-Sum csv with tid,label,day,hour,poi,category,... columns); "
+                          "need = top-level category, category = need x city area, service = venue",
+            "foursquare-tsmc": "Raw TSMC2014 check-ins (dataset_TSMC2014_NYC.txt / _TKY.txt, or GETNext's csv); "
+                               "need = top-level category, category = fine venue category, service = venue"}
 CLAIMS = evaluate.CLAIMS
 GPU_SHARE = 0.25
 """Tiny models: four LM jobs share one GPU."""
@@ -49,6 +51,10 @@ GPU_SHARE = 0.25
 def plan(config: Config, seeds: list[int]) -> list[Job]:
     """Data jobs first (they unblock everything), then each seed's LM variants, the map before the
     continuations (it is ready earlier and fills a worker while ``clustered_sft`` trains)."""
+    if config.dataset != "synthetic":
+        from workbench.needs.foursquare import check
+
+        check(config)  # a wrong dataset, path or category table fails here, before any job starts
     settings = json.loads(json.dumps(config.to_dict()))
     variants = jobs.needed(config)
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
