@@ -14,7 +14,9 @@ Flat model: the same scoring with ``{ services : [`` right after the prompt, ove
 (all of the user's merchants + the city's popular ones).
 
 Candidates that are one token each (the tiny model's word tokenizer) are scored from a single forward
-pass; multi-token ids (a real checkpoint's BPE tokenizer) fall back to ``sequence_logprobs``.
+pass; multi-token ids (the sub-word tokenizer of real data, a real checkpoint's BPE tokenizer) fall back
+to ``sequence_logprobs``. With the sub-word tokenizer every id ends in an end-of-word piece, so no id's
+tokens are a prefix of another's and a candidate's score includes "the id ends here".
 """
 
 from __future__ import annotations
@@ -73,8 +75,45 @@ def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], ba
             n = len(e)
             token_lp = logp[i, offsets[i] - 1:n - 1].gather(-1, ids[i, offsets[i]:n].unsqueeze(-1)).sum()
             sums.append(float(token_lp))
-            lasts.append(logp[i, n - 1])
+            lasts.append(logp[i, n - 1].clone())  # a copy: a view would keep the whole [batch, length, vocab] alive
     return np.array(sums), torch.stack(lasts) if lasts else torch.empty(0)
+
+
+HEAD_ONLY_ON_LAST_HIDDEN = ("llama", "qwen2")
+"""Model families whose logits are just the output layer on the decoder's last hidden state (the tiny
+models), so ``continuation_logprobs`` may apply the output layer to a few positions only."""
+
+
+@torch.no_grad()
+def continuation_logprobs(model, tok, prefixes: Sequence[str], words: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    """Summed log-prob of each word's tokens right after its prefix — ``sequence_logprobs``, but only the
+    positions that predict the word go through the output layer: with tens of thousands of
+    (prefix, candidate) pairs a full [batch, length, vocab] log-softmax per batch costs most of the
+    time and, in freed-and-reallocated blocks of varying size, gigabytes of resident memory."""
+    device = next(model.parameters()).device
+    decoder, head = model.get_decoder(), model.get_output_embeddings()
+    prefix_ids: dict[str, list[int]] = {}
+    scores: list[float] = []
+    for start in range(0, len(prefixes), batch_size):
+        seqs, spans = [], []
+        for p, w in zip(prefixes[start:start + batch_size], words[start:start + batch_size]):
+            if p not in prefix_ids:
+                prefix_ids[p] = tok(p, add_special_tokens=False)["input_ids"]
+            w_ids = list(word_ids(tok, w))
+            seqs.append(prefix_ids[p] + w_ids)
+            spans.append((len(prefix_ids[p]), len(w_ids)))
+        ids = torch.full((len(seqs), max(map(len, seqs))), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for i, seq in enumerate(seqs):  # right padding keeps positions as in an unpadded pass
+            ids[i, :len(seq)] = torch.tensor(seq)
+            mask[i, :len(seq)] = 1
+        hidden = decoder(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+        rows = torch.tensor([i for i, (_, k) in enumerate(spans) for _ in range(k)])
+        cols = torch.tensor([n - 1 + j for n, k in spans for j in range(k)])  # position before each word token
+        logp = torch.log_softmax(head(hidden[rows.to(device), cols.to(device)]).float(), -1)
+        token_lp = logp.gather(-1, ids[rows, cols + 1].to(device).unsqueeze(-1)).squeeze(-1).cpu()
+        scores += [float(part.sum()) for part in torch.split(token_lp, [k for _, k in spans])]
+    return np.array(scores)
 
 
 def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]], next_logp: torch.Tensor) -> list[np.ndarray]:
@@ -89,7 +128,10 @@ def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]]
             slow.append(i)
     if slow:  # multi-token ids: score each candidate as a continuation
         pairs = [(prefixes[i], m) for i in slow for m in cand_lists[i]]
-        scores = sequence_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs]).numpy()
+        if getattr(model.config, "model_type", "") in HEAD_ONLY_ON_LAST_HIDDEN:
+            scores = continuation_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs])
+        else:
+            scores = sequence_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs]).numpy()
         pos = 0
         for i in slow:
             out[i] = scores[pos:pos + len(cand_lists[i])]

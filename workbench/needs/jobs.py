@@ -124,7 +124,7 @@ def train_variant(ctx: JobContext) -> dict:
             info = {"kind": "continued from " + STARTS_FROM[name]}
         else:
             model, tok, info = training.initial_model(tiny_config(config), data, config.base_checkpoint, config.lora_r,
-                                                      seed, device)
+                                                      seed, device, config.tokenizer, config.subword_vocab)
         rl_cases = cases["rl_cases"]
         if name == "flat":
             out["sft_curve"] = training.curriculum_sft(model, tok, cases["train_clustered"], sft, (("services", 1.0),),

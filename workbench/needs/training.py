@@ -168,11 +168,14 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
         def on_step_end(self, args, state, control, **kwargs):
             progress(f"{label}: step {state.global_step}/{settings.steps}", state.global_step / settings.steps)
 
+    # A sub-word tokenizer spells a chain in more tokens: room for the longest training chain + the end.
+    longest = max((len(tok(" " + c, add_special_tokens=False)["input_ids"]) + 1 for c in cases["completion"]), default=0)
     with scratch_dir("workbench-grpo-") as out:  # the job's folder in a build (see workbench.atomic)
         args = GRPOConfig(
             output_dir=str(out), max_steps=settings.steps, learning_rate=settings.lr, lr_scheduler_type="constant",
             per_device_train_batch_size=settings.prompts_per_step * settings.generations,
-            num_generations=settings.generations, max_completion_length=settings.max_completion_length,
+            num_generations=settings.generations,
+            max_completion_length=max(settings.max_completion_length, longest),
             temperature=settings.temperature, beta=settings.beta, logging_steps=1, save_strategy="no",
             report_to=[], use_cpu=device.type == "cpu", bf16=bf16_ok(device), disable_tqdm=True, seed=settings.seed,
             data_seed=settings.seed, dataloader_num_workers=0, reward_weights=weights,
