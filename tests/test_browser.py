@@ -70,8 +70,10 @@ def wait_until_idle(page, timeout_s: float = 180) -> None:
         time.sleep(0.5)
 
 
-@pytest.mark.parametrize("path, title, url", [(p[0], p[1], p[3]) for p in ui.existing_pages()])
-def test_page_renders_without_errors(server, path, title, url):
+def visit(server: str, url: str, shot: str, click: str | None = None) -> dict:
+    """Open ``url`` in headless Chromium (optionally click ``click`` once it rendered), save a
+    screenshot, and return what a person would check: exception and error boxes and the page's text.
+    ``clicked`` is False when the selector matched nothing."""
     from playwright.sync_api import sync_playwright
 
     shots = ROOT / ".screenshots"
@@ -79,19 +81,32 @@ def test_page_renders_without_errors(server, path, title, url):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server}/{'' if url == 'home' else url}", wait_until="domcontentloaded")
+        page.goto(f"{server}/{url}", wait_until="domcontentloaded")
         wait_until_idle(page)
-        page.screenshot(path=str(shots / f"{url}.png"), full_page=True)
-        exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
-        errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
-        body = page.locator('[data-testid="stMain"]').inner_text()
-        whole = page.locator("body").inner_text()  # includes modals, e.g. Streamlit's "Page not found"
+        clicked = click is not None and page.locator(click).count() > 0
+        if clicked:
+            page.locator(click).click()
+            wait_until_idle(page)
+        page.screenshot(path=str(shots / shot), full_page=True)
+        seen = {
+            "exceptions": page.locator('[data-testid="stException"]').all_inner_texts(),
+            "errors": page.locator('[data-testid="stAlertContentError"]').all_inner_texts(),
+            "body": page.locator('[data-testid="stMain"]').inner_text(),
+            "whole": page.locator("body").inner_text(),  # includes modals, e.g. Streamlit's "Page not found"
+            "clicked": clicked,
+        }
         browser.close()
-    assert not exceptions, exceptions
-    assert not errors, errors
-    assert "page not found" not in whole.lower(), "Streamlit could not resolve the page's URL"
-    assert title.split()[0].lower() in body.lower() or url == "home"
-    assert len(body.strip()) > 100, "the page rendered (almost) nothing"
+    return seen
+
+
+@pytest.mark.parametrize("path, title, url", [(p[0], p[1], p[3]) for p in ui.existing_pages()])
+def test_page_renders_without_errors(server, path, title, url):
+    seen = visit(server, "" if url == "home" else url, f"{url}.png")
+    assert not seen["exceptions"], seen["exceptions"]
+    assert not seen["errors"], seen["errors"]
+    assert "page not found" not in seen["whole"].lower(), "Streamlit could not resolve the page's URL"
+    assert title.split()[0].lower() in seen["body"].lower() or url == "home"
+    assert len(seen["body"].strip()) > 100, "the page rendered (almost) nothing"
 
 
 # (page url, compare-view key, text the opened case must show)
@@ -106,25 +121,9 @@ FEATURED = [
 def test_featured_case_opens_the_compare_view(server, url, key, shows):
     """One click on the page's first featured case: the compare view opens with its pair (2 x 2 table,
     McNemar p) and the case side by side, without an error box."""
-    from playwright.sync_api import sync_playwright
-
-    shots = ROOT / ".screenshots"
-    shots.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{server}/{url}", wait_until="domcontentloaded")
-        wait_until_idle(page)
-        opened = page.locator(f".st-key-{key}-featured-0 button")  # Streamlit marks keyed widgets st-key-<key>
-        if opened.count() == 0:
-            browser.close()
-            pytest.skip(f"the smoke run has no featured case on {url} to open")
-        opened.click()
-        wait_until_idle(page)
-        page.screenshot(path=str(shots / f"{url}-compare.png"), full_page=True)
-        errors = page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
-        exceptions = page.locator('[data-testid="stException"]').all_inner_texts()
-        body = page.locator('[data-testid="stMain"]').inner_text()
-        browser.close()
-    assert not exceptions and not errors, exceptions + errors
-    assert "McNemar exact" in body and shows in body
+    # Streamlit marks keyed widgets with the class st-key-<key>
+    seen = visit(server, url, f"{url}-compare.png", click=f".st-key-{key}-featured-0 button")
+    if not seen["clicked"]:
+        pytest.skip(f"the smoke run has no featured case on {url} to open")
+    assert not seen["exceptions"] and not seen["errors"], seen["exceptions"] + seen["errors"]
+    assert "McNemar exact" in seen["body"] and shows in seen["body"]
