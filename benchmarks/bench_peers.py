@@ -228,6 +228,18 @@ def _steps_for(budget_s: float, fit_steps, min_steps: int = 20) -> int:
     return max(min_steps, int(budget_s / per_step))
 
 
+def _fit_and_rank(fit, rank, budget_s: float | None, min_steps: int):
+    """Steps that fill ``budget_s``, then train once and rank the test cases, timing both:
+    ``(steps, train seconds, top-10 items, scoring seconds)``."""
+    steps = _steps_for(budget_s, fit, min_steps)
+    start = time.perf_counter()
+    model = fit(steps)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    top = rank(model)
+    return steps, train_s, top, time.perf_counter() - start
+
+
 def our_tiger(data, config, setup, budget_s: float | None, min_steps: int = 20) -> Scored:
     import torch
 
@@ -243,13 +255,8 @@ def our_tiger(data, config, setup, budget_s: float | None, min_steps: int = 20) 
         train_sid_model(model, setup.train, settings, "cpu")
         return model
 
-    steps = _steps_for(budget_s, fit, min_steps)
-    start = time.perf_counter()
-    model = fit(steps)
-    train_s = time.perf_counter() - start
-    start = time.perf_counter()
-    top = run_beams(model, setup.test, setup.trie, config.beam, "cpu").items[:, :10]
-    score_s = time.perf_counter() - start
+    steps, train_s, top, score_s = _fit_and_rank(
+        fit, lambda model: run_beams(model, setup.test, setup.trie, config.beam, "cpu").items[:, :10], budget_s, min_steps)
     targets = setup.test.cases["target"].to_numpy()
     recipe = (f"d {config.d_model}, {config.enc_layers}+{config.dec_layers} layers, lr {config.lr:g} warm-up + linear "
               f"decay, dropout {config.dropout}, batch {config.batch_size}, beam {config.beam}, last step")
@@ -272,13 +279,8 @@ def our_sasrec(data, config, setup, budget_s: float | None, min_steps: int = 20)
                      TrainSettings(n, config.batch_size, config.lr, warmup=min(50, n // 10 + 1), seed=config.seed), "cpu")
         return model
 
-    steps = _steps_for(budget_s, fit, min_steps)
-    start = time.perf_counter()
-    model = fit(steps)
-    train_s = time.perf_counter() - start
-    start = time.perf_counter()
-    top = sasrec_ranking(model, setup.test.window, "cpu", k=10)
-    score_s = time.perf_counter() - start
+    steps, train_s, top, score_s = _fit_and_rank(
+        fit, lambda model: sasrec_ranking(model, setup.test.window, "cpu", k=10), budget_s, min_steps)
     targets = setup.test.cases["target"].to_numpy()
     recipe = (f"d {config.d_model}, {max(1, config.enc_layers)} layers, full softmax, lr {config.lr:g}, "
               f"dropout {config.dropout}, window {config.window}, last step")
