@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from workbench.datasets.text import decode_line, read_text
+from workbench.datasets.text import decode_line, read_json
 from workbench.errors import WorkbenchError
 
 _NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?")
@@ -167,12 +167,7 @@ def parse_line(row, layout: Layout, path: Path, where: str) -> tuple[str, str, f
 def _rows(path: Path):
     """``(where, decoded row)`` of a .jsonl file (one object per line) or a .json file (one array, as SVAMP.json)."""
     if path.suffix == ".json":
-        try:
-            rows = json.loads(read_text(path, "JSON benchmark"))
-        except json.JSONDecodeError as err:
-            raise WorkbenchError(f"{path} line {err.lineno} is not valid JSON ({err.msg}); fix that line.") from err
-        if not isinstance(rows, list):
-            raise WorkbenchError(f"{path} holds a JSON {type(rows).__name__}, not a list of problems.")
+        rows = read_json(path, "JSON benchmark", list, "a list of problems")
         yield from ((f"item {k}", row) for k, row in enumerate(rows))
         return
     with path.open("rb") as fh:

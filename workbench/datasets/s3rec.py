@@ -21,13 +21,12 @@ never its largest id. Nothing is downloaded.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from workbench.datasets.text import decode_line, read_text
+from workbench.datasets.text import decode_line, read_json
 from workbench.errors import WorkbenchError
 
 ATTRIBUTE_SUFFIX = "_item2attributes.json"
@@ -158,12 +157,7 @@ def _read_sequences(seq_file: Path) -> tuple[list[np.ndarray], list[int]]:
 def _read_attributes(attr_file: Path, item_index: dict[int, int]) -> tuple[list[list[int]], list[int]]:
     """Dense attribute indices per item (items absent from the sequences are skipped)."""
     shape = "a JSON object of item id -> list of integer attribute ids, as S3-Rec writes it"
-    try:
-        raw = json.loads(read_text(attr_file, "S3-Rec attribute file"))
-    except json.JSONDecodeError as err:
-        raise WorkbenchError(f"{attr_file} line {err.lineno} is not valid JSON ({err.msg}); expected {shape}.") from err
-    if not isinstance(raw, dict):
-        raise WorkbenchError(f"{attr_file} holds a JSON {type(raw).__name__}, not {shape}.")
+    raw = read_json(attr_file, "S3-Rec attribute file", dict, shape)
     per_item: dict[int, list[int]] = {}
     for key, values in raw.items():
         try:

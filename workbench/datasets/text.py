@@ -14,6 +14,7 @@ Latin-1 export) names the file and the line instead of raising ``UnicodeDecodeEr
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -47,3 +48,15 @@ def read_text(path: Path, what: str) -> str:
         line = data[:err.start].count(b"\n") + 1
         raise WorkbenchError(f"{path} line {line} is not UTF-8 text (byte 0x{data[err.start]:02x}); "
                              f"is this the {what}? Save it as UTF-8.") from err
+
+
+def read_json(path: Path, what: str, kind: type, shape: str):
+    """A whole JSON file that must decode to ``kind`` (``dict`` / ``list``); invalid JSON (with its
+    line) or another shape gets one sentence naming the file and the ``shape`` expected."""
+    try:
+        value = json.loads(read_text(path, what))
+    except json.JSONDecodeError as err:
+        raise WorkbenchError(f"{path} line {err.lineno} is not valid JSON ({err.msg}); expected {shape}.") from err
+    if not isinstance(value, kind):
+        raise WorkbenchError(f"{path} holds a JSON {type(value).__name__}, not {shape}.")
+    return value
