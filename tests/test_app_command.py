@@ -20,7 +20,11 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nothing listens on the port: a new server could bind it. SO_REUSEADDR as servers (Streamlit's
+    tornado included) set it, because the closed health-check connections linger in TIME_WAIT on this
+    port for a minute and a plain bind would fail on them although no process holds the port."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
