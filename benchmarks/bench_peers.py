@@ -29,9 +29,12 @@ models' top-10 lists are scored again with cornac's metric classes. ``max |diff|
 pico Llama pair, three rounds interleaved (min reported), beside the physical floor: bytes read +
 written over this machine's measured read (warm page cache) and write bandwidth.
 
-Environment: ``BENCH_PEERS_BUDGET_S`` (default 60), ``BENCH_PEERS_BEAUTY_USERS`` (default 3000,
-0 = all 22,363), ``BENCH_PEERS_WORLD_USERS`` (default 1500), ``BENCH_PEERS_MERGE_LAYERS`` (default 8),
-``BENCH_PEERS_VAL_SAMPLE`` (default 500), ``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``).
+Environment: ``BENCH_PEERS_BUDGET_S`` (default 60), ``BENCH_PEERS_BEAUTY_USERS`` (default 1000,
+0 = all 22,363), ``BENCH_PEERS_WORLD_USERS`` (default 300), ``BENCH_PEERS_MERGE_LAYERS`` (default 8),
+``BENCH_PEERS_VAL_SAMPLE`` (default 100), ``BENCH_PEERS_MAX_EPOCHS`` (default 2: the most epochs a cornac
+model trains for the equal-epochs table — one GRID epoch on 2 CPU cores costs minutes, so matching
+our 10+ epochs would take hours; a capped row says so in its ``epochs`` column),
+``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +52,10 @@ import numpy as np
 TITLE = "Side by side with peers: TIGER / SASRec vs cornac, merges vs mergekit"
 KS = (5, 10)
 METRICS = ("Recall@5", "Recall@10", "NDCG@5", "NDCG@10")
-VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "500"))
+VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "100"))
 """Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
+MAX_EPOCHS = int(os.environ.get("BENCH_PEERS_MAX_EPOCHS", "2"))
+"""Most epochs a cornac model gets in the equal-epochs table (capped rows are labelled)."""
 SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -172,6 +177,8 @@ class Scored:
     other_harness: dict[str, float]
     epochs: float
     steps: int | None = None
+    capped_from: int | None = None
+    """Equal-epochs row cut to ``MAX_EPOCHS``: the epochs equality would have needed."""
     name: str = ""
     """Short name in the tables (``TIGER GRID``); defaults to ``model``."""
 
@@ -346,9 +353,9 @@ def cornac_run(name: str, recipe, n_epochs: int, method, data, fitted=None) -> S
 
 # ---- one dataset, both budgets -----------------------------------------------------------------------------
 def compare(data, config, budget_s: float, label: str, progress=print, cornac_overrides: dict | None = None,
-            min_steps: int = 20) -> list[dict]:
+            min_steps: int = 20, max_epochs: int = MAX_EPOCHS) -> list[dict]:
     """Every model on ``data`` at equal wall-clock (``budget_s`` of training, at least ``min_steps`` of
-    ours) and at equal epochs."""
+    ours) and at equal epochs (cornac's capped at ``max_epochs``)."""
     method = cornac_split(data)
     checks = check_same_split(data, method)
     setup = _our_setup(data, config)
@@ -368,12 +375,15 @@ def compare(data, config, budget_s: float, label: str, progress=print, cornac_ov
         equal_time[name] = cornac_run(name, recipe, n_time, method, data, calibration if n_time == 1 else None)
         progress(f"[{label}] cornac {name}: 1 epoch {calibration[1]:.0f}s -> {n_time} epochs in "
                  f"{equal_time[name].train_s:.0f}s, {equal_time[name].metrics}")
-        n_epochs = max(1, round(ours[recipe[0]].epochs))
+        wanted = max(1, round(ours[recipe[0]].epochs))
+        n_epochs = min(wanted, max_epochs)
         if n_epochs == n_time:
             equal_epochs[name] = equal_time[name]
         else:
             equal_epochs[name] = cornac_run(name, recipe, n_epochs, method, data,
                                             calibration if n_epochs == 1 else None)
+        if n_epochs < wanted:
+            equal_epochs[name] = replace(equal_epochs[name], capped_from=wanted)
             progress(f"[{label}] cornac {name}: {n_epochs} epochs in {equal_epochs[name].train_s:.0f}s, "
                      f"{equal_epochs[name].metrics}")
     return rows_of(label, data, checks, ours, equal_time, equal_epochs)
@@ -381,7 +391,9 @@ def compare(data, config, budget_s: float, label: str, progress=print, cornac_ov
 
 def _row(table: str, s: Scored) -> dict:
     return {"table": table, "side": s.side, "model": s.name or s.model, "recipe": s.recipe,
-            "steps": s.steps, "epochs": round(s.epochs, 2), "train (s)": round(s.train_s, 1), "score (s)": round(s.score_s, 1),
+            "steps": s.steps,
+            "epochs": round(s.epochs, 2) if s.capped_from is None else f"{s.epochs:g} (capped; equal = {s.capped_from})",
+            "train (s)": round(s.train_s, 1), "score (s)": round(s.score_s, 1),
             **{m: round(s.metrics[m], 4) for m in METRICS}}
 
 
@@ -394,7 +406,9 @@ def rows_of(label: str, data, checks: dict, ours: dict, equal_time: dict, equal_
         for name, s in theirs.items():
             mine = ours[s.model]
             ratio = lambda a, b: round(a / b, 3) if b else None  # noqa: E731
-            rows.append({"table": f"{label}: ratios ours / cornac", "budget": budget, "pair": f"{mine.model} vs cornac {name}",
+            capped = f" (cornac {s.epochs:g} of {s.capped_from} epochs)" if s.capped_from else ""
+            rows.append({"table": f"{label}: ratios ours / cornac", "budget": budget + capped,
+                         "pair": f"{mine.model} vs cornac {name}",
                          **{f"{m} ratio": ratio(mine.metrics[m], s.metrics[m]) for m in ("Recall@10", "NDCG@10")},
                          "train time ratio": ratio(mine.train_s, s.train_s), "score time ratio": ratio(mine.score_s, s.score_s)})
     for s in [*ours.values(), *equal_time.values()]:
@@ -528,13 +542,13 @@ def run() -> list[dict]:
     rows: list[dict] = []
     if "synthetic" in parts:
         config = world_config()
-        data = synthetic(config, int(os.environ.get("BENCH_PEERS_WORLD_USERS", "1500")))
+        data = synthetic(config, int(os.environ.get("BENCH_PEERS_WORLD_USERS", "300")))
         rows += compare(data, config, budget, "GLASS world")
     if "beauty" in parts:
         folder = SHARED_DATA / "amazon-beauty"
         if (folder / "Beauty.txt").exists():
             config = beauty_config(folder)
-            rows += compare(beauty(config, int(os.environ.get("BENCH_PEERS_BEAUTY_USERS", "3000"))), config, budget,
+            rows += compare(beauty(config, int(os.environ.get("BENCH_PEERS_BEAUTY_USERS", "1000"))), config, budget,
                             "Amazon Beauty")
         else:
             print(f"[beauty] skipped: {folder / 'Beauty.txt'} not found")

@@ -69,3 +69,14 @@ def test_comparison_runs_end_to_end(tiny):
     agreement = [r for r in rows if "metric agreement" in r["table"]]
     assert len(agreement) == 5  # our two models + cornac's three, each scored by both harnesses
     assert all(r["max |diff|"] < 1e-9 for r in agreement)
+
+
+def test_equal_epochs_cap_is_labelled(tiny):
+    data, config = tiny
+    # ours: 14 steps x 32 cases = 2 epochs; cornac capped at 1 must say it was owed 2
+    rows = bench_peers.compare(data, config, budget_s=0.0, label="tiny", progress=lambda *_: None,
+                               cornac_overrides=bench_peers.TINY_CORNAC, min_steps=14, max_epochs=1)
+    cornac = [r for r in rows if r["table"].startswith("tiny: equal epochs") and r["side"] == "cornac"]
+    assert len(cornac) == 3 and all(r["epochs"] == "1 (capped; equal = 2)" for r in cornac)
+    ratios = [r for r in rows if r["table"] == "tiny: ratios ours / cornac" and r["budget"].startswith("equal epochs")]
+    assert all(r["budget"] == "equal epochs (cornac 1 of 2 epochs)" for r in ratios)
