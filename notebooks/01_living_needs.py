@@ -47,7 +47,7 @@ from workbench import methods
 from IPython.display import Markdown
 
 from workbench.claims import as_table, read_run_claims
-from workbench.needs import clustering, prompts
+from workbench.needs import budget, clustering, prompts
 from workbench.progress import tqdm_progress
 from workbench.record import record
 from workbench.viz import needs as nviz
@@ -220,3 +220,23 @@ failed
 
 # %%
 nviz.user_picker(predictions, records, cases)
+
+# %% [markdown]
+# ## 9. Does the joint model catch the isolated pipeline with budget?
+# One thing changed at a time: the SFT budget, for two model sizes, the rest the demo settings. The
+# isolated pipeline has no language model, so it is the flat line to catch. This reads the committed
+# study (`python benchmarks/run.py needs_budget` measures it again, about an hour on 2 cores).
+
+# %%
+study = budget.load()
+if study is None:
+    print("No budget study in this checkout: python benchmarks/run.py needs_budget")
+else:
+    print(budget.answer(study["verdicts"]))
+    print(f"\n{study['changed']}; seed {study['seed']}; {study['command']} at commit {study['commit']}, {study['created']}")
+
+# %%
+nviz.budget_curve(study["curve"]) if study is not None else None
+
+# %%
+study["verdicts"] if study is not None else None

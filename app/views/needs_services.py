@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from workbench.needs import budget as needs_budget
 from workbench.needs import cases as needs_cases
 from workbench.store import Run
 from workbench.viz import needs as viz
@@ -90,7 +91,23 @@ def show_pair(t: dict, catalog: dict, record, a: str, b: str) -> None:
         st.dataframe(lines, hide_index=True, width="stretch")
 
 
+def budget_study() -> None:
+    """The committed budget curve (benchmarks/bench_needs_budget.py): the same for every run, so it
+    sits above the run's own tables."""
+    study = needs_budget.load()
+    with st.expander("Does the joint model catch the isolated pipeline with more SFT budget? (measured study)"):
+        if study is None:
+            st.caption("No budget study in this checkout yet: `python benchmarks/run.py needs_budget` measures it.")
+            return
+        st.markdown(needs_budget.answer(study["verdicts"]).replace("\n", "  \n"))
+        st.plotly_chart(viz.budget_curve(study["curve"]), key="ns_budget_curve")
+        st.dataframe(study["verdicts"], hide_index=True, width="stretch")
+        st.caption(f"{study['changed']}; seed {study['seed']}; `{study['command']}` at commit {study['commit']}, "
+                   f"{study['created']}. The isolated pipeline has no language model, so the budget cannot move it.")
+
+
 with ui.guard():
+    budget_study()
     run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         t = tables(str(run.path))

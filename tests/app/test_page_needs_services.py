@@ -87,3 +87,24 @@ def test_featured_case_opens_with_its_pair_and_user(smoke_store):
     cases = run.read_parquet("cases")
     assert at.selectbox(key="ns_user").value == cases.loc[cases["record"] == record, "user"].iloc[0]
     assert "Habit lines" in texts(at) or "no habit lines" in texts(at)
+
+
+def test_budget_study_is_shown_above_the_runs_or_its_command_when_absent(tmp_store, tmp_path, monkeypatch):
+    import json
+
+    from workbench.needs import budget
+
+    monkeypatch.setattr(budget, "REFERENCE", tmp_path / "absent.json")
+    at = run_page("views/needs_services.py")
+    assert "python benchmarks/run.py needs_budget" in texts(at)
+    rows = [{"table": "budget curve", "size": "96x2", "sft_steps": s, "variant": v, "HR@1": h, "HR@3": h + 0.1,
+             "need acc": 0.7, "cat acc": 0.4} for s, hs in ((1000, (0.3, 0.1, 0.12)), (4000, (0.3, 0.3, 0.33)))
+            for v, h in zip(budget.VARIANTS, hs)]
+    study = tmp_path / "needs-budget.json"
+    study.write_text(json.dumps({"rows": rows + budget.verdict_rows(rows), "seed": 0, "commit": "abc1234",
+                                 "created": "2026-11-30", "command": "python benchmarks/run.py needs_budget",
+                                 "changed": "sft_steps and hidden x layers only"}))
+    monkeypatch.setattr(budget, "REFERENCE", study)
+    at = run_page("views/needs_services.py")
+    assert "96x2: full / isolated HR@1 0.40 at 1k SFT steps → 1.10 at 4k" in texts(at)
+    assert "Nothing of **needs** is built" in texts(at)  # the study does not hide the missing run

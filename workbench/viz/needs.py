@@ -83,6 +83,18 @@ def rl_curves(log: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def budget_curve(curve: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
+    """``metric`` of each variant against the SFT budget (log axis), one panel per model size: where
+    the joint model's lines cross the isolated pipeline's flat one is the answer to "with budget?"."""
+    frame = curve.sort_values(["size", "variant", "sft_steps"])
+    fig = px.line(frame, x="sft_steps", y=metric, color="variant", facet_col="size", markers=True, log_x=True,
+                  template=TEMPLATE, color_discrete_sequence=PALETTE,
+                  hover_data=["need acc", "cat acc", "HR@1", "HR@3"])
+    fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
+    fig.update_layout(height=360, xaxis_title="SFT steps", yaxis_title=metric, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
 def metric_bars(metrics: pd.DataFrame, metric: str = "HR@3", variants: list[str] | None = None) -> go.Figure:
     """One bar per variant and slice (mean over seeds)."""
     frame = metrics.groupby(["variant", "slice"], sort=False)[metric].mean().reset_index()
