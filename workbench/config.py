@@ -161,6 +161,11 @@ class MethodConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def dataset_label(self) -> str:
+        """The dataset's name as users know it (the app's dataset picker, data cards, ``workbench runs``);
+        a method whose loader finds the real name in the files says so (glass: ``Sports_and_Outdoors (s3rec)``)."""
+        return self.dataset
+
     def config_hash(self) -> str:
         """Ten hex digits over every setting except the device."""
         payload = {k: v for k, v in self.to_dict().items() if k not in _UNHASHED}

@@ -109,7 +109,8 @@ class Run:
 
     @property
     def dataset(self) -> str:
-        return self.manifest["config"]["dataset"]
+        """The dataset as users know it (``Beauty (s3rec)``; runs made before labels: the loader's name)."""
+        return self.manifest.get("dataset_label") or self.manifest["config"]["dataset"]
 
     @property
     def config(self) -> dict[str, Any]:
@@ -234,6 +235,7 @@ class RunWriter(Run):
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": files,
             "rebuild": rebuild_command(self._method, self._config),
+            "dataset_label": self._config.dataset_label(),
             **extra,
         }
         (self.path / MANIFEST).write_text(to_json(manifest))

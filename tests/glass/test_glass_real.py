@@ -74,6 +74,28 @@ def test_s3rec_by_name_alias_and_file_give_one_dataset_and_a_data_card(beauty_di
     assert a.config_hash() != b.config_hash()
 
 
+def test_runs_are_labelled_by_the_real_dataset_name(beauty_dir, tmp_path):
+    """The app's dataset picker, data cards and ``workbench runs`` say ``Toys_and_Games (s3rec)``, not the
+    loader's name, however the files were named on the command line."""
+    from workbench.glass.config import Config
+    from workbench.store import ArtifactStore
+
+    (beauty_dir / "Toys_and_Games.txt").write_text("1 5 6 7 8\n2 6 7 8 5\n3 7 8 5 6\n")
+    base = Config.for_profile("smoke")
+    label = lambda **o: base.with_overrides(o).dataset_label()  # noqa: E731
+    assert label(dataset="amazon_beauty", data_path=str(beauty_dir)) == "Beauty (s3rec)"
+    assert label(dataset="s3rec", data_path=str(beauty_dir / "Beauty.txt")) == "Beauty (s3rec)"
+    assert label(dataset="s3rec", data_path=str(beauty_dir), name="Toys_and_Games") == "Toys_and_Games (s3rec)"
+    assert base.dataset_label() == "synthetic"
+    store = ArtifactStore(tmp_path / "store")
+    config = base.with_overrides({"dataset": "s3rec", "data_path": str(beauty_dir), "name": "Toys_and_Games"})
+    with store.create("glass", config) as writer:
+        writer.write_json("summary", {"data": "toys"})
+        run = writer.finish()
+    assert run.dataset == "Toys_and_Games (s3rec)" and store.datasets("glass", "smoke") == ["Toys_and_Games (s3rec)"]
+    assert store.latest("glass", "smoke", "Toys_and_Games (s3rec)").path == run.path
+
+
 def test_movielens_loader_orders_by_time_and_keeps_titles(movielens_dir):
     ml = load_movielens(movielens_dir)
     assert len(ml.sequences) == 7 and ml.n_items == 9

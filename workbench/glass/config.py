@@ -111,6 +111,14 @@ class Config(MethodConfig):
     seeds: tuple[int, ...] = setting((), ge=0)
     """Extra seeds (world + training); every claim uses every seed (hierarchical bootstrap over seeds and cases)."""
 
+    def dataset_label(self) -> str:
+        """S3-Rec runs are labelled by the file they read (``Beauty (s3rec)``), not the loader's name."""
+        if self.dataset in ("s3rec", "amazon_beauty") and self.data_path:
+            from workbench.glass.real import s3rec_name
+
+            return f"{s3rec_name(self)} (s3rec)"
+        return self.dataset
+
     METHOD: ClassVar[str] = "glass"
     LINKS: ClassVar[tuple[tuple[str, str, str], ...]] = (("history_min", "<=", "history_max"), ("d_model", "%", "heads"))
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {

@@ -162,6 +162,13 @@ def _s3rec_name(config) -> str:
     return ALIASES.get(config.dataset, "")
 
 
+def s3rec_name(config) -> str:
+    """The S3-Rec dataset these settings read (the sequence file's stem, e.g. ``Sports_and_Outdoors``)."""
+    from workbench.datasets.s3rec import find_files
+
+    return find_files(config.data_path, _s3rec_name(config))[2]
+
+
 def check(config) -> None:
     """One clear error for an unknown real dataset, a missing path or an ambiguous S3-Rec folder (before
     any work starts)."""
