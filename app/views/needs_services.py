@@ -62,6 +62,24 @@ def compare_tables(path: str):
     return frame, needs_cases.featured_cases(t["predictions"], t["records"])
 
 
+@st.cache_resource(show_spinner=False)
+def training_figures(path: str) -> list:
+    """The run's SFT loss curves and GRPO per-reward curves (empty when the run trained neither)."""
+    run = Run(path)
+
+    def main_seed(name: str) -> pd.DataFrame:
+        frame = run.read_parquet(name) if run.exists(f"{name}.parquet") else pd.DataFrame()
+        return frame[frame["seed"] == run.manifest["seed"]] if "seed" in frame else frame
+
+    figures = []
+    if not (sft := main_seed("sft_curves")).empty:
+        figures.append(("SFT loss per variant (line dash: curriculum stage)", viz.sft_curves(sft)))
+    if not (rl := main_seed("rl_curves")).empty:
+        figures.append(("GRPO: each reward's mean per step, and the share of groups whose rewards were all equal "
+                        "(dotted: such a group teaches nothing)", viz.rl_curves(rl)))
+    return figures
+
+
 def case_header(case: pd.Series) -> str:
     return (f"**Test case** of {case['user']} — {case['day']}, {case['hour_bin'].removeprefix('h_')}, at "
             f"**{case['scene']}**, {case['weather']}, {case['city']}"
@@ -116,6 +134,13 @@ with ui.guard():
         look = lookups(str(run.path))
         variants = [v for v in labels if v in look["present"]]
         catalog = dict(zip(t["merchants"]["merchant"], t["merchants"]["category"]))
+
+        figures = training_figures(str(run.path))
+        if figures:
+            with st.expander("Training curves: SFT loss and GRPO per-reward curves"):
+                for i, (caption, figure) in enumerate(figures):
+                    st.caption(caption)
+                    st.plotly_chart(figure, key=f"ns_training_{i}")
 
         frame, featured = compare_tables(str(run.path))
         ui.featured_cases(featured, "ns-cmp", also=lambda f: {

@@ -34,6 +34,8 @@ def test_user_chain_variants_and_error_table(smoke_store):
     assert set(errors["failed_stage"]) <= {"service"} and errors["long_tail"].all()
     at.multiselect(key="ns_err_variants").set_value(["isolated"]).run()
     assert set(selectable(at, "ns_errors")["variant"]) <= {"isolated"}
+    # the run's training curves: SFT loss, then GRPO's per-reward curves
+    assert "SFT loss per variant" in texts(at) and "GRPO: each reward's mean per step" in texts(at)
 
 
 def two_by_two(at):
