@@ -48,6 +48,7 @@ from IPython.display import Markdown
 
 from workbench.claims import as_table, read_run_claims
 from workbench.needs import budget, clustering, prompts
+from workbench.needs import cases as needs_cases
 from workbench.progress import tqdm_progress
 from workbench.record import record
 from workbench.viz import needs as nviz
@@ -208,15 +209,16 @@ pd.DataFrame(run.read_json("compute")["variants"]).T
 
 # %% [markdown]
 # ## 8. Error analysis, one user at a time
-# Pick a user and a variant: the test case's context, the generated chain beside the truth (each
-# stage right or wrong), and the user's history (filtered records marked).
+# First where each variant loses, stage by stage (need; category when the need was right; the top
+# merchant when both were right; and the share of cases that first fail at each stage). Then pick a
+# user and a variant: the test case's context, the generated chain beside the truth (each stage right
+# or wrong), and the user's history (filtered records marked).
 
 # %%
 predictions = run.read_parquet("predictions")
 predictions = predictions[predictions["seed"] == run.manifest["seed"]]
 cases = run.read_parquet("cases")
-failed = predictions.groupby(["variant", "failed_stage"]).size().unstack(fill_value=0)
-failed
+needs_cases.stage_breakdown(predictions, list(run.read_json("dataset")["variants"]))
 
 # %%
 nviz.user_picker(predictions, records, cases)

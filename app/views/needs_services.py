@@ -43,7 +43,8 @@ def lookups(path: str) -> dict:
     preds, cases = t["predictions"], t["cases"]
     return {"present": set(preds["variant"].unique()), "cities": sorted(preds["city"].unique()),
             "users": sorted(cases["user"].unique()), "user_of": dict(zip(cases["record"].astype(int), cases["user"])),
-            "errors": viz.error_frame(preds)}
+            "errors": viz.error_frame(preds),
+            "stages": needs_cases.stage_breakdown(preds, list(Run(path).read_json("dataset")["variants"]))}
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -156,6 +157,9 @@ with ui.guard():
         user_area = st.container()
         st.divider()
         st.subheader("Error analysis: every test case")
+        st.caption("Where each variant loses (in-city test cases, main seed): each stage's accuracy given the "
+                   "earlier stages were right, and the share of cases that first fail at each stage.")
+        st.dataframe(look["stages"], width="stretch", key="ns_stages")
         f1, f2, f3, f4 = st.columns(4)
         stages = f1.multiselect("Failed stage", ["need", "category", "service", "none"], default=["need", "category", "service"],
                                 key="ns_err_stage")

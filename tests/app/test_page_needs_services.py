@@ -36,6 +36,8 @@ def test_user_chain_variants_and_error_table(smoke_store):
     assert set(selectable(at, "ns_errors")["variant"]) <= {"isolated"}
     # the run's training curves: SFT loss, then GRPO's per-reward curves
     assert "SFT loss per variant" in texts(at) and "GRPO: each reward's mean per step" in texts(at)
+    stages = next(d.value for d in at.dataframe if "first fails at need" in d.value.columns)
+    assert {"isolated", "full"} <= set(stages.index)
 
 
 def two_by_two(at):

@@ -53,3 +53,21 @@ def test_featured_rules_pick_the_cases_their_reasons_state():
     assert caught.case == 12 and "caught 2 of this user's 3" in caught.reason and "dropped 1 ordinary record" in caught.reason
     assert len({f.case for f in featured}) == len(featured)  # each case featured once
     assert all(isinstance(f.case, int) for f in featured)
+
+
+def test_docstring_examples():
+    import doctest
+
+    assert doctest.testmod(cases).failed == 0
+
+
+def test_stage_breakdown_reads_in_city_cases_and_its_first_failures_add_up():
+    p = predictions()
+    p["failed_stage"] = [{(1, 1): "none", (1, 0): "service", (0, 0): "need"}[(int(n), h)] for n, h in zip(p["need_ok"], p["hit1"])]
+    table = cases.stage_breakdown(p, ["isolated", "full"])
+    assert table.index.tolist() == ["isolated", "full"] and (table["cases"] == 3).all()  # record 13 is cross-city
+    assert table.loc["full", "need right"] == table.loc["isolated", "need right"] == round(2 / 3, 3)
+    assert table.loc["full", "HR@1 | need, category right"] == 0.5  # records 10, 11: a miss, then a hit
+    assert table.loc["isolated", "HR@1 | need, category right"] == 0.5  # records 10, 12
+    shares = table[[c for c in table if c.startswith("first fails") or c == "right throughout"]].sum(axis=1)
+    assert ((shares - 1).abs() <= 0.002).all()  # shares are rounded to 3 places

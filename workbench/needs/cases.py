@@ -8,6 +8,7 @@ chain have none), ``service@1`` (the true merchant ranked first) and ``service@3
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from workbench.compare import CaseFrame, Featured
@@ -131,3 +132,32 @@ def filter_case(predictions: pd.DataFrame, records: pd.DataFrame, taken: set) ->
     user = score.idxmax()
     row = per_user.loc[user]
     return int(tested[user]), int(row["caught"]), int(row["planted"]), int(row["clean"])
+
+
+def stage_breakdown(predictions: pd.DataFrame, variants: list[str] | None = None) -> pd.DataFrame:
+    """Where each variant loses, stage by stage, on the in-city test cases: need accuracy, category
+    accuracy when the need was right, HR@1 when need and category were right, and the share of cases
+    that first fail at each stage (they add up to 1 with ``right throughout`` = HR@1 of chain variants).
+
+    >>> p = pd.DataFrame({"variant": ["a"] * 4, "slice_set": ["test"] * 4, "need_ok": [1, 1, 1, 0],
+    ...                   "category_ok": [1, 1, 0, 0], "hit1": [1, 0, 0, 0],
+    ...                   "failed_stage": ["none", "service", "category", "need"]})
+    >>> stage_breakdown(p).loc["a", ["need right", "category right | need right", "HR@1 | need, category right"]].tolist()
+    [0.75, 0.667, 0.5]
+    """
+    test = predictions[predictions["slice_set"] == "test"]
+    order = [v for v in (variants or test["variant"].unique()) if v in set(test["variant"])]
+    rows = {}
+    for variant in order:
+        p = test[test["variant"] == variant]
+        need_ok, cat_ok = p["need_ok"] == 1, p["category_ok"] == 1
+        first = p["failed_stage"].value_counts(normalize=True)
+        rows[variant] = {
+            "cases": len(p),
+            "need right": need_ok.mean() if p["need_ok"].notna().any() else np.nan,
+            "category right | need right": cat_ok[need_ok].mean() if need_ok.any() else np.nan,
+            "HR@1 | need, category right": (p["hit1"] == 1)[need_ok & cat_ok].mean() if (need_ok & cat_ok).any() else np.nan,
+            **{f"first fails at {s}": first.get(s, 0.0) for s in ("need", "category", "service")},
+            "right throughout": first.get("none", 0.0),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").round(3)
