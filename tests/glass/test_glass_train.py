@@ -7,7 +7,7 @@ import torch
 from workbench.glass.baselines import SASRec, train_sasrec
 from workbench.glass.model import ModelSpec, SeqRecModel
 from workbench.glass.semantic_ids import add_collision_digit
-from workbench.glass.train import TrainSettings, batch_rows, param_groups, train_model
+from workbench.glass.train import Selection, TrainSettings, batch_rows, param_groups, train_model
 
 
 def tiny_sasrec(n_items=12, window=5):
@@ -71,3 +71,48 @@ def test_batches_are_seeded_and_length_grouped_on_request():
     lengths = np.array([1, 9] * 20)
     grouped = batch_rows(40, TrainSettings(batch_size=4, seed=0, length_batches=True), "cpu", lengths)
     assert all(len(set(lengths[next(grouped).numpy()])) == 1 for _ in range(5))
+
+
+def test_selection_keeps_the_weights_of_the_best_validation_check():
+    """Checks every 10 steps (10, 20, 30 and the last, 35) score 0.2, 0.9, 0.5, 0.1: the step-20 weights come back."""
+    model = tiny_sasrec()
+    rng = np.random.default_rng(0)
+    window, targets = rng.integers(-1, 12, (40, 5)), rng.integers(0, 12, 40)
+    scores, snapshots = iter([0.2, 0.9, 0.5, 0.1]), {}
+
+    def score(m):
+        assert not m.training  # scored in eval mode (no dropout)
+        snapshots[len(snapshots) + 1] = {k: v.clone() for k, v in m.state_dict().items()}
+        return next(scores)
+
+    selection = Selection(score, every=10)
+    train_sasrec(model, window, targets, TrainSettings(steps=35, batch_size=8, lr=1e-2, warmup=2), "cpu", selection=selection)
+    assert [s for s, _ in selection.log] == [10, 20, 30, 35] and selection.best_step == 20
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, snapshots[2][name]), name
+    assert any(not torch.equal(snapshots[2][k], snapshots[4][k]) for k in snapshots[2])  # training moved on after it
+
+
+def test_selection_refuses_to_pick_on_the_cases_it_reports():
+    from workbench.errors import WorkbenchError
+    from workbench.glass.config import Config
+
+    with pytest.raises(WorkbenchError, match="select_every picks the step on validation cases"):
+        Config.for_profile("smoke").with_overrides({"select_every": 50, "eval_split": "valid"})
+
+
+def test_build_with_selection_records_the_step_it_kept():
+    from workbench.glass.config import Config
+    from workbench.glass.jobs import load_data
+    from workbench.glass.study import setup_sids, train_system
+
+    config = Config.for_profile("smoke").with_overrides(
+        {"select_every": 10, "select_cases": 20, "valid_users": 30, "steps": 25, "sasrec_steps": 25})
+    data, _, _ = load_data(config)
+    setup = setup_sids(data, config, tuple(config.codebook), config.seed)
+    assert len(setup.valid) == 20 and set(setup.valid.cases["split"]) == {"valid"}
+    for name in ("tiger", "sasrec"):
+        result = train_system(name, config, setup, 0, "cpu")
+        assert result.diagnostics["selection checks"] == 3  # steps 10, 20 and the last, 25
+        assert result.diagnostics["selected step"] in (10, 20, 25)
+        assert 0.0 <= result.diagnostics["selection Recall@10 (valid)"] <= 1.0

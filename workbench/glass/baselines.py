@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.glass.train import TrainSettings, train_model
+from workbench.glass.train import Selection, TrainSettings, train_model
 from workbench.progress import Progress
 
 
@@ -59,12 +59,12 @@ class SASRec(nn.Module):
 
 
 def train_sasrec(model: SASRec, window: np.ndarray, targets: np.ndarray, settings: TrainSettings, device,
-                 progress: Progress | None = None) -> list[float]:
+                 progress: Progress | None = None, selection: Selection | None = None) -> list[float]:
     """Full-softmax training on (window -> next item) pairs with the method's one loop; returns the curve."""
     win = torch.as_tensor(window, device=device)
     tgt = torch.as_tensor(np.array(targets), device=device)
     return train_model(model, lambda rows: F.cross_entropy(model(win[rows]), tgt[rows]), len(win), settings, device,
-                       progress, "SASRec")
+                       progress, "SASRec", selection=selection)
 
 
 @torch.no_grad()

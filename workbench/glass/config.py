@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from workbench.config import MethodConfig, setting
+from workbench.errors import WorkbenchError
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Config(MethodConfig):
     """Users whose cases are trained on."""
     test_users: int = setting(1000, ge=1)
     """Held-out users, one case each (never trained on)."""
+    valid_users: int = setting(0, ge=0)
+    """More held-out users, one case each, for best-on-validation selection (``select_every``); 0 = none."""
     cases_per_user: int = setting(8, ge=1)
     """Cut points per training user (features are computed at each cut's own point in time)."""
     history_min: int = setting(120, ge=2)
@@ -100,6 +103,12 @@ class Config(MethodConfig):
     short histories trains ~3x faster; the synthetic world's windows are always full, so it is off there."""
     sasrec_steps: int = setting(600, ge=1)
     """Optimiser steps of the SASRec baseline."""
+    select_every: int = setting(0, ge=0)
+    """Best-on-validation selection (cornac's recipes do it): every this many steps, score Recall@10 on
+    ``select_cases`` validation cases and keep the best check's weights, for the SID models and SASRec.
+    0 = keep the last step's (right for the demo's short decaying schedule; long runs overfit)."""
+    select_cases: int = setting(500, ge=1)
+    """Validation cases (a seeded sample) each selection check scores."""
     beam: int = setting(20, ge=1)
     """Beam size (the paper: 20); top-10 of the beam is scored."""
     systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
@@ -110,6 +119,12 @@ class Config(MethodConfig):
     user's second-to-last item) — choose settings on ``valid``, then report ``test`` once."""
     seeds: tuple[int, ...] = setting((), ge=0)
     """Extra seeds (world + training); every claim uses every seed (hierarchical bootstrap over seeds and cases)."""
+
+    def check(self) -> "Config":
+        if self.select_every and self.eval_split == "valid":
+            raise WorkbenchError("Setting glass.select_every picks the step on validation cases, so they cannot also be "
+                                 "the cases scored: use eval_split=test with it, or select_every=0.")
+        return super().check()
 
     def dataset_label(self) -> str:
         """S3-Rec runs are labelled by the file they read (``Beauty (s3rec)``), not the loader's name."""

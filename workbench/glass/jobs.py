@@ -46,7 +46,7 @@ def world_kwargs(config: Config, noise: float | None = None) -> dict:
     return dict(
         n_topics=config.n_topics, n_subtopics=config.n_subtopics, styles=config.styles, dim=config.emb_dim,
         noise=config.noise if noise is None else noise, n_train_users=config.train_users,
-        n_test_users=config.test_users, cases_per_user=config.cases_per_user,
+        n_valid_users=config.valid_users, n_test_users=config.test_users, cases_per_user=config.cases_per_user,
         history=(config.history_min, config.history_max), window=config.window, p_absent=config.p_absent,
         p_favourite=config.p_favourite,
     )

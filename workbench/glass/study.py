@@ -42,7 +42,7 @@ from workbench.glass.evaluate import (
 from workbench.glass.features import CaseArrays, case_arrays, fit_sid_tier, neighbour_order
 from workbench.glass.model import ModelSpec, SeqRecModel, count_parameters
 from workbench.glass.semantic_ids import SemanticIDs, build_sids
-from workbench.glass.train import TrainSettings, train_sid_model
+from workbench.glass.train import Selection, TrainSettings, train_sid_model
 from workbench.progress import Progress, scaled
 
 LABELS = {
@@ -72,6 +72,8 @@ class SidSetup:
     test: CaseArrays
     tier_edges: np.ndarray
     prototypes: np.ndarray
+    valid: CaseArrays | None = None
+    """A seeded sample of validation cases when ``select_every`` asks for best-on-validation selection."""
 
 
 @dataclass
@@ -116,7 +118,16 @@ def setup_sids(data: SeqData, config: Config, codebook: tuple[int, ...], seed: i
     with_tier = bool(set(expand_systems(config.systems, True)) & set(TIER_SYSTEMS))
     make = lambda cases: case_arrays(data, sids, tier, cases, config.window, config.bucket_size, neighbours, tau,  # noqa: E731
                                      with_tier)
-    return SidSetup(sids, SIDTrie(sids.codes, sids.sizes), make(train_cases), make(test_cases), tier.edges, tier.prototypes)
+    valid = None
+    if config.select_every:
+        valid_cases = data.split("valid")
+        if not len(valid_cases):
+            raise WorkbenchError("Setting glass.select_every needs validation cases, and this dataset has none; "
+                                 "on the generated world set valid_users (e.g. 500), or use select_every=0.")
+        valid_cases = valid_cases.sample(min(config.select_cases, len(valid_cases)), random_state=seed).sort_index()
+        valid = make(valid_cases)
+    return SidSetup(sids, SIDTrie(sids.codes, sids.sizes), make(train_cases), make(test_cases), tier.edges, tier.prototypes,
+                    valid)
 
 
 def model_spec(config: Config, setup: SidSetup, system: str) -> ModelSpec:
@@ -203,22 +214,43 @@ def train_system(name: str, config: Config, setup: SidSetup, seed: int, device,
     if name == "popularity":
         ranked = popularity_ranking(train_targets, n_items, len(setup.test))
         return SystemResult(name, case_table(ranked[:, :10], setup.test), seconds=time.perf_counter() - start)
+    valid = setup.valid
     if name == "sasrec":
         model = SASRec(n_items, config.window, config.d_model, config.heads, max(1, config.enc_layers), config.dropout)
         settings = TrainSettings(config.sasrec_steps, config.batch_size, config.lr, seed=seed)
-        curve = train_sasrec(model, setup.train.window, train_targets, settings, device, progress)
+        selection = None if valid is None else Selection(
+            lambda m: recall_at_10(sasrec_ranking(m, valid.window, device, k=10), valid), config.select_every)
+        curve = train_sasrec(model, setup.train.window, train_targets, settings, device, progress, selection)
         ranked = sasrec_ranking(model, setup.test.window, device)
-        return SystemResult("sasrec", case_table(ranked[:, :10], setup.test), {}, curve=curve,
+        return SystemResult("sasrec", case_table(ranked[:, :10], setup.test), selection_diagnostics(selection), curve=curve,
                             seconds=time.perf_counter() - start)
     model = SeqRecModel(model_spec(config, setup, name), torch.as_tensor(setup.sids.codes))
     settings = TrainSettings(config.steps, config.batch_size, config.lr, warmup=config.warmup, seed=seed,
                              length_batches=config.length_batches)
-    curve = train_sid_model(model, setup.train, settings, device, scaled(progress, 0, 0.85), label=LABELS[name])
+    selection = None if valid is None else Selection(
+        lambda m: recall_at_10(run_beams(m, valid, setup.trie, config.beam, device).items[:, :10], valid), config.select_every)
+    curve = train_sid_model(model, setup.train, settings, device, scaled(progress, 0, 0.85), label=LABELS[name],
+                            selection=selection)
     progress(f"{LABELS[name]}: beam search", 0.9)
     result = evaluate_sid_model(name, model, setup, config, device, unconstrained=name in ("tiger", "glass"))
+    result.diagnostics.update(selection_diagnostics(selection))
     result.curve, result.seconds = curve, time.perf_counter() - start
     result.model = model.cpu()
     return result
+
+
+def recall_at_10(top: np.ndarray, arrays: CaseArrays) -> float:
+    """Share of ``arrays``' cases whose target is among the ``top`` items of its row."""
+    return float((top == arrays.cases["target"].to_numpy()[:, None]).any(axis=1).mean())
+
+
+def selection_diagnostics(selection) -> dict:
+    """The step best-on-validation selection kept and its validation Recall@10 (empty without selection)."""
+    if selection is None:
+        return {}
+    best = dict(selection.log)[selection.best_step]
+    return {"selected step": selection.best_step, "selection Recall@10 (valid)": best,
+            "selection checks": len(selection.log)}
 
 
 def summary_rows(tables: dict[str, pd.DataFrame], seed: int,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -49,6 +49,33 @@ class TrainSettings:
     """Largest global gradient norm (clipped above it)."""
     log_every: int = 25
     """Steps between two points of the learning curve (and the only steps that read the loss back)."""
+
+
+@dataclass
+class Selection:
+    """Best-on-validation selection, as cornac's TIGER and SASRec do (``model_selection="best"``): every
+    ``every`` steps (and at the last) ``score(model)`` — higher is better, e.g. Recall@10 on validation
+    cases — is computed in eval mode; the weights of the best check are restored when training ends.
+    Without it the last step's weights are kept, which is what a short, decaying schedule wants; long
+    runs overfit the training users and then the best check wins."""
+
+    score: Callable[[nn.Module], float]
+    every: int
+    log: list[tuple[int, float]] = field(default_factory=list)
+    """(step, score) of every check."""
+    best_step: int = 0
+
+    def check(self, model: nn.Module, step: int, best: dict | None) -> dict | None:
+        """Score the model at ``step``; return a copy of its weights when it is the best so far, else ``best``."""
+        model.eval()
+        with torch.no_grad():
+            value = float(self.score(model))
+        model.train()
+        self.log.append((step, value))
+        if best is None or value > max(v for s, v in self.log[:-1]):
+            self.best_step = step
+            return {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return best
 
 
 def schedule(step: int, s: TrainSettings) -> float:
@@ -98,8 +125,9 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def train_model(model: nn.Module, loss_fn: Callable[[torch.Tensor], torch.Tensor], n: int, settings: TrainSettings,
                 device, progress: Progress | None = None, label: str = "training",
-                lengths: np.ndarray | None = None) -> list[float]:
+                lengths: np.ndarray | None = None, selection: Selection | None = None) -> list[float]:
     """Train ``model`` in place on ``n`` cases; ``loss_fn(rows)`` is the mean loss of the cases ``rows``.
+    With ``selection``, the weights of its best validation check are the ones kept.
 
     Returns the mean loss of every ``log_every`` steps (the learning curve).
     """
@@ -112,6 +140,7 @@ def train_model(model: nn.Module, loss_fn: Callable[[torch.Tensor], torch.Tensor
     curve: list[float] = []
     running = torch.zeros((), dtype=torch.float64, device=device)  # summed on the device, read at log steps
     since = 0
+    best = None
     for step in range(settings.steps):
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
             loss = loss_fn(next(batches))
@@ -128,6 +157,10 @@ def train_model(model: nn.Module, loss_fn: Callable[[torch.Tensor], torch.Tensor
             since = 0
             if progress:
                 progress(f"{label}: step {step + 1}/{settings.steps}, loss {curve[-1]:.3f}", (step + 1) / settings.steps)
+        if selection and ((step + 1) % selection.every == 0 or step + 1 == settings.steps):
+            best = selection.check(model, step + 1, best)
+    if best is not None:
+        model.load_state_dict(best)
     model.eval()
     return curve
 
@@ -143,7 +176,8 @@ def model_inputs(arrays: CaseArrays, device, rows: np.ndarray | slice = slice(No
 
 
 def train_sid_model(model: SeqRecModel, arrays: CaseArrays, settings: TrainSettings, device,
-                    progress: Progress | None = None, label: str = "training") -> list[float]:
+                    progress: Progress | None = None, label: str = "training",
+                    selection: Selection | None = None) -> list[float]:
     """Teacher forcing on the target's SID; returns the learning curve."""
     data = model_inputs(arrays, device)
     model.to(device).fit_tier_scaling(data["tier"])
@@ -154,4 +188,4 @@ def train_sid_model(model: SeqRecModel, arrays: CaseArrays, settings: TrainSetti
         return model.loss(b["window"], b["tier"], b["target_codes"], b["bucket"] if search else None)
 
     return train_model(model, loss_fn, len(arrays), settings, device, progress, label,
-                       lengths=(arrays.window >= 0).sum(1))
+                       lengths=(arrays.window >= 0).sum(1), selection=selection)
