@@ -6,9 +6,11 @@ is about are built: the isolated pipeline (need classifier + separate recommende
 so its numbers do not move with the budget — it is the line to catch), clustered SFT and the full
 framework (clustered SFT + curriculum GRPO at the demo's 60 steps).
 
-All points go through one runner call (``methods.build_many``), so on a machine with more cores or a
-GPU they run side by side; each point is a normal run in its own store, so an interrupted bench
-keeps the points it finished and a rerun only builds the missing ones.
+Each point is one runner call (``methods.build_many``: its jobs — data, isolated pipeline, SFT, GRPO —
+run side by side on as many workers as the runner has) and a normal run in the bench's own store,
+published when it finishes: an interrupted bench keeps the points it finished and a rerun builds only
+the missing ones. Points go cheapest first (SFT steps x hidden^2 x layers), so a short session still
+gets the low-budget end of both curves.
 
 Writes ``workbench/reference/needs-budget.json`` (rows, command, commit, date): the Needs & services
 page and the needs notebook draw the curve from it.
@@ -37,7 +39,8 @@ def points() -> list[tuple[int, int, int]]:
     steps = [int(s) for s in os.environ.get("BENCH_NEEDS_BUDGET_STEPS", "1000,3000,10000").split(",")]
     sizes = [tuple(int(x) for x in s.split("x")) for s in os.environ.get("BENCH_NEEDS_BUDGET_SIZES", "96x2,128x4").split(",")]
     max_big = int(os.environ.get("BENCH_NEEDS_BUDGET_MAX_BIG", "3000"))
-    return [(h, n, s) for h, n in sizes for s in steps if (h, n) == sizes[0] or s <= max_big]
+    chosen = [(h, n, s) for h, n in sizes for s in steps if (h, n) == sizes[0] or s <= max_big]
+    return sorted(chosen, key=lambda p: p[2] * p[0] ** 2 * p[1])
 
 
 def config_of(hidden: int, layers: int, steps: int, seed: int, profile: str = "demo"):
@@ -60,8 +63,11 @@ def run() -> list[dict]:
     store = ArtifactStore(os.environ.get("BENCH_NEEDS_BUDGET_STORE", HERE.parent / "data" / "bench-needs-budget"))
     configs = [config_of(h, n, s, seed, profile) for h, n, s in points()]
     start = time.perf_counter()
-    with tqdm_progress(f"needs budget curve: {len(configs)} points") as bar:
-        runs = methods.build_many(configs, store, bar)
+    runs = []
+    for i, config in enumerate(configs, 1):
+        with tqdm_progress(f"needs budget point {i}/{len(configs)}: {config.hidden}x{config.layers}, "
+                           f"{config.sft_steps} SFT steps") as bar:
+            runs += methods.build_many([config], store, bar)
     curve = [row for r in runs for row in curve_rows(r)]
     rows = curve + verdict_rows(curve)
     doc = {"rows": rows, "seed": seed, "profile": profile,

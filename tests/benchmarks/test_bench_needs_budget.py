@@ -1,5 +1,5 @@
-"""The budget bench end to end on the smoke profile: two budgets of one tiny size through one runner
-call, into its own store, rows and the reference file written, a rerun builds nothing new."""
+"""The budget bench end to end on the smoke profile: two budgets of one tiny size, each a runner call
+into the bench's own store, rows and the reference file written, a rerun builds nothing new."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def test_points_follow_the_environment(monkeypatch):
     monkeypatch.setenv("BENCH_NEEDS_BUDGET_STEPS", "1000,3000,10000")
     monkeypatch.setenv("BENCH_NEEDS_BUDGET_SIZES", "96x2,128x4")
     monkeypatch.setenv("BENCH_NEEDS_BUDGET_MAX_BIG", "3000")
-    assert bench_needs_budget.points() == [(96, 2, 1000), (96, 2, 3000), (96, 2, 10000), (128, 4, 1000), (128, 4, 3000)]
+    # cheapest first: steps x hidden^2 x layers
+    assert bench_needs_budget.points() == [(96, 2, 1000), (96, 2, 3000), (128, 4, 1000), (96, 2, 10000), (128, 4, 3000)]
 
 
 def test_bench_builds_each_point_once_and_writes_the_study(tmp_path, monkeypatch):
