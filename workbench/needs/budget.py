@@ -24,14 +24,18 @@ REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-budget.js
 def curve_rows(run) -> list[dict]:
     """One row per variant of one needs run: its size, SFT budget and overall test metrics, and the
     summed seconds of its jobs (what the point costs on one worker)."""
+    from workbench.needs.cases import main_predictions, stage_breakdown
+
     c = run.config
     metrics = run.read_parquet("metrics")
     overall = metrics[metrics["slice"] == "overall"].groupby("variant").mean(numeric_only=True)
+    stages = stage_breakdown(main_predictions(run), list(VARIANTS))
     jobs_s = sum(t.get("seconds") or 0 for t in run.read_json("jobs").values())
     return [{"table": "budget curve", "size": f"{c['hidden']}x{c['layers']}", "sft_steps": int(c["sft_steps"]),
              "variant": v, "need acc": round(float(overall.loc[v, "need_acc"]), 4),
              "cat acc": round(float(overall.loc[v, "category_acc"]), 4), "HR@1": round(float(overall.loc[v, "HR@1"]), 4),
-             "HR@3": round(float(overall.loc[v, "HR@3"]), 4), "jobs (s, summed)": round(jobs_s)}
+             "HR@3": round(float(overall.loc[v, "HR@3"]), 4),
+             "HR@1 | need, cat right": float(stages.loc[v, "HR@1 | need, category right"]), "jobs (s, summed)": round(jobs_s)}
             for v in VARIANTS if v in overall.index]
 
 
@@ -56,6 +60,8 @@ def verdict_rows(curve: list[dict]) -> list[dict]:
                      "full / isolated HR@1": ratio("full"), "clustered SFT / isolated HR@1": ratio("clustered_sft"),
                      "full - isolated need acc": round(full["need acc"] - iso["need acc"], 4),
                      "full - isolated cat acc": round(full["cat acc"] - iso["cat acc"], 4),
+                     **({"full - isolated HR@1 | need, cat right": round(full[k] - iso[k], 4)}
+                        if (k := "HR@1 | need, cat right") in full and k in iso else {}),
                      f"reaches {GOAL:g}x": bool(iso["HR@1"] and full["HR@1"] >= GOAL * iso["HR@1"])})
     return rows
 
@@ -77,7 +83,8 @@ def load(path: Path | None = None) -> dict | None:
 
 def answer(verdicts: pd.DataFrame) -> str:
     """The curve's answer in words: per size, the full framework's HR@1 over the isolated pipeline's
-    at each budget, where need and category accuracy stand, and whether the 1.25x goal is met.
+    at each budget, where each stage stands at the largest budget (differences full - isolated: need
+    accuracy, category accuracy, HR@1 when need and category were right), and whether the 1.25x goal is met.
 
     >>> v = pd.DataFrame({"size": ["96x2", "96x2"], "sft_steps": [1000, 4000],
     ...                   "full / isolated HR@1": [.5, 1.1], "full - isolated need acc": [-.04, .01],
@@ -92,7 +99,10 @@ def answer(verdicts: pd.DataFrame) -> str:
         reached = group[group[f"reaches {GOAL:g}x"].astype(bool)]
         goal = (f"the {GOAL:g}x goal is reached from {reached['sft_steps'].min() / 1000:g}k steps" if len(reached)
                 else f"the {GOAL:g}x goal is not reached")
+        service = last.get("full - isolated HR@1 | need, cat right")
         lines.append(f"{size}: full / isolated HR@1 {steps[0]} SFT steps" + "".join(f" → {s}" for s in steps[1:])
                      + f" (need accuracy {last['full - isolated need acc']:+.2f}, category "
-                     f"{last['full - isolated cat acc']:+.2f} at {last['sft_steps'] / 1000:g}k); {goal}.")
+                     f"{last['full - isolated cat acc']:+.2f}"
+                     + ("" if service is None or pd.isna(service) else f", HR@1 given both right {service:+.2f}")
+                     + f" at {last['sft_steps'] / 1000:g}k); {goal}.")
     return "\n".join(lines)
