@@ -34,7 +34,8 @@ Environment: ``BENCH_PEERS_BUDGET_S`` (default 60), ``BENCH_PEERS_BEAUTY_USERS``
 ``BENCH_PEERS_VAL_SAMPLE`` (default 100), ``BENCH_PEERS_MAX_EPOCHS`` (default 2: the most epochs a cornac
 model trains for the equal-epochs table — one GRID epoch on 2 CPU cores costs minutes, so matching
 our 10+ epochs would take hours; a capped row says so in its ``epochs`` column),
-``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``).
+``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``),
+``BENCH_PEERS_MODELS`` (default ``TIGER,SASRec``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "100"))
 """Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
 MAX_EPOCHS = int(os.environ.get("BENCH_PEERS_MAX_EPOCHS", "2"))
 """Most epochs a cornac model gets in the equal-epochs table (capped rows are labelled)."""
+MODELS = tuple(os.environ.get("BENCH_PEERS_MODELS", "TIGER,SASRec").split(","))
+"""Which models are compared (``BENCH_PEERS_MODELS=SASRec``: SASRec's equal epochs fit where TIGER's do not)."""
 SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -353,20 +356,22 @@ def cornac_run(name: str, recipe, n_epochs: int, method, data, fitted=None) -> S
 
 # ---- one dataset, both budgets -----------------------------------------------------------------------------
 def compare(data, config, budget_s: float, label: str, progress=print, cornac_overrides: dict | None = None,
-            min_steps: int = 20, max_epochs: int = MAX_EPOCHS) -> list[dict]:
-    """Every model on ``data`` at equal wall-clock (``budget_s`` of training, at least ``min_steps`` of
-    ours) and at equal epochs (cornac's capped at ``max_epochs``)."""
+            min_steps: int = 20, max_epochs: int = MAX_EPOCHS, models: tuple[str, ...] = MODELS) -> list[dict]:
+    """Every model (of ``models``: TIGER, SASRec) on ``data`` at equal wall-clock (``budget_s`` of
+    training, at least ``min_steps`` of ours) and at equal epochs (cornac's capped at ``max_epochs``)."""
     method = cornac_split(data)
     checks = check_same_split(data, method)
     setup = _our_setup(data, config)
     n_train = checks["training cases"]
     progress(f"[{label}] split checked: {checks}")
 
-    ours = {"TIGER": our_tiger(data, config, setup, budget_s, min_steps),
-            "SASRec": our_sasrec(data, config, setup, budget_s, min_steps)}
+    ours = {name: fit(data, config, setup, budget_s, min_steps)
+            for name, fit in (("TIGER", our_tiger), ("SASRec", our_sasrec)) if name in models}
     for s in ours.values():
         progress(f"[{label}] ours {s.model}: {s.steps} steps ({s.epochs:.1f} epochs) in {s.train_s:.0f}s, {s.metrics}")
-    recipes = cornac_recipes(n_train, config.window, config.codebook[0], config.seed, cornac_overrides)
+    recipes = {name: recipe for name, recipe in
+               cornac_recipes(n_train, config.window, config.codebook[0], config.seed, cornac_overrides).items()
+               if recipe[0] in models}
     equal_time, equal_epochs = {}, {}
     for name, recipe in recipes.items():
         target_s = ours[recipe[0]].train_s

@@ -80,3 +80,11 @@ def test_equal_epochs_cap_is_labelled(tiny):
     assert len(cornac) == 3 and all(r["epochs"] == "1 (capped; equal = 2)" for r in cornac)
     ratios = [r for r in rows if r["table"] == "tiny: ratios ours / cornac" and r["budget"].startswith("equal epochs")]
     assert all(r["budget"] == "equal epochs (cornac 1 of 2 epochs)" for r in ratios)
+
+
+def test_models_can_be_compared_alone(tiny):
+    data, config = tiny
+    rows = bench_peers.compare(data, config, budget_s=0.0, label="tiny", progress=lambda *_: None,
+                               cornac_overrides=bench_peers.TINY_CORNAC, min_steps=7, models=("SASRec",))
+    assert {r["model"] for r in rows if "side" in r} == {"SASRec"}
+    assert [r["pair"] for r in rows if "pair" in r] == ["SASRec vs cornac SASRec"] * 2
