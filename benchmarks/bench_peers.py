@@ -387,10 +387,10 @@ def compare(data, config, budget_s: float, label: str, progress=print, cornac_ov
         else:
             equal_epochs[name] = cornac_run(name, recipe, n_epochs, method, data,
                                             calibration if n_epochs == 1 else None)
-        if n_epochs < wanted:
-            equal_epochs[name] = replace(equal_epochs[name], capped_from=wanted)
             progress(f"[{label}] cornac {name}: {n_epochs} epochs in {equal_epochs[name].train_s:.0f}s, "
                      f"{equal_epochs[name].metrics}")
+        if n_epochs < wanted:
+            equal_epochs[name] = replace(equal_epochs[name], capped_from=wanted)
     return rows_of(label, data, checks, ours, equal_time, equal_epochs)
 
 
