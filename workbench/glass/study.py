@@ -248,8 +248,7 @@ def selection_diagnostics(selection) -> dict:
     """The step best-on-validation selection kept and its validation Recall@10 (empty without selection)."""
     if selection is None:
         return {}
-    best = dict(selection.log)[selection.best_step]
-    return {"selected step": selection.best_step, "selection Recall@10 (valid)": best,
+    return {"selected step": selection.best_step, "selection Recall@10 (valid)": selection.best_score,
             "selection checks": len(selection.log)}
 
 

@@ -64,6 +64,7 @@ class Selection:
     log: list[tuple[int, float]] = field(default_factory=list)
     """(step, score) of every check."""
     best_step: int = 0
+    best_score: float = float("-inf")
 
     def check(self, model: nn.Module, step: int, best: dict | None) -> dict | None:
         """Score the model at ``step``; return a copy of its weights when it is the best so far, else ``best``."""
@@ -72,8 +73,8 @@ class Selection:
             value = float(self.score(model))
         model.train()
         self.log.append((step, value))
-        if best is None or value > max(v for s, v in self.log[:-1]):
-            self.best_step = step
+        if value > self.best_score:
+            self.best_step, self.best_score = step, value
             return {k: v.detach().clone() for k, v in model.state_dict().items()}
         return best
 
