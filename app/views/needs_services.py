@@ -110,16 +110,24 @@ def show_pair(t: dict, catalog: dict, record, a: str, b: str) -> None:
         st.dataframe(lines, hide_index=True, width="stretch")
 
 
+@st.cache_resource(show_spinner=False)
+def budget_figure(path: str, mtime: float):
+    """The committed study and its figure, read and drawn once per version of the file (not per rerun)."""
+    study = needs_budget.load(path)
+    return study, (viz.budget_curve(study["curve"]) if study is not None else None)
+
+
 def budget_study() -> None:
     """The committed budget curve (benchmarks/bench_needs_budget.py): the same for every run, so it
     sits above the run's own tables."""
-    study = needs_budget.load()
+    path = needs_budget.REFERENCE
+    study, figure = budget_figure(str(path), path.stat().st_mtime if path.exists() else 0.0)
     with st.expander("Does the joint model catch the isolated pipeline with more SFT budget? (measured study)"):
         if study is None:
             st.caption("No budget study in this checkout yet: `python benchmarks/run.py needs_budget` measures it.")
             return
         st.markdown(needs_budget.answer(study["verdicts"]).replace("\n", "  \n"))
-        st.plotly_chart(viz.budget_curve(study["curve"]), key="ns_budget_curve")
+        st.plotly_chart(figure, key="ns_budget_curve")
         st.dataframe(study["verdicts"], hide_index=True, width="stretch")
         st.caption(f"{study['changed']}; seed {study['seed']}; `{study['command']}` at commit {study['commit']}, "
                    f"{study['created']}. The isolated pipeline has no language model, so the budget cannot move it.")
