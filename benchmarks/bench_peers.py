@@ -57,6 +57,8 @@ VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "100"))
 """Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
 MAX_EPOCHS = int(os.environ.get("BENCH_PEERS_MAX_EPOCHS", "2"))
 """Most epochs a cornac model gets in the equal-epochs table (capped rows are labelled)."""
+BUDGETS = ("equal wall-clock", "equal epochs")
+"""The two budgets every model pair is compared at (table names)."""
 MODELS = tuple(os.environ.get("BENCH_PEERS_MODELS", "TIGER,SASRec").split(","))
 """Which models are compared (``BENCH_PEERS_MODELS=SASRec``: SASRec's equal epochs fit where TIGER's do not)."""
 SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -405,7 +407,7 @@ def _row(table: str, s: Scored) -> dict:
 def rows_of(label: str, data, checks: dict, ours: dict, equal_time: dict, equal_epochs: dict) -> list[dict]:
     cases = f"{checks['test targets']} test users, {checks['training cases']:,} training cases"
     rows = []
-    for budget, theirs in (("equal wall-clock", equal_time), ("equal epochs", equal_epochs)):
+    for budget, theirs in zip(BUDGETS, (equal_time, equal_epochs)):
         table = f"{label}: {budget} ({cases})"
         rows += [_row(table, s) for s in ours.values()] + [_row(table, s) for s in theirs.values()]
         for name, s in theirs.items():

@@ -58,7 +58,7 @@ def test_comparison_runs_end_to_end(tiny):
     rows = bench_peers.compare(data, config, budget_s=0.0, label="tiny", progress=lambda *_: None,
                                cornac_overrides=bench_peers.TINY_CORNAC, min_steps=7)
     tables = {r["table"].split(" (")[0] for r in rows}
-    assert {"tiny: equal wall-clock", "tiny: equal epochs", "tiny: ratios ours / cornac"} <= tables
+    assert {*(f"tiny: {b}" for b in bench_peers.BUDGETS), "tiny: ratios ours / cornac"} <= tables
     models = [(r["side"], r["model"]) for r in rows if r["table"].startswith("tiny: equal wall-clock")]
     assert models == [("ours", "TIGER"), ("ours", "SASRec"), ("cornac", "TIGER GRID"), ("cornac", "TIGER Paischer"),
                       ("cornac", "SASRec")]
