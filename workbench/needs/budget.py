@@ -76,8 +76,11 @@ def load(path: Path | None = None) -> dict | None:
     rows = pd.DataFrame(doc.get("rows", []))
     if rows.empty:
         return None
-    doc["curve"] = rows[rows["table"] == "budget curve"].drop(columns="table").dropna(axis=1, how="all")
-    doc["verdicts"] = rows[rows["table"] != "budget curve"].drop(columns="table").dropna(axis=1, how="all")
+    order = lambda frame: frame.sort_values(  # noqa: E731  (by size as numbers, 96x2 before 128x4; then budget)
+        ["size", "sft_steps"], key=lambda c: c.map(lambda v: tuple(map(int, v.split("x")))) if c.name == "size" else c,
+        kind="stable").reset_index(drop=True)
+    doc["curve"] = order(rows[rows["table"] == "budget curve"].drop(columns="table").dropna(axis=1, how="all"))
+    doc["verdicts"] = order(rows[rows["table"] != "budget curve"].drop(columns="table").dropna(axis=1, how="all"))
     return doc
 
 
