@@ -63,3 +63,31 @@ def test_candidates_put_the_users_own_merchants_first(world_cases):
     cands = prompts.candidates(own, case.city, case.category, pop, n_popular=3)
     assert cands[:len(own)] == own and len(set(cands)) == len(cands)
     assert set(cands) <= set(data.merchants.loc[data.merchants["category"] == case.category, "merchant"])
+
+
+def test_the_evidence_block_lists_the_users_best_merchants_with_their_counts(world_cases):
+    data, rec, _ = world_cases
+    pop = prompts.Popularity.from_records(rec[rec["split"] != "test"], data.merchants)
+    cases = prompts.build_cases(data, rec, rec["split"] == "test", rec["split"] != "test", pop, history_size=4,
+                                n_popular=3, flat_popular=5, keep_pool=True, evidence=6)
+    category_of = data.merchants.set_index("merchant")["category"]
+    for case in cases.itertuples():
+        earlier = rec[(rec["user"] == case.user) & (rec["t"] < case.t)]
+        block = case.prompt.split(" own ")[1].removesuffix(" ans")
+        listed = []
+        for group in block.split(" ; "):
+            category, *entries = group.split()
+            for merchant, count in zip(entries[::2], entries[1::2]):
+                assert category_of[merchant] == category
+                assert count == f"x{min((earlier['merchant'] == merchant).sum(), 9)}"
+                listed.append(merchant)
+        at_place = earlier[earlier["scene"] == case.scene]["merchant"].value_counts()
+        best = max(set(earlier["merchant"]), key=lambda m: (at_place.get(m, 0), (earlier["merchant"] == m).sum(),
+                                                            earlier.loc[earlier["merchant"] == m, "t"].max()))
+        assert len(listed) == min(6, earlier["merchant"].nunique())
+        assert block.split(" ; ")[-1].split()[1] == best  # the best merchant: last group, first after its name
+
+
+def test_no_evidence_leaves_the_prompt_as_it_was(world_cases):
+    data, rec, cases = world_cases
+    assert not cases["prompt"].str.contains(" own ").any()

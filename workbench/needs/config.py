@@ -60,6 +60,12 @@ class Config(MethodConfig):
     # ---- prompts and cases -----------------------------------------------------------------------
     history_size: int = setting(4, ge=1)
     """Pattern lines (the user's habits most like the current context) in a prompt."""
+    evidence: int = setting(0, ge=0)
+    """The user's best merchants listed in the prompt with their use counts, grouped by category (the
+    evidence the isolated recommender ranks by; ``prompts.evidence_words``); 0 = none."""
+    need_classifier: str = "auto"
+    """The isolated pipeline's need classifier: ``logreg``, ``gbdt`` (scikit-learn histogram gradient
+    boosting) or ``auto`` (both fitted, the one with the higher need accuracy on validation cases kept)."""
     n_popular: int = setting(5, ge=0)
     """Popular merchants of the chosen category added to the user's own as ranking candidates."""
     flat_popular: int = setting(10, ge=0)
@@ -125,8 +131,11 @@ class Config(MethodConfig):
     """Extra seeds (world and training) for the full study; the claims then use intervals over seeds."""
 
     TOKENIZERS: ClassVar[tuple[str, ...]] = ("word", "subword", "auto")
+    NEED_CLASSIFIERS: ClassVar[tuple[str, ...]] = ("logreg", "gbdt", "auto")
 
     def check(self) -> "Config":
+        if self.need_classifier not in self.NEED_CLASSIFIERS:
+            raise WorkbenchError(f"Setting needs.need_classifier={self.need_classifier} is not one of logreg, gbdt, auto.")
         if self.tokenizer not in self.TOKENIZERS:
             raise WorkbenchError(f"Setting needs.tokenizer={self.tokenizer} is not one of word, subword, auto "
                                  "(auto: word up to 2,000 merchants, else subword).")

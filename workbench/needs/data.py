@@ -73,7 +73,8 @@ def with_clusters(data: NeedsData, clustered: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> dict:
-    """Training cases (raw, clustered, and a pooled set for the isolated classifier) and test cases."""
+    """Training cases (raw, clustered, and a pooled set for the isolated classifier), validation cases
+    (``valid_clustered``, up to 2,000 of the main city) and test cases."""
     rec = data.records
     rng = np.random.default_rng(seed)
     history = rec[rec["split"] != "test"]
@@ -84,7 +85,7 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
     raw_pool = rec["split"] != "test"
     kept_pool = kept.reindex(rec.index, fill_value=False)
     args = dict(popularity=popularity, history_size=config.history_size, n_popular=config.n_popular,
-                flat_popular=config.flat_popular)
+                flat_popular=config.flat_popular, evidence=config.evidence)
 
     def sample(mask: pd.Series, n: int, salt: int) -> pd.Series:
         idx = rec.index[mask.to_numpy()]
@@ -100,6 +101,10 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
         "train_pooled": prompts.build_cases(data, rec, pd.Series(sample(usable & kept_pool, min(config.max_train_cases, 10000), 3),
                                                                  index=rec.index), kept_pool, keep_pool=True, **args),
     }
+    # validation cases (each user's record before the test one) choose the isolated need classifier
+    out["valid_clustered"] = prompts.build_cases(data, rec, pd.Series(sample((rec["split"] == "val") & (rec["city"] == city),
+                                                                              2000, 4), index=rec.index),
+                                                 kept_pool, keep_pool=True, **args)
     test = rec["split"] == "test"
     for name, pool in (("test_raw", raw_pool), ("test_clustered", kept_pool)):
         cases = prompts.build_cases(data, rec, test, pool, keep_pool=True, **args)

@@ -76,7 +76,7 @@ def prepare(ctx: JobContext) -> dict:
     with timer.step("cases"):
         cases = needs_data.make_cases(data, config, clustered["kept"], seed)
         ctx.progress("prompts built", 0.7)
-    marked = []
+    marked, classifier = [], {}
     test_c, popularity = cases["test_clustered"], cases["popularity"]
     scenes, weathers = sorted(data.records["scene"].unique()), sorted(data.records["weather"].unique())
     with timer.step("baselines"):
@@ -88,7 +88,8 @@ def prepare(ctx: JobContext) -> dict:
             marked.append(evaluate.mark_cases(test_c, baselines.user_history(data, test_c, popularity, config.n_popular),
                                               "history"))
         if "isolated" in variants:
-            clf = baselines.fit_need_classifier(cases["train_pooled"], data, scenes, weathers, seed)
+            clf, classifier = baselines.choose_need_classifier(config.need_classifier, cases["train_pooled"],
+                                                               cases["valid_clustered"], data, scenes, weathers, seed)
             marked.append(evaluate.mark_cases(test_c, baselines.isolated(
                 data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
         ctx.progress("baselines scored", 0.95)
@@ -96,7 +97,7 @@ def prepare(ctx: JobContext) -> dict:
     if marked:
         pd.concat(marked, ignore_index=True).to_parquet(ctx.folder / "marked.parquet", index=False)
     return {"name": data.name, "info": data.info, "main_city": needs_data.main_city(data), "quality": quality,
-            "timings": timer.as_dict()}
+            "need_classifier": classifier, "timings": timer.as_dict()}
 
 
 # ---- seed{s}/{variant} ---------------------------------------------------------------------------

@@ -117,6 +117,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
     train = pd.read_parquet(main / "train_clustered.parquet", columns=["prompt", "completion", "flat_completion"])
     run.write_json("examples", train.head(5).to_dict("records"))
     run.write_json("dataset", {"name": prepared["name"], **prepared["info"], "main_city": prepared["main_city"],
+                               "isolated_need_classifier": prepared.get("need_classifier", {}),
                                "variants": {v: evaluate.VARIANTS[v] for v in config.variants}})
     if "full" in variants:
         shutil.copytree(folder / f"seed{seeds[0]}" / "full" / jobs.MODEL, run.path / "model_full")

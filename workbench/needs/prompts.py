@@ -16,6 +16,12 @@ patterns"); the raw variant from every record. The completion is three JSON-like
 
     { need : midday_meal } { category : fast_food } { services : [ mA017 mA020 mA003 ] }
 
+With ``evidence`` set, the prompt also lists the user's best merchants with their use counts,
+grouped by category, before ``ans`` — the counts the isolated recommender ranks by, as LLM rankers
+are fed their candidates (``evidence_words``)::
+
+    ... own noodle_shop mA020 x1 ; fast_food mA017 x5 mA003 x1 ans
+
 The first service is the order's merchant; the other two are fillers from the candidate set, so the
 model learns to write a ranked list. At test time the list is not sampled: the model *ranks* the
 candidate set — the user's own merchants in the chosen category plus the city's popular ones — by its
@@ -44,7 +50,7 @@ COUNT_WORDS = tuple(f"x{i}" for i in range(1, 10))
 """How often a pattern occurred: x1 .. x9 (x9 = nine or more)."""
 MATCH_WORDS = ("r0", "r1", "r2")
 """How well a pattern's context matches the case: r2 = same place and part of day, r1 = one of them."""
-SYNTAX_WORDS = ("ctx", "pat", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS,
+SYNTAX_WORDS = ("ctx", "pat", "own", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS,
                 *MATCH_WORDS)
 
 
@@ -129,15 +135,63 @@ def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
     return [f"r{match((h, s))} {h} {s} {need} {c} {m} x{min(count, 9)}" for (h, s, c, m), (count, need, _) in ranked[-n:]]
 
 
-def prompt_text(case, lines: list[str]) -> str:
-    """``ctx <context> pat <line> ; <line> ... ans``.
+def rank_own(categories, merchants, scenes, case, category: str | None = None) -> list[str]:
+    """The user's merchants (in ``category``, or all), best first: most uses at the case's place, then
+    most uses, then the latest use. Arrays are the user's earlier records in time order.
+
+    The isolated recommender ranks by it and the evidence block lists merchants in its order. Chosen on
+    validation cases of the demo world: with the true category given, HR@1 .488 (count alone: .472;
+    uses at the same place and part of day, then count: .487; latest use alone: .438).
+
+    >>> cats, ms = np.array(["ff", "ff", "ff", "ff"]), np.array(["mA1", "mA1", "mA2", "mA3"])
+    >>> class Case: scene = "office"
+    >>> rank_own(cats, ms, np.array(["home", "home", "office", "home"]), Case)
+    ['mA2', 'mA1', 'mA3']
+    """
+    keys: dict[str, list] = {}
+    for i, (c, m) in enumerate(zip(categories, merchants)):
+        if category is None or c == category:
+            key = keys.setdefault(str(m), [0, 0, 0])
+            key[0] += scenes[i] == case.scene
+            key[1] += 1
+            key[2] = i
+    return sorted(keys, key=lambda m: [-k for k in keys[m]])
+
+
+def evidence_words(pool: dict[str, np.ndarray], case, n: int) -> str:
+    """The stage-3 evidence as an LLM ranker is fed it: the user's ``n`` best merchants (``rank_own``)
+    with their use counts, grouped by category — ``own <category> <merchant> x<count> ... ;`` — the
+    category whose best merchant ranks highest last (nearest ``ans``), each category's best merchant
+    right after its name. Empty when ``n`` is 0 or the user has no records.
+
+    >>> pool = {"category": np.array(["ff", "ff", "bakery"]), "merchant": np.array(["mA1", "mA1", "mA9"]),
+    ...         "scene": np.array(["office", "office", "home"])}
+    >>> class Case: scene = "office"
+    >>> evidence_words(pool, Case, 5)
+    'own bakery mA9 x1 ; ff mA1 x2'
+    """
+    ranked = rank_own(pool["category"], pool["merchant"], pool["scene"], case)[:n]
+    if not ranked:
+        return ""
+    category_of = dict(zip(pool["merchant"], pool["category"]))  # the latest record's category wins
+    counts = Counter(pool["merchant"].tolist())
+    groups: dict[str, list[str]] = {}
+    for m in ranked:
+        groups.setdefault(category_of[m], []).append(f"{m} x{min(counts[m], 9)}")
+    return "own " + " ; ".join(f"{c} {' '.join(ms)}" for c, ms in reversed(groups.items()))
+
+
+def prompt_text(case, lines: list[str], evidence: str = "") -> str:
+    """``ctx <context> pat <line> ; <line> ... [own <evidence>] ans``.
 
     >>> class Case: day, hour_bin, scene, weather, city = "weekday", "h_noon", "office", "sunny", "cityA"
     >>> prompt_text(Case, ["h_noon office lunch ff mA1 x2"])
     'ctx weekday h_noon office sunny cityA pat h_noon office lunch ff mA1 x2 ans'
+    >>> prompt_text(Case, [], "own ff mA1 x2")
+    'ctx weekday h_noon office sunny cityA pat own ff mA1 x2 ans'
     """
-    body = " ; ".join(lines)
-    return f"ctx {context_words(case)} pat {body} ans" if body else f"ctx {context_words(case)} pat ans"
+    parts = [f"ctx {context_words(case)} pat", " ; ".join(lines), evidence, "ans"]
+    return " ".join(p for p in parts if p)
 
 
 # ---- candidates ----------------------------------------------------------------------------------
@@ -183,7 +237,7 @@ def own_merchants(categories: np.ndarray, merchants: np.ndarray, category: str |
 # ---- the cases -----------------------------------------------------------------------------------
 def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool_mask: pd.Series,
                 popularity: Popularity, history_size: int, n_popular: int, flat_popular: int,
-                keep_pool: bool = False) -> pd.DataFrame:
+                keep_pool: bool = False, evidence: int = 0) -> pd.DataFrame:
     """One row per target record: prompt, the truth of each stage, candidate sets and completion texts.
 
     ``records`` are all records (every split), ``targets`` marks the rows to turn into cases and
@@ -209,7 +263,7 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
             row = {
                 "record": case.record, "user": user, "t": case.t, "city": case.city, "split": case.split,
                 "day": case.day, "hour_bin": case.hour_bin, "scene": case.scene, "weather": case.weather,
-                "prompt": prompt_text(case, pattern_lines(sub, case, history_size)),
+                "prompt": prompt_text(case, pattern_lines(sub, case, history_size), evidence_words(sub, case, evidence)),
                 "need_text": case.need_text, "need": case.need, "category": case.category, "merchant": case.merchant,
                 "completion": chain_text(case.need_text, case.category,
                                          [case.merchant, *[m for m in cands if m != case.merchant][:2]]),
