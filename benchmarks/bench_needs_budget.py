@@ -20,7 +20,16 @@ Environment: ``BENCH_NEEDS_BUDGET_STEPS`` (default ``1000,3000,10000``), ``BENCH
 skipped for sizes above 96x2 — 10k steps of 128x4 is ~1 h on 2 cores), ``BENCH_NEEDS_BUDGET_SEED``
 (default 0), ``BENCH_NEEDS_BUDGET_STORE`` (default ``data/bench-needs-budget`` in the checkout),
 ``BENCH_NEEDS_BUDGET_PROFILE`` (default ``demo``; the test runs ``smoke``), ``BENCH_NEEDS_BUDGET_OUT``
-(default ``workbench/reference/needs-budget.json``).
+(default ``workbench/reference/needs-budget.json``), ``BENCH_NEEDS_BUDGET_SET`` (extra settings for
+every point, ``key=value`` joined by ``;`` — e.g. ``evidence=16`` for the evidence study, written to
+``workbench/reference/needs-evidence.json`` with ``BENCH_NEEDS_BUDGET_OUT``).
+
+The evidence study (issue 10 item 2: does the chain catch up when its prompt lists the user's
+merchants with their counts?)::
+
+    BENCH_NEEDS_BUDGET_SET="evidence=16" BENCH_NEEDS_BUDGET_SIZES=96x2 BENCH_NEEDS_BUDGET_STEPS=1000,3000 \
+    BENCH_NEEDS_BUDGET_STORE=data/bench-needs-evidence BENCH_NEEDS_BUDGET_OUT=workbench/reference/needs-evidence.json \
+    python benchmarks/run.py needs_budget
 """
 
 from __future__ import annotations
@@ -43,11 +52,20 @@ def points() -> list[tuple[int, int, int]]:
     return sorted(chosen, key=lambda p: p[2] * p[0] ** 2 * p[1])
 
 
-def config_of(hidden: int, layers: int, steps: int, seed: int, profile: str = "demo"):
+def extra_settings() -> dict[str, str]:
+    """``BENCH_NEEDS_BUDGET_SET`` as settings (values as on the command line's ``--set``)."""
+    text = os.environ.get("BENCH_NEEDS_BUDGET_SET", "").strip()
+    pairs = [part.split("=", 1) for part in text.split(";") if part.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise SystemExit(f"BENCH_NEEDS_BUDGET_SET={text!r}: write key=value pairs joined by ';'")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def config_of(hidden: int, layers: int, steps: int, seed: int, profile: str = "demo", extra: dict | None = None):
     from workbench import methods
     from workbench.needs.budget import VARIANTS
 
-    return methods.make_config("needs", profile, {"hidden": hidden, "layers": layers, "sft_steps": steps,
+    return methods.make_config("needs", profile, {**(extra or {}), "hidden": hidden, "layers": layers, "sft_steps": steps,
                                                  "variants": VARIANTS, "seed": seed})
 
 
@@ -61,7 +79,8 @@ def run() -> list[dict]:
     profile = os.environ.get("BENCH_NEEDS_BUDGET_PROFILE", "demo")
     out = Path(os.environ.get("BENCH_NEEDS_BUDGET_OUT", REFERENCE))
     store = ArtifactStore(os.environ.get("BENCH_NEEDS_BUDGET_STORE", HERE.parent / "data" / "bench-needs-budget"))
-    configs = [config_of(h, n, s, seed, profile) for h, n, s in points()]
+    extra = extra_settings()
+    configs = [config_of(h, n, s, seed, profile, extra) for h, n, s in points()]
     start = time.perf_counter()
     runs = []
     for i, config in enumerate(configs, 1):
@@ -71,8 +90,11 @@ def run() -> list[dict]:
     curve = [row for r in runs for row in curve_rows(r)]
     rows = curve + verdict_rows(curve)
     doc = {"rows": rows, "seed": seed, "profile": profile,
-           "changed": f"sft_steps and hidden x layers only; everything else the {profile} profile's settings",
-           "command": "python benchmarks/run.py needs_budget", "commit": versions()["commit"],
+           "changed": f"sft_steps and hidden x layers only; everything else the {profile} profile's settings"
+                      + "".join(f", {k}={v}" for k, v in extra.items()),
+           "command": " ".join([*(f"BENCH_NEEDS_BUDGET_{k}={os.environ[f'BENCH_NEEDS_BUDGET_{k}']!r}"
+                                  for k in ("SET", "SIZES", "STEPS") if os.environ.get(f"BENCH_NEEDS_BUDGET_{k}")),
+                                "python benchmarks/run.py needs_budget"]), "commit": versions()["commit"],
            "created": time.strftime("%Y-%m-%d"), "wall_seconds": round(time.perf_counter() - start, 1)}
     out.write_text(json.dumps(doc, indent=1) + "\n")
     return rows

@@ -36,6 +36,7 @@
 # %% tags=["parameters"]
 PROFILE = "demo"
 SEED = 0
+EVIDENCE = 0  # the user's best merchants listed in each prompt with their counts (section 4; 16 = the evidence study)
 
 # %%
 import ipywidgets as widgets
@@ -67,7 +68,7 @@ pd.set_option("display.max_colwidth", 120)
 
 # %%
 with tqdm_progress(f"needs ({PROFILE})") as bar:
-    run = methods.build("needs", PROFILE, overrides={"seed": SEED}, progress=bar)
+    run = methods.build("needs", PROFILE, overrides={"seed": SEED, "evidence": EVIDENCE}, progress=bar)
 print(run.path)
 pd.DataFrame(run.manifest["timings"]).T
 
@@ -147,6 +148,11 @@ history[~history["kept"].astype(bool)][["user", "day", "hour_bin", "scene", "nee
 # phrases, only categories of that need), so every output parses and every id exists; the services
 # are *ranked*: the model scores each candidate (the user's merchants in the chosen category + the
 # city's popular ones) in the first slot.
+#
+# With `EVIDENCE` > 0 the prompt also lists the user's best merchants with their use counts, grouped by
+# category (`own <category> <merchant> x<count> ... ans`): the counts the isolated pipeline's
+# recommender ranks by, fed to the model the way LLM rankers are fed their candidates. The cell below
+# shows the block for the example's history.
 
 # %%
 example = run.read_json("examples")[0]
@@ -154,6 +160,13 @@ print(example["prompt"])
 print("→", example["completion"])
 print("flat model's target →", example["flat_completion"])
 prompts.parse_chain(example["completion"])
+
+# %%
+import numpy as np  # noqa: E402
+
+history = records[(records["user"] == records["user"].iloc[0]) & (records["split"] != "test")]
+pool = {c: history[c].to_numpy() for c in ("category", "merchant", "scene")}
+prompts.evidence_words(pool, history.iloc[-1], 8)
 
 # %% [markdown]
 # ## 5. Curriculum SFT
@@ -227,7 +240,8 @@ nviz.user_picker(predictions, records, cases)
 # ## 9. Does the joint model catch the isolated pipeline with budget?
 # One thing changed at a time: the SFT budget, for two model sizes, the rest the demo settings. The
 # isolated pipeline has no language model, so it is the flat line to catch. This reads the committed
-# study (`python benchmarks/run.py needs_budget` measures it again, about an hour on 2 cores).
+# study (`python benchmarks/run.py needs_budget` measures it again, about an hour on 2 cores); section
+# 10 reads the same study with the evidence block in the prompt.
 
 # %%
 study = budget.load()
@@ -242,3 +256,20 @@ nviz.budget_curve(study["curve"]) if study is not None else None
 
 # %%
 study["verdicts"] if study is not None else None
+
+# %% [markdown]
+# ## 10. Does the chain catch up when it reads its evidence?
+# The isolated recommender wins stage 3 by knowing the user's counts per merchant. The evidence study
+# gives the chain the same counts in its prompt (`evidence=16`, section 4) at two SFT budgets, against
+# the isolated pipeline at its strongest (context-aware frequency ranking, need classifier chosen on
+# validation cases). "HR@1 given need + category right" is the service stage on its own.
+
+# %%
+evidence_study = budget.load(budget.EVIDENCE)
+if evidence_study is None:
+    print("No evidence study in this checkout: see benchmarks/bench_needs_budget.py")
+else:
+    print(budget.answer(evidence_study["verdicts"]))
+    print(f"\n{evidence_study['changed']}; {evidence_study['command']} at commit {evidence_study['commit']}")
+    print(evidence_study.get("note", ""))
+evidence_study["curve"] if evidence_study is not None else None

@@ -117,20 +117,44 @@ def budget_figure(path: str, mtime: float):
     return study, (viz.budget_curve(study["curve"]) if study is not None else None)
 
 
+STUDIES = (
+    (needs_budget.REFERENCE, "Does the joint model catch the isolated pipeline with more SFT budget? (measured study)"),
+    (needs_budget.EVIDENCE, "Does the chain catch up when its prompt lists the user's merchants with their counts? "
+                            "(measured study)"),
+)
+
+
 def budget_study() -> None:
-    """The committed budget curve (benchmarks/bench_needs_budget.py): the same for every run, so it
-    sits above the run's own tables."""
-    path = needs_budget.REFERENCE
-    study, figure = budget_figure(str(path), path.stat().st_mtime if path.exists() else 0.0)
-    with st.expander("Does the joint model catch the isolated pipeline with more SFT budget? (measured study)"):
-        if study is None:
-            st.caption("No budget study in this checkout yet: `python benchmarks/run.py needs_budget` measures it.")
-            return
-        st.markdown(needs_budget.answer(study["verdicts"]).replace("\n", "  \n"))
-        st.plotly_chart(figure, key="ns_budget_curve")
-        st.dataframe(study["verdicts"], hide_index=True, width="stretch")
-        st.caption(f"{study['changed']}; seed {study['seed']}; `{study['command']}` at commit {study['commit']}, "
-                   f"{study['created']}. The isolated pipeline has no language model, so the budget cannot move it.")
+    """The committed studies (benchmarks/bench_needs_budget.py): the same for every run, so they sit
+    above the run's own tables."""
+    for i, (path, title) in enumerate(STUDIES):
+        study, figure = budget_figure(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        with st.expander(title):
+            if study is None:
+                st.caption(f"No such study in this checkout yet: `python benchmarks/run.py needs_budget` measures it "
+                           f"(its settings for {path.name}: the docstring of `benchmarks/bench_needs_budget.py`).")
+                continue
+            st.markdown(needs_budget.answer(study["verdicts"]).replace("\n", "  \n"))
+            st.plotly_chart(figure, key=f"ns_budget_curve_{i}")
+            st.dataframe(study["verdicts"], hide_index=True, width="stretch")
+            st.caption(f"{study['changed']}; seed {study['seed']}; `{study['command']}` at commit {study['commit']}, "
+                       f"{study['created']}. The isolated pipeline has no language model, so the budget cannot move it.")
+            if study.get("note"):
+                st.caption(study["note"])
+
+
+def evidence_caption(dataset: dict, config: dict) -> str:
+    """What each side of the comparison was given: the isolated pipeline's chosen need classifier and
+    ranking, and whether the language model's prompts listed the user's merchants with their counts."""
+    chosen = dataset.get("isolated_need_classifier") or {}
+    scores = ", ".join(f"{k} {v:.3f}" for k, v in chosen.get("valid_need_acc", {}).items())
+    classifier = f"{chosen['kind']} need classifier" + (f" (validation need accuracy {scores})" if scores else "") \
+        if chosen else "logistic-regression need classifier"
+    n = int(config.get("evidence", 0) or 0)
+    prompt = (f"the language model's prompts list the user's {n} best merchants with their use counts, by category"
+              if n else "the language model's prompts show habit lines only (no evidence block: `--set evidence=16` adds it)")
+    return (f"Isolated pipeline: {classifier}, services ranked by the user's uses at the place, then all uses, then "
+            f"recency; {prompt}.")
 
 
 with ui.guard():
@@ -168,6 +192,7 @@ with ui.guard():
         st.caption("Where each variant loses (in-city test cases, main seed): each stage's accuracy given the "
                    "earlier stages were right, and the share of cases that first fail at each stage.")
         st.dataframe(look["stages"], width="stretch", key="ns_stages")
+        st.caption(evidence_caption(run.read_json("dataset"), run.config))
         f1, f2, f3, f4 = st.columns(4)
         stages = f1.multiselect("Failed stage", ["need", "category", "service", "none"], default=["need", "category", "service"],
                                 key="ns_err_stage")

@@ -99,8 +99,9 @@ def test_budget_study_is_shown_above_the_runs_or_its_command_when_absent(tmp_sto
     from workbench.needs import budget
 
     monkeypatch.setattr(budget, "REFERENCE", tmp_path / "absent.json")
+    monkeypatch.setattr(budget, "EVIDENCE", tmp_path / "absent-too.json")
     at = run_page("views/needs_services.py")
-    assert "python benchmarks/run.py needs_budget" in texts(at)
+    assert "python benchmarks/run.py needs_budget" in texts(at) and "absent-too.json" in texts(at)
     rows = [{"table": "budget curve", "size": "96x2", "sft_steps": s, "variant": v, "HR@1": h, "HR@3": h + 0.1,
              "need acc": 0.7, "cat acc": 0.4} for s, hs in ((1000, (0.3, 0.1, 0.12)), (4000, (0.3, 0.3, 0.33)))
             for v, h in zip(budget.VARIANTS, hs)]
@@ -109,6 +110,12 @@ def test_budget_study_is_shown_above_the_runs_or_its_command_when_absent(tmp_sto
                                  "created": "2026-11-30", "command": "python benchmarks/run.py needs_budget",
                                  "changed": "sft_steps and hidden x layers only"}))
     monkeypatch.setattr(budget, "REFERENCE", study)
+    evidence = tmp_path / "needs-evidence.json"
+    doc = json.loads(study.read_text())
+    evidence.write_text(json.dumps({**doc, "changed": doc["changed"] + ", evidence=16",
+                                    "note": "measured with the evidence block"}))
+    monkeypatch.setattr(budget, "EVIDENCE", evidence)
     at = run_page("views/needs_services.py")
     assert "96x2: full / isolated HR@1 0.40 at 1k SFT steps → 1.10 at 4k" in texts(at)
+    assert "evidence=16" in texts(at) and "measured with the evidence block" in texts(at)
     assert "Nothing of **needs** is built" in texts(at)  # the study does not hide the missing run

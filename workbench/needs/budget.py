@@ -19,6 +19,8 @@ and the full framework (clustered SFT + curriculum GRPO)."""
 GOAL = 1.25
 """Issue 10's target: the full framework's HR@1 at least 1.25x the isolated pipeline's."""
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-budget.json"
+EVIDENCE = REFERENCE.with_name("needs-evidence.json")
+"""The same study with the evidence block in the prompt (``evidence=16``; issue 10 item 2)."""
 
 
 def curve_rows(run) -> list[dict]:
@@ -32,7 +34,7 @@ def curve_rows(run) -> list[dict]:
     stages = stage_breakdown(main_predictions(run), list(VARIANTS))
     jobs_s = sum(t.get("seconds") or 0 for t in run.read_json("jobs").values())
     return [{"table": "budget curve", "size": f"{c['hidden']}x{c['layers']}", "sft_steps": int(c["sft_steps"]),
-             "variant": v, "need acc": round(float(overall.loc[v, "need_acc"]), 4),
+             "evidence": int(c.get("evidence", 0)), "variant": v, "need acc": round(float(overall.loc[v, "need_acc"]), 4),
              "cat acc": round(float(overall.loc[v, "category_acc"]), 4), "HR@1": round(float(overall.loc[v, "HR@1"]), 4),
              "HR@3": round(float(overall.loc[v, "HR@3"]), 4),
              "HR@1 | need, cat right": float(stages.loc[v, "HR@1 | need, category right"]), "jobs (s, summed)": round(jobs_s)}
