@@ -111,10 +111,14 @@ def show_pair(t: dict, catalog: dict, record, a: str, b: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def budget_figure(path: str, mtime: float):
-    """The committed study and its figure, read and drawn once per version of the file (not per rerun)."""
+def budget_figure(path: str, mtime: float, baseline: str | None = None, baseline_mtime: float = 0.0):
+    """The committed study and its figure (beside the ``baseline`` study's language-model lines when
+    given), read and drawn once per version of the files (not per rerun)."""
     study = needs_budget.load(path)
-    return study, (viz.budget_curve(study["curve"]) if study is not None else None)
+    if study is None:
+        return None, None
+    base = needs_budget.load(baseline) if baseline else None
+    return study, viz.budget_curve(needs_budget.beside_baseline(study, base) if base is not None else study["curve"])
 
 
 STUDIES = (
@@ -127,8 +131,10 @@ STUDIES = (
 def budget_study() -> None:
     """The committed studies (benchmarks/bench_needs_budget.py): the same for every run, so they sit
     above the run's own tables."""
+    mtime = lambda p: p.stat().st_mtime if p.exists() else 0.0  # noqa: E731
     for i, (path, title) in enumerate(STUDIES):
-        study, figure = budget_figure(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        base = STUDIES[0][0] if i else None  # the evidence study is drawn beside the plain prompt's lines
+        study, figure = budget_figure(str(path), mtime(path), str(base) if base else None, mtime(base) if base else 0.0)
         with st.expander(title):
             if study is None:
                 st.caption(f"No such study in this checkout yet: `python benchmarks/run.py needs_budget` measures it "

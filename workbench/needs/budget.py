@@ -86,6 +86,32 @@ def load(path: Path | None = None) -> dict | None:
     return doc
 
 
+def beside_baseline(study: dict, baseline: dict | None) -> pd.DataFrame:
+    """The study's curve with the baseline study's language-model rows at the same sizes and budgets
+    added, so one figure shows both prompts (``prompt`` column: "habit lines" or "habit lines +
+    evidence (N)"). The baseline's isolated rows are left out: the pipeline may have changed since.
+
+    >>> row = lambda steps, v, e, h: {"size": "96x2", "sft_steps": steps, "variant": v, "evidence": e, "HR@1": h}
+    >>> ev = {"curve": pd.DataFrame([row(1000, "full", 16, .1), row(1000, "isolated", 16, .35)])}
+    >>> base = {"curve": pd.DataFrame([row(1000, "full", 0, .2), row(3000, "full", 0, .3), row(1000, "isolated", 0, .3)])}
+    >>> beside_baseline(ev, base)[["variant", "prompt", "HR@1"]].values.tolist()
+    [['full', 'habit lines + evidence (16)', 0.1], ['isolated', 'no prompt (no language model)', 0.35], ['full', 'habit lines', 0.2]]
+    """
+    def label(frame: pd.DataFrame) -> pd.Series:
+        n = frame["evidence"].fillna(0).astype(int) if "evidence" in frame else pd.Series(0, index=frame.index)
+        words = n.map(lambda k: f"habit lines + evidence ({k})" if k else "habit lines")
+        return words.where(frame["variant"] != "isolated", "no prompt (no language model)")
+
+    curve = study["curve"].assign(prompt=label(study["curve"]))
+    if baseline is None:
+        return curve
+    base = baseline["curve"]
+    points = set(zip(curve["size"], curve["sft_steps"]))
+    same_point = pd.Series([p in points for p in zip(base["size"], base["sft_steps"])], index=base.index)
+    base = base[same_point & (base["variant"] != "isolated")]
+    return pd.concat([curve, base.assign(prompt=label(base))], ignore_index=True)
+
+
 def answer(verdicts: pd.DataFrame) -> str:
     """The curve's answer in words: per size, the full framework's HR@1 over the isolated pipeline's
     at each budget, where each stage stands at the largest budget (differences full - isolated: need

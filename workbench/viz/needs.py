@@ -88,10 +88,13 @@ def budget_curve(curve: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
     the joint model's lines cross the isolated pipeline's flat one is the answer to "with budget?"."""
     frame = curve.sort_values(["size", "variant", "sft_steps"])
     sizes = sorted(frame["size"].unique(), key=lambda s: [int(x) for x in s.split("x")])  # 96x2 before 128x4
+    two_prompts = "prompt" in frame and frame["prompt"].nunique() > 1  # budget.beside_baseline: dash by prompt
     fig = px.line(frame, x="sft_steps", y=metric, color="variant", facet_col="size", markers=True, log_x=True,
                   template=TEMPLATE, color_discrete_sequence=PALETTE, category_orders={"size": sizes},
-                  hover_data=["need acc", "cat acc", "HR@1", "HR@3"])
-    fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
+                  line_dash="prompt" if two_prompts else None,
+                  hover_data=[c for c in ("need acc", "cat acc", "HR@1", "HR@3", "prompt") if c in frame])
+    if not two_prompts:
+        fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
     fig.update_xaxes(title="SFT steps", tickvals=sorted(frame["sft_steps"].unique()))
     fig.update_layout(height=360, yaxis_title=metric, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
