@@ -91,3 +91,9 @@ def test_the_evidence_block_lists_the_users_best_merchants_with_their_counts(wor
 def test_no_evidence_leaves_the_prompt_as_it_was(world_cases):
     data, rec, cases = world_cases
     assert not cases["prompt"].str.contains(" own ").any()
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    assert doctest.testmod(prompts).failed == 0
