@@ -61,6 +61,35 @@ def test_curriculum_switches_rewards_on_and_observers_do_not_train():
         rewards.reward_functions(VOCAB, {"no_such_reward": 0.0})
 
 
+def test_a_gated_reward_switches_on_once_the_earlier_stage_stops_rising_and_stays_on():
+    funcs, _ = rewards.reward_functions(VOCAB, {"need_semantic": 0.0, "category": 0.9}, gates={"category": "need_semantic"},
+                                        patience=2)
+    need, category = funcs
+
+    class State:
+        global_step, max_steps = 0, 100
+
+    right = dict(prompts=["p"], completions=[GOOD], need_text=["breakfast"], category=["bakery"], merchant=["mA2"],
+                 trainer_state=State())
+    wrong = {**right, "completions": ["garbage"]}
+    seen = []
+    for step, case in enumerate([wrong, wrong, right, right, right, right]):  # need reward 0, 0, 1, 1, 1, 1
+        State.global_step = step
+        need(**case)
+        seen.append(category(**case))
+    # rising (0, 0 -> 1, 1) keeps it off; level (1, 1 -> 1, 1) at the sixth step turns it on, far before 90%
+    assert seen == [[None], [None], [None], [None], [None], [1.0]]
+    need(**wrong)  # the need reward falls again: the category stays on
+    assert category(**wrong) == [0.0]
+    never, _ = rewards.reward_functions(VOCAB, {"need_semantic": 0.0, "category": 0.9}, gates={"category": "need_semantic"})
+    State.global_step = 50
+    for _ in range(6):  # patience 0: only the fraction counts
+        never[0](**right)
+        assert never[1](**right) == [None]
+    with pytest.raises(ValueError):
+        rewards.reward_functions(VOCAB, {"category": 0.5}, gates={"category": "no_such_reward"}, patience=2)
+
+
 words = st.sampled_from(["{", "}", "[", "]", ":", "need", "category", "services", "brekkie", "lunch", "bakery",
                          "fast_food", "mA1", "mA2", "mZ9", "x", ""])
 

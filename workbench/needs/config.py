@@ -118,6 +118,10 @@ class Config(MethodConfig):
     """GRPO learning rate (at 3e-4 a service-only reward broke the format in the feasibility runs)."""
     rl_beta: float = setting(0.0, ge=0)
     """KL weight to the SFT model (0 = none; the format reward stays on instead)."""
+    rl_gate_patience: int = setting(0, ge=0)
+    """0 = the curriculum's rewards switch on at fixed fractions of the GRPO steps (category at 1/3,
+    service at 2/3); N > 0 = each also switches on as soon as the earlier stage's reward has not risen
+    over the last N steps against the N before (the stage is learned), the fraction then the latest."""
     rl_temperature: float = setting(1.0, gt=0)
     """Sampling temperature of the GRPO groups."""
 

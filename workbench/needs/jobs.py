@@ -39,6 +39,9 @@ SCHEDULES = {
     "full": {"format": 0.0, "need_semantic": 0.0, "category": THIRD, "service": 2 * THIRD},
     "rl_sparse": {"full_path": 0.0},
 }
+GATES = {"category": "need_semantic", "service": "category"}
+"""With ``rl_gate_patience`` > 0 the curriculum's later rewards also switch on once the earlier stage's
+reward has stopped rising (``rewards.plateaued``); the fractions above are then the latest they wait."""
 COST = {"data": 0.15, "umap": 0.1, "clustered_sft": 1.0, "flat": 1.0, "raw_sft": 1.0, "full": 0.45, "rl_sparse": 0.45,
         "sft_more": 0.2}
 """Rough relative run time of each job (weighs its share of the build's progress bar)."""
@@ -150,7 +153,8 @@ def train_variant(ctx: JobContext) -> dict:
                                         merchants=set(data.merchants["merchant"]))
             schedule = SCHEDULES[name]
             observe = tuple(r for r in rewards.REWARDS if r not in schedule)
-            funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe)
+            funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe, gates=GATES,
+                                                      patience=config.rl_gate_patience)
             grpo = training.GRPOSettings(steps=config.rl_steps, prompts_per_step=config.rl_prompts,
                                          generations=config.rl_generations, lr=config.rl_lr, beta=config.rl_beta,
                                          temperature=config.rl_temperature, seed=seed, device=device)

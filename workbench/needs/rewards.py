@@ -153,13 +153,29 @@ def _completion_text(completion) -> str:
     return str(completion)
 
 
-def reward_functions(vocab: RewardVocab, schedule: dict[str, float],
-                     observe: tuple[str, ...] = ()) -> tuple[list[Callable], list[float]]:
+def plateaued(means: list[float], patience: int) -> bool:
+    """True when the last ``patience`` per-step means are, on average, no higher than the ``patience``
+    before them — the reward has stopped rising, so its stage counts as learned.
+
+    >>> plateaued([.5, .6, .7, .8], 2), plateaued([.5, .8, .7, .6], 2), plateaued([.5, .6, .7], 2)
+    (False, True, False)
+    """
+    if patience < 1 or len(means) < 2 * patience:
+        return False
+    recent, before = means[-patience:], means[-2 * patience:-patience]
+    return sum(recent) <= sum(before)
+
+
+def reward_functions(vocab: RewardVocab, schedule: dict[str, float], observe: tuple[str, ...] = (),
+                     gates: dict[str, str] | None = None, patience: int = 0) -> tuple[list[Callable], list[float]]:
     """TRL reward functions and their weights.
 
     ``schedule`` maps each reward that trains (weight 1) to the fraction of the RL steps after which it
-    switches on (0 = from the start) — the curriculum; before that it returns ``None``. Rewards in
-    ``observe`` are computed every step with weight 0, so their curves are logged but they do not train.
+    switches on (0 = from the start) — the curriculum; before that it returns ``None``. With
+    ``patience`` > 0, a reward named in ``gates`` also switches on as soon as the reward it is gated on
+    (``gates[name]``, earlier in ``schedule``) has ``plateaued`` — the earlier stage is learned — so the
+    fraction is only the latest it waits. Once on, a reward stays on. Rewards in ``observe`` are
+    computed every step with weight 0, so their curves are logged but they do not train.
 
     >>> fns, weights = reward_functions(RewardVocab({"lunch": "lunch"}, {"lunch": {"ff"}}, {"m1"}),
     ...                                 {"category": 0.5}, observe=("need_exact",))
@@ -182,17 +198,26 @@ def reward_functions(vocab: RewardVocab, schedule: dict[str, float],
         "service": lambda c, kw: service_score(c, kw["merchant"]),
         "full_path": lambda c, kw: full_path_score(c, kw["need_text"], kw["category"], kw["merchant"], vocab),
     }
-    unknown = (set(schedule) | set(observe)) - set(scorers)
+    gates = gates or {}
+    unknown = (set(schedule) | set(observe) | set(gates) | set(gates.values())) - set(scorers)
     if unknown:
         raise ValueError(f"unknown reward(s) {sorted(unknown)}; choose from {REWARDS}")
+    history: dict[str, list[float]] = {}  # per-step means of every reward, switched on or not
+    switched_on: set[str] = set()
 
     def make(name: str, start: float) -> Callable:
         def reward(prompts, completions, need_text, category, merchant, trainer_state=None, **_) -> list[float | None]:
-            if start > 0 and trainer_state is not None and trainer_state.max_steps:
-                if trainer_state.global_step < start * trainer_state.max_steps:
+            scores = [scorers[name](_completion_text(c), {"need_text": n, "category": k, "merchant": m})
+                      for c, n, k, m in zip(completions, need_text, category, merchant)]
+            history.setdefault(name, []).append(sum(scores) / max(len(scores), 1))
+            if name not in switched_on:
+                due = start <= 0 or trainer_state is None or not trainer_state.max_steps \
+                    or trainer_state.global_step >= start * trainer_state.max_steps
+                learned = name in gates and plateaued(history.get(gates[name], []), patience)
+                if not (due or learned):
                     return [None] * len(completions)
-            return [scorers[name](_completion_text(c), {"need_text": n, "category": k, "merchant": m})
-                    for c, n, k, m in zip(completions, need_text, category, merchant)]
+                switched_on.add(name)
+            return scores
 
         reward.__name__ = name
         return reward
