@@ -6,6 +6,8 @@ On the demo world of 3 seeds (``NEEDS_FILTER_SEEDS``, default 0,1,2), precision 
 * ``clusters`` — the build's filter: per-user DBSCAN support or population share (demo thresholds);
 * ``routine`` — ``clustering.routine_score`` (the record vs the user's other records), threshold chosen
   on 20% labelled users, scored on the other 80%;
+* ``routine, per user`` — the same score as a percentile within its user (a per-user adaptive
+  threshold: drop each user's least routine share), the cut chosen on the same labelled users;
 * ``ceiling`` — a gradient-boosted classifier trained on the planted flags over the same signals
   (3-fold by user): not a filter anyone can run on real data, but what these signals allow;
 
@@ -58,6 +60,11 @@ def seed_rows(seed: int) -> list[dict]:
     threshold, labelled = clustering.choose_threshold(score, accidental, users, seed=seed)
     rows.append({"seed": seed, "filter": "routine score (threshold chosen on 20% labelled users, scored on the rest)",
                  "threshold": round(threshold, 2), **clustering.filter_quality(score[~labelled] > threshold, accidental[~labelled])})
+
+    within_user = pd.Series(score).groupby(users).rank(pct=True).to_numpy()
+    cut, labelled = clustering.choose_threshold(within_user, accidental, users, seed=seed)
+    rows.append({"seed": seed, "filter": "routine score as a percentile within its user (cut chosen on the same labelled users)",
+                 "threshold": round(cut, 2), **clustering.filter_quality(within_user[~labelled] > cut, accidental[~labelled])})
 
     x = signals(history)
     proba = cross_val_predict(HistGradientBoostingClassifier(max_iter=200, random_state=seed), x, accidental,

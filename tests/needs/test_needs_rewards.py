@@ -90,6 +90,27 @@ def test_a_gated_reward_switches_on_once_the_earlier_stage_stops_rising_and_stay
         rewards.reward_functions(VOCAB, {"category": 0.5}, gates={"category": "no_such_reward"}, patience=2)
 
 
+def test_a_stage_never_starts_before_the_stage_it_waits_for():
+    schedule = {"need_semantic": 0.0, "category": 0.9, "service": 0.95}
+    (need, category, service), _ = rewards.reward_functions(
+        VOCAB, schedule, gates={"category": "need_semantic", "service": "category"}, patience=1)
+
+    class State:
+        global_step, max_steps = 0, 100
+
+    need_only = "{ need : brekkie } { category : congee_shop } { services : [ mA2 ] }"  # right need, wrong category
+    steps = [["garbage", "garbage"], [GOOD, "garbage"], [GOOD, need_only], [GOOD, need_only]]
+    seen = []
+    for step, completions in enumerate(steps):  # need reward 0, .5, 1, 1; category reward 0, .5, .5, .5
+        State.global_step = step
+        call = dict(prompts=["p"] * 2, completions=completions, need_text=["breakfast"] * 2, category=["bakery"] * 2,
+                    merchant=["mA2"] * 2, trainer_state=State())
+        seen.append((need(**call), category(**call), service(**call)))
+    # step 2: the category reward has plateaued (.5, .5) but is not on — the need is still rising — so
+    # the service waits; step 3: the need plateaus, the category switches on, and the service with it
+    assert [(c, s) for _, c, s in seen] == [([None] * 2, [None] * 2)] * 3 + [([1.0, 0.0], [1.0, 1.0])]
+
+
 words = st.sampled_from(["{", "}", "[", "]", ":", "need", "category", "services", "brekkie", "lunch", "bakery",
                          "fast_food", "mA1", "mA2", "mZ9", "x", ""])
 

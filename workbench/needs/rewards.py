@@ -173,8 +173,9 @@ def reward_functions(vocab: RewardVocab, schedule: dict[str, float], observe: tu
     ``schedule`` maps each reward that trains (weight 1) to the fraction of the RL steps after which it
     switches on (0 = from the start) — the curriculum; before that it returns ``None``. With
     ``patience`` > 0, a reward named in ``gates`` also switches on as soon as the reward it is gated on
-    (``gates[name]``, earlier in ``schedule``) has ``plateaued`` — the earlier stage is learned — so the
-    fraction is only the latest it waits. Once on, a reward stays on. Rewards in ``observe`` are
+    (``gates[name]``, earlier in ``schedule``) is on and has ``plateaued`` — the earlier stage is
+    learned — so the fraction is only the latest it waits (a stage never starts before the one it
+    waits for: the category reward's level is logged from the start, but the service waits for it to train). Once on, a reward stays on. Rewards in ``observe`` are
     computed every step with weight 0, so their curves are logged but they do not train.
 
     >>> fns, weights = reward_functions(RewardVocab({"lunch": "lunch"}, {"lunch": {"ff"}}, {"m1"}),
@@ -213,7 +214,7 @@ def reward_functions(vocab: RewardVocab, schedule: dict[str, float], observe: tu
             if name not in switched_on:
                 due = start <= 0 or trainer_state is None or not trainer_state.max_steps \
                     or trainer_state.global_step >= start * trainer_state.max_steps
-                learned = name in gates and plateaued(history.get(gates[name], []), patience)
+                learned = name in gates and gates[name] in switched_on and plateaued(history.get(gates[name], []), patience)
                 if not (due or learned):
                     return [None] * len(completions)
                 switched_on.add(name)
