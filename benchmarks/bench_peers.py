@@ -396,11 +396,20 @@ def compare(data, config, budget_s: float, label: str, progress=print, cornac_ov
     return rows_of(label, data, checks, ours, equal_time, equal_epochs)
 
 
+def seconds(t: float) -> float:
+    """Tenths of a second, but milliseconds below one second, so a tiny fit never reads as 0.0 s.
+
+    >>> seconds(12.345), seconds(0.0432)
+    (12.3, 0.043)
+    """
+    return round(t, 1) if t >= 1 else round(t, 3)
+
+
 def _row(table: str, s: Scored) -> dict:
     return {"table": table, "side": s.side, "model": s.name or s.model, "recipe": s.recipe,
             "steps": s.steps,
             "epochs": round(s.epochs, 2) if s.capped_from is None else f"{s.epochs:g} (capped; equal = {s.capped_from})",
-            "train (s)": round(s.train_s, 1), "score (s)": round(s.score_s, 1),
+            "train (s)": seconds(s.train_s), "score (s)": seconds(s.score_s),
             **{m: round(s.metrics[m], 4) for m in METRICS}}
 
 

@@ -88,3 +88,7 @@ def test_models_can_be_compared_alone(tiny):
                                cornac_overrides=bench_peers.TINY_CORNAC, min_steps=7, models=("SASRec",))
     assert {r["model"] for r in rows if "side" in r} == {"SASRec"}
     assert [r["pair"] for r in rows if "pair" in r] == ["SASRec vs cornac SASRec"] * 2
+
+
+def test_short_times_keep_their_milliseconds():
+    assert bench_peers.seconds(0.0432) == 0.043 and bench_peers.seconds(0.0004) == 0.0 and bench_peers.seconds(12.34) == 12.3
