@@ -74,7 +74,7 @@ def with_clusters(data: NeedsData, clustered: pd.DataFrame) -> pd.DataFrame:
 
 def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> dict:
     """Training cases (raw, clustered, and a pooled set for the isolated classifier), validation cases
-    (``valid_clustered``, up to 2,000 of the main city) and test cases."""
+    (``valid_clustered``, up to 2,000 of the main city, when the isolated pipeline is built) and test cases."""
     rec = data.records
     rng = np.random.default_rng(seed)
     history = rec[rec["split"] != "test"]
@@ -101,10 +101,12 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
         "train_pooled": prompts.build_cases(data, rec, pd.Series(sample(usable & kept_pool, min(config.max_train_cases, 10000), 3),
                                                                  index=rec.index), kept_pool, keep_pool=True, **args),
     }
-    # validation cases (each user's record before the test one) choose the isolated need classifier
-    out["valid_clustered"] = prompts.build_cases(data, rec, pd.Series(sample((rec["split"] == "val") & (rec["city"] == city),
-                                                                              2000, 4), index=rec.index),
-                                                 kept_pool, keep_pool=True, **args)
+    # validation cases (each user's record before the test one) choose the isolated need classifier;
+    # only the isolated pipeline reads them
+    if "isolated" in config.variants:
+        out["valid_clustered"] = prompts.build_cases(data, rec, pd.Series(sample((rec["split"] == "val") & (rec["city"] == city),
+                                                                                  2000, 4), index=rec.index),
+                                                     kept_pool, keep_pool=True, **args)
     test = rec["split"] == "test"
     for name, pool in (("test_raw", raw_pool), ("test_clustered", kept_pool)):
         cases = prompts.build_cases(data, rec, test, pool, keep_pool=True, **args)
