@@ -93,7 +93,8 @@ def test_same_pipeline_builds_on_foursquare(shared_data, tmp_path, monkeypatch):
     assert len(cases) == 5
     at.selectbox(key="ns_case").select_index(0).run()
     assert not at.exception and not at.error
-    assert at.dataframe[1].value.shape[0] == 3  # popularity, isolated, clustered_sft for that one case
+    compare = next(d.value for d in at.dataframe if "top service" in d.value.columns)  # found by its columns, not place
+    assert compare.shape[0] == 3  # popularity, isolated, clustered_sft for that one case
 
 
 # ---- raw TSMC2014 check-ins: need = top-level category, category = fine category, merchant = venue ----
