@@ -72,6 +72,34 @@ def test_sequence_logprobs_prefers_the_right_answer(trained_pico):
     assert sequence_logprobs(model, tok, ["reverse 1 2 3 ="], ["3"])[0] == pytest.approx(lp.item(), abs=1e-5)
 
 
+@pytest.mark.parametrize("lora", [False, True])
+def test_completion_loss_matches_the_models_own_loss_and_gradients(lora):
+    from workbench.lm.sft import completion_loss
+
+    pairs = reverse_task(8, seed=3)
+    tok = build_word_tokenizer([p + " " + c for p, c in pairs])
+    model = make_model(PICO, tok, seed=0)
+    if lora:
+        model = add_lora(model, LoraSettings(r=4, alpha=8))
+    batch = tok([p + " " + c for p, c in pairs], return_tensors="pt", padding=True)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    labels[:, :4] = -100  # a prompt: not supervised
+    inputs = {**batch, "labels": labels}
+
+    def grads(loss):
+        model.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    ours, accuracy = completion_loss(model, inputs)
+    theirs = model(**inputs).loss
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5) and 0.0 <= accuracy <= 1.0
+    for a, b in zip(grads(ours), grads(model(**inputs).loss), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    nothing, _ = completion_loss(model, {**inputs, "labels": torch.full_like(labels, -100)})
+    assert nothing.item() == 0.0
+
+
 def test_lora_wraps_trains_and_merges():
     pairs = reverse_task(300, seed=2)
     tok = build_word_tokenizer([p + " " + c for p, c in pairs])

@@ -2,8 +2,9 @@
 
 A thin layer over TRL's ``SFTTrainer`` (prompt-completion datasets get completion-only loss there by
 default; the HF Trainer underneath gives the GPU/multi-GPU path for free). What this module adds:
-settings as one dataclass, a workbench progress callback, the loss curve returned as a list, and
-``sequence_logprobs`` to score given completions (used to rank candidates).
+settings as one dataclass, a workbench progress callback, the loss curve returned as a list,
+``sequence_logprobs`` to score given completions (used to rank candidates), and on the CPU a loss that
+projects only the supervised positions through the LM head (``completion_loss``).
 
 Text convention: a completion starts with a space (``" 7"``) so prompt + completion joins as words;
 ``train_sft`` adds the space when it is missing. TRL appends the end-of-sequence token.
@@ -77,6 +78,41 @@ class _ProgressCallback:
         return Callback()
 
 
+def completion_loss(model, inputs: dict) -> tuple[torch.Tensor, float]:
+    """Mean next-token loss over the positions whose label is not -100, and their top-1 accuracy.
+
+    Only those positions go through the LM head. TRL's fused head does the same on GPUs (Triton) but
+    scores every position elsewhere, and on the CPU, with a large vocabulary, that projection is most
+    of a step: with 11k Foursquare venue words and ~100-token prompts ahead of an ~8-token completion,
+    the head costs more than the whole transformer. Same loss as ``model(..., labels=...).loss``.
+    """
+    lm = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers sit inside
+    hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
+                           use_cache=False).last_hidden_state[:, :-1]
+    target = inputs["labels"][:, 1:]
+    keep = target != -100
+    logits = lm.get_output_embeddings()(hidden[keep]).float()
+    if not keep.any():  # a batch without supervised tokens: a finite zero that still reaches the weights
+        return logits.sum() * 0.0, 0.0
+    loss = torch.nn.functional.cross_entropy(logits, target[keep])
+    return loss, float((logits.detach().argmax(-1) == target[keep]).float().mean())
+
+
+def _trainer_class():
+    """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own)."""
+    from trl import SFTTrainer
+
+    class Trainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if self.args.device.type != "cpu" or self.accelerator.num_processes > 1 or return_outputs:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            loss, accuracy = completion_loss(model, inputs)
+            self._metrics["train" if model.training else "eval"]["mean_token_accuracy"].append(accuracy)
+            return loss
+
+    return Trainer
+
+
 def train_sft(
     model,
     tokenizer,
@@ -89,7 +125,7 @@ def train_sft(
     ``[{"step": s, "loss": l}, ...]``. The model is left in eval mode on its training device."""
     import datasets
     from transformers.trainer_callback import PrinterCallback
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     if not pairs:
         raise ValueError("train_sft needs at least one (prompt, completion) pair")
@@ -120,7 +156,7 @@ def train_sft(
             seed=settings.seed,
             data_seed=settings.seed,
         )
-        trainer = SFTTrainer(
+        trainer = _trainer_class()(
             model=model,
             args=args,
             train_dataset=datasets.Dataset.from_list(rows),
