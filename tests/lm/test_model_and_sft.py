@@ -95,6 +95,10 @@ def test_completion_loss_matches_the_models_own_loss_and_gradients(lora):
     assert ours.item() == pytest.approx(model(**inputs).loss.item(), rel=1e-5)
     for a, b in zip(grads(ours), grads(model(**inputs).loss), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    from trl import SFTTrainer
+    from workbench.lm.sft import _trainer_class
+
+    assert _trainer_class(compact_head=False) is SFTTrainer and issubclass(_trainer_class(), SFTTrainer)
     nothing = completion_loss(model, {**inputs, "labels": torch.full_like(labels, -100)})
     assert nothing.item() == 0.0
 

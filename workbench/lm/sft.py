@@ -44,6 +44,9 @@ class SFTSettings:
     between, so a GPU is not synchronised every step just to log it)."""
     completion_only_loss: bool = True
     """Loss on the completion only (default); False also trains on the prompt tokens (more signal per step)."""
+    compact_head: bool = True
+    """On the CPU, project only the supervised positions through the LM head (``completion_loss``);
+    False = TRL's fused head, which scores every position there (kept for comparison: ``make bench``)."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
@@ -97,11 +100,14 @@ def completion_loss(model, inputs: dict) -> torch.Tensor:
     return torch.nn.functional.cross_entropy(logits, target[keep])
 
 
-def _trainer_class():
+def _trainer_class(compact_head: bool = True):
     """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own). It
     skips TRL's per-step token accuracy and entropy: an argmax over the vocabulary at every position is
     ~7% of a Foursquare step, and nothing here reads them."""
     from trl import SFTTrainer
+
+    if not compact_head:
+        return SFTTrainer
 
     class Trainer(SFTTrainer):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -155,7 +161,7 @@ def train_sft(
             seed=settings.seed,
             data_seed=settings.seed,
         )
-        trainer = _trainer_class()(
+        trainer = _trainer_class(settings.compact_head)(
             model=model,
             args=args,
             train_dataset=datasets.Dataset.from_list(rows),
