@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def _damaged(tmp: Path, fam: dict[str, Path], how: str) -> Path:
     a = _copy(fam["a"], tmp / "a")
     weights = a / "model.safetensors"
     data = weights.read_bytes()
-    weights.write_bytes(data[: len(data) // 2] if how == "truncated" else os.urandom(len(data)))
+    noise = random.Random(0).randbytes(len(data))  # seeded, so a failure reproduces
+    weights.write_bytes(data[: len(data) // 2] if how == "truncated" else noise)
     return a
 
 
@@ -123,7 +125,7 @@ class _Payload:
 
 
 def eval_bin_random(tmp, fam):
-    return ["eval", str(_bin_checkpoint(tmp, fam, os.urandom(4096))), "--n", "2", "--device", "cpu"]
+    return ["eval", str(_bin_checkpoint(tmp, fam, random.Random(0).randbytes(4096))), "--n", "2", "--device", "cpu"]
 
 
 def eval_bin_pickle(tmp, fam):

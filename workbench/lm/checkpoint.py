@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,25 @@ def open_safetensors(file: str | Path) -> Iterator:
         yield handle
 
 
+def check_torch_bin(file: str | Path) -> None:
+    """Read a PyTorch ``.bin`` with ``torch.load(weights_only=True)`` onto the meta device (no memory),
+    so a damaged file or one holding pickled objects is refused in one sentence before any work.
+
+    The weights-only unpickler refuses every non-tensor object, but on random bytes it fails in many
+    ways (UnpicklingError, EOFError, IndexError, struct errors...), so any failure here is the file's."""
+    import torch
+
+    file = Path(file)
+    try:
+        with warnings.catch_warnings():  # random bytes also warn about odd pickle protocols
+            warnings.simplefilter("ignore")
+            torch.load(file, map_location="meta", weights_only=True, mmap=zipfile.is_zipfile(file))
+    except Exception as err:  # noqa: BLE001 -- see the docstring: every failure means an unusable file
+        raise WorkbenchError(f"Cannot load {file.name} in {file.parent}: it is damaged or holds pickled objects "
+                             "other than tensors (never unpickled here); save the checkpoint with "
+                             "safetensors.") from err
+
+
 def load_causal_lm(path: str | Path, device: str = "cpu", dtype=None, with_tokenizer: bool = True):
     """``(model, tokenizer)`` from a local folder; tokenizer is None when ``with_tokenizer=False``.
 
@@ -57,6 +77,8 @@ def load_causal_lm(path: str | Path, device: str = "cpu", dtype=None, with_token
     for file in sorted(path.glob("*.safetensors")):
         with open_safetensors(file):
             pass
+    for file in sorted(path.glob("pytorch_model*.bin")):  # the weights; not e.g. a Trainer's training_args.bin
+        check_torch_bin(file)
     try:
         with warnings.catch_warnings(record=True) as caught:  # a refused file's warnings say nothing more
             warnings.simplefilter("always")
