@@ -1,3 +1,4 @@
+import math
 import random
 
 import pytest
@@ -101,6 +102,30 @@ def test_completion_loss_matches_the_models_own_loss_and_gradients(lora):
     assert _trainer_class(compact_head=False) is SFTTrainer and issubclass(_trainer_class(), SFTTrainer)
     nothing = completion_loss(model, {**inputs, "labels": torch.full_like(labels, -100)})
     assert nothing.item() == 0.0
+
+
+def test_batch_softmax_is_the_loss_over_the_batchs_targets_only():
+    from workbench.lm.sft import completion_loss
+
+    pairs = reverse_task(8, seed=3)
+    tok = build_word_tokenizer([p + " " + c for p, c in pairs], extra_tokens=[f"unused{i}" for i in range(50)])
+    model = make_model(PICO, tok, seed=0)
+    batch = tok([p + " " + c for p, c in pairs], return_tensors="pt", padding=True)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    inputs = {**batch, "labels": labels}
+    target = labels[:, 1:][labels[:, 1:] != -100]
+    columns = torch.unique(target)
+    assert len(columns) < len(tok) - 50  # the unused words are never a column
+    logits = model(**batch).logits[:, :-1][labels[:, 1:] != -100][:, columns]
+    log_frequency = torch.log(torch.arange(1.0, len(tok) + 1))  # any [vocab] tensor
+    want = torch.nn.functional.cross_entropy(logits - log_frequency[columns], torch.searchsorted(columns, target))
+    got = completion_loss(model, inputs, log_frequency)
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+    flat = completion_loss(model, inputs, torch.zeros(len(tok)))  # no correction: fewer columns, less mass to beat
+    assert flat.item() < completion_loss(model, inputs).item()
+    curve = train_sft(model, tok, pairs, SFTSettings(steps=4, batch_size=4, log_every=1, batch_softmax=True,
+                                                     completion_only_loss=False, device="cpu"))
+    assert len(curve) == 4 and all(math.isfinite(c["loss"]) for c in curve)
 
 
 def test_lora_wraps_trains_and_merges():

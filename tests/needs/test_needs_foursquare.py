@@ -61,6 +61,21 @@ def test_raw_table_keeps_the_files_columns_and_maps_to_needs(tmp_path):
     assert data.records["scene"].iloc[0] == "from_start" and set(data.records["day"]) == {"weekday", "weekend"}
 
 
+def test_venues_are_written_as_category_and_rank_by_training_checkins(tmp_path):
+    rows = [f"{t},{u},40.7,-73.9,Monday,{8 + t},{p},Food,1,8.0,Clear"
+            for u in (1, 2) for t, p in enumerate([7, 7, 7, 8, 9, 9, 8, 8])]
+    (tmp_path / "foursquare_nyc.csv").write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    data = checkins_to_needs(load_checkins(tmp_path), test_per_user=2, areas=1, venue_words="ranked")
+    data.validate()
+    venue = data.merchants.set_index("venue")["merchant"]
+    # training check-ins (each user's first 5): 7 x3, 8 x1, 9 x1 (tie by id); the later 9 (validation)
+    # and 8s (test) are never counted, else 8 would rank above 7
+    assert venue["v7"] == "food_a0/0" and venue["v8"] == "food_a0/1" and venue["v9"] == "food_a0/2"
+    assert set(data.records["merchant"]) == set(venue)
+    as_ids = checkins_to_needs(load_checkins(tmp_path), test_per_user=2, areas=1)  # the default
+    assert set(as_ids.merchants["merchant"]) == {"v7", "v8", "v9"}
+
+
 @pytest.mark.external
 def test_real_checkins_map_to_needs(shared_data):
     data = load_foursquare(shared_data / "foursquare-nyc-mat")
@@ -120,14 +135,15 @@ def test_tsmc_checkins_map_to_the_three_levels_in_local_time(tmp_path):
 
     path = write_tsmc(tmp_path / "dataset_TSMC2014_NYC.txt")
     with pytest.warns(UserWarning, match=r"1 fine venue category \(2 check-ins\) are not in the category table.*'Moon Base'"):
-        data = load_tsmc_needs(path, test_per_user=2)
+        data = load_tsmc_needs(path, test_per_user=2, venue_words="ranked")
     data.validate()
     rec = data.records[data.records["user"] == "u7"].reset_index(drop=True)
     assert rec["need"].tolist() == ["food", "professional_other_places", "food", "nightlife_spot", "food",
                                     "travel_transport", "other", "outdoors_recreation", "food"]
     assert rec["category"].tolist()[:4] == ["coffee_shop", "office", "pizza_place", "bar"]
     assert rec["category"].iloc[-1] == "food_general"  # the fine category "Food" never shares a word with its need
-    assert rec["merchant"].iloc[0] == "vc1" and data.category_need["pizza_place"] == "food"
+    assert rec["merchant"].iloc[0] == "coffee_shop/0" and data.category_need["pizza_place"] == "food"
+    assert data.merchants.set_index("merchant").loc["coffee_shop/0", "venue"] == "vc1"
     # local time: Monday 12:00 UTC = 08:00 in New York; Saturday 15:00 UTC is a weekend; Sunday 02:00 UTC is Saturday night
     assert rec["hour"].tolist()[:4] == [8, 9, 12, 21] and rec["hour_bin"].iloc[0] == "h_morning"
     assert rec["day"].tolist()[5:] == ["weekday", "weekend", "weekend", "weekend"]
@@ -175,10 +191,15 @@ def test_shared_tsmc_checkins_map_to_needs(shared_data):
 @pytest.mark.slow
 def test_same_pipeline_builds_on_tsmc(shared_data, tmp_path):
     config = Config.for_profile("smoke", dataset="foursquare-tsmc", data_path=str(shared_data / "foursquare-nyc-tsmc"),
-                                variants=("popularity", "isolated", "clustered_sft"), sft_steps=4, sft_batch=8,
-                                max_train_cases=200, umap_points=200)
+                                variants=("popularity", "isolated", "flat", "clustered_sft"), sft_steps=4, sft_batch=8,
+                                max_train_cases=200, umap_points=200, venue_words="ranked")
     run = methods.build_many([config], ArtifactStore(tmp_path), runner=Runner(workers=2))[0]
-    assert set(run.read_parquet("metrics")["variant"]) == {"popularity", "isolated", "clustered_sft"}
+    assert set(run.read_parquet("metrics")["variant"]) == {"popularity", "isolated", "flat", "clustered_sft"}
+    # venues as category/rank (two tokens each): every ranked service is a real venue of the data
+    merchants = set(run.read_parquet("merchants")["merchant"])
+    assert all("/" in m for m in merchants)
+    predictions = run.read_parquet("predictions")
+    assert all(set(s) <= merchants for s in predictions["services"]) and predictions["services"].map(len).gt(0).all()
     card = run.read_json("dataset")
     assert card["name"] == "foursquare-tsmc" and card["unmapped"]["categories"] == 0 and "NYC_val.csv" in card["source"]
     assert run.path.name.startswith("smoke-foursquare-tsmc-")

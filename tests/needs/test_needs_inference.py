@@ -44,3 +44,21 @@ def test_flat_ranks_its_candidates(setting):
     preds = inference.predict_flat(model, tok, cases)
     for (_, case), services in zip(cases.iterrows(), preds["services"]):
         assert services and set(services) <= set(case["flat_candidates"])
+
+
+def test_shared_head_scores_equal_each_candidates_own_log_prob():
+    """``category/rank`` venues are two tokens; grouping them by their first token (one pass per group)
+    must give every candidate exactly its own sequence log-prob, mixed with one-token candidates."""
+    from workbench.lm import build_word_tokenizer, sequence_logprobs
+
+    words = ["bar/0", "bar/1", "bar/2", "cafe/0", "cafe/1", "mA017", "lunch", "at", "{", "[", ":"]
+    tok = build_word_tokenizer([], extra_tokens=words, model_max_length=32)
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=32), tok, seed=3).eval()
+    prefixes = ["lunch at bar/1 {", "cafe/0 lunch : ["]
+    cand_lists = [["bar/2", "bar/0", "cafe/1", "mA017"], ["cafe/1", "bar/1", "bar/2"]]
+    assert inference.word_ids(tok, "bar/2")[0] == inference.word_ids(tok, "bar/0")[0]  # the shared head
+    next_logp = inference.score_paths(model, tok, prefixes, [1, 1])[1]
+    got = inference.rank_candidates(model, tok, prefixes, cand_lists, next_logp)
+    for prefix, cands, scores in zip(prefixes, cand_lists, got):
+        want = sequence_logprobs(model, tok, [prefix] * len(cands), cands).numpy()
+        assert scores == pytest.approx(want, abs=1e-4)

@@ -47,6 +47,13 @@ class SFTSettings:
     compact_head: bool = True
     """On the CPU, project only the supervised positions through the LM head (``completion_loss``);
     False = TRL's fused head, which scores every position there (kept for comparison: ``make bench``)."""
+    batch_softmax: bool = False
+    """With ``compact_head``: score each supervised position against only the tokens that are a target
+    somewhere in the batch (an in-batch sampled softmax, as retrieval models train), not the whole
+    vocabulary. With 11k Foursquare venue words a batch of 32 cases has ~150 distinct targets, so the
+    head multiplies by 150 columns instead of 11k. A frequent token is a negative in more batches, so
+    each logit is corrected by minus the log of its token's count in the training texts (the
+    sampling-bias correction of Yi et al., RecSys 2019); evaluation uses the full softmax."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
@@ -81,8 +88,12 @@ class _ProgressCallback:
         return Callback()
 
 
-def completion_loss(model, inputs: dict) -> torch.Tensor:
+def completion_loss(model, inputs: dict, log_frequency: torch.Tensor | None = None) -> torch.Tensor:
     """Mean next-token loss over the positions whose label is not -100.
+
+    With ``log_frequency`` (a [vocab] tensor: the log of each token's count in the training texts)
+    each position is scored against the batch's distinct target tokens only, each logit minus its
+    token's log-frequency (``SFTSettings.batch_softmax``).
 
     Only those positions go through the LM head. TRL's fused head does the same on GPUs (Triton) but
     elsewhere scores every position and adds per-token entropy and accuracy; with a large vocabulary
@@ -95,13 +106,20 @@ def completion_loss(model, inputs: dict) -> torch.Tensor:
                            use_cache=False).last_hidden_state[:, :-1]
     target = inputs["labels"][:, 1:]
     keep = target != -100
-    logits = lm.get_output_embeddings()(hidden[keep]).float()
+    head, target = lm.get_output_embeddings(), target[keep]
+    if log_frequency is not None:  # the distinct targets are the only columns; a target -> its column
+        columns, target = torch.unique(target, return_inverse=True)
+        logits = torch.nn.functional.linear(hidden[keep], head.weight[columns],
+                                            None if head.bias is None else head.bias[columns]).float()
+        logits = logits - log_frequency.to(logits.device)[columns]
+    else:
+        logits = head(hidden[keep]).float()
     if not keep.any():  # a batch without supervised tokens: a finite zero that still reaches the weights
         return logits.sum() * 0.0
-    return torch.nn.functional.cross_entropy(logits, target[keep])
+    return torch.nn.functional.cross_entropy(logits, target)
 
 
-def _trainer_class(compact_head: bool = True):
+def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
     """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own). It
     skips TRL's per-step token accuracy and entropy: an argmax over the vocabulary at every position is
     ~7% of a Foursquare step, and nothing here reads them."""
@@ -111,10 +129,16 @@ def _trainer_class(compact_head: bool = True):
         return SFTTrainer
 
     class Trainer(SFTTrainer):
+        log_frequency: torch.Tensor | None = None
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if self.args.device.type != "cpu" or self.accelerator.num_processes > 1 or return_outputs:
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            return completion_loss(model, inputs)
+            if batch_softmax and self.log_frequency is None:  # counted once, over every training text
+                ids = torch.tensor([i for row in self.train_dataset["input_ids"] for i in row])
+                counts = torch.bincount(ids, minlength=model.get_output_embeddings().weight.shape[0])
+                self.log_frequency = torch.log(counts.float().clamp(min=1.0))
+            return completion_loss(model, inputs, self.log_frequency)
 
     return Trainer
 
@@ -162,7 +186,7 @@ def train_sft(
             seed=settings.seed,
             data_seed=settings.seed,
         )
-        trainer = _trainer_class(settings.compact_head)(
+        trainer = _trainer_class(settings.compact_head, settings.batch_softmax)(
             model=model,
             args=args,
             train_dataset=datasets.Dataset.from_list(rows),

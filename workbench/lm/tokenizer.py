@@ -14,6 +14,17 @@ True
 >>> tok.decode(tok("a c d")["input_ids"])
 'a c d'
 
+A word with a ``/`` is two tokens, its head and its ``/tail`` (``##/tail`` in the vocabulary, the
+WordPiece continuation mark, so decoding glues it back on). Real data names a venue by its category and
+its rank there (``pizza_place/17``): the vocabulary then holds the categories and one token per rank,
+not one per venue, yet the text still reads one word per venue.
+
+>>> ranked = build_word_tokenizer([], extra_tokens=["pizza_place/0", "pizza_place/17", "bar/17"])
+>>> ranked.convert_ids_to_tokens(ranked("bar/17 pizza_place/0", add_special_tokens=False)["input_ids"])
+['bar', '##/17', 'pizza_place', '##/0']
+>>> ranked.decode(ranked("bar/17 pizza_place/0")["input_ids"])
+'bar/17 pizza_place/0'
+
 ``build_subword_tokenizer`` is for worlds with thousands of ids (11k Foursquare venues would be 11k
 rows of embedding and of every logit): a BPE model trained on the domain's text, where frequent words
 end up one token and rare ids a few pieces. Each word's last piece carries an end-of-word mark
@@ -55,16 +66,37 @@ def build_word_tokenizer(
         counts.update(text.split())
     vocab: dict[str, int] = {}
     for token in (*SPECIALS, *extra_tokens):
-        vocab.setdefault(token, len(vocab))
+        for piece in word_pieces(token):
+            vocab.setdefault(piece, len(vocab))
     for word, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        if n >= min_count and word not in vocab:
-            vocab[word] = len(vocab)
+        if n >= min_count:
+            for piece in word_pieces(word):
+                vocab.setdefault(piece, len(vocab))
 
-    core = Tokenizer(models.WordLevel(vocab=vocab, unk_token=UNK))
+    # WordPiece, not WordLevel, only so that a ``head/tail`` word is two tokens: every other word is in
+    # the vocabulary whole (longest match first), and an unknown one is <unk> as with WordLevel.
+    core = Tokenizer(models.WordPiece(vocab=vocab, unk_token=UNK, continuing_subword_prefix="##",
+                                      max_input_chars_per_word=200))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     # Word-level ids decode back to words joined by spaces.
     core.decoder = decoders.WordPiece(prefix="##", cleanup=False)
     return _wrap(core, model_max_length)
+
+
+SPLIT = "/"
+"""A word ``head/tail`` is tokenized as ``head`` then ``/tail`` (see the module docstring)."""
+
+
+def word_pieces(word: str) -> tuple[str, ...]:
+    """The vocabulary entries of one word: itself, or ``(head, "##/tail")`` for ``head/tail``.
+
+    >>> word_pieces("lunch"), word_pieces("pizza_place/17"), word_pieces("/")
+    (('lunch',), ('pizza_place', '##/17'), ('/',))
+    """
+    head, sep, tail = word.partition(SPLIT)
+    if not sep or not head or not tail or word in SPECIALS:
+        return (word,)
+    return head, f"##{SPLIT}{tail}"
 
 
 def build_subword_tokenizer(

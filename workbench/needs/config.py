@@ -33,6 +33,13 @@ class Config(MethodConfig):
     category_map: str = ""
     """foursquare-tsmc: a csv (category,top_level) mapping fine venue categories to needs; empty = the
     table shipped in ``workbench/datasets/foursquare_categories.csv``."""
+    venue_words: str = "id"
+    """Real data: how a venue is written. ``id``: one word per venue (``v21580``). ``ranked``: its
+    category and its rank there by training check-ins (``pizza_place/17``), two tokens of the word
+    tokenizer, so the vocabulary holds the categories and one token per rank instead of one per venue
+    (11k → 2.2k words on Foursquare MAT): the MAT demo build 30.5 → 11.2 min, but clustered SFT's HR@3
+    .252 → .189 (copying a venue from a habit line is then a two-token match). The original id stays
+    in the merchants table (``venue``)."""
 
     # ---- behavioral clustering -----------------------------------------------------------------
     cluster_algorithm: str = "dbscan"
@@ -87,10 +94,11 @@ class Config(MethodConfig):
     lora_r: int = setting(8, ge=1)
     """LoRA rank when ``base_checkpoint`` is set."""
     tokenizer: str = "word"
-    """The tiny model's tokenizer: ``word`` (every id one token), ``subword`` (BPE pieces, at most
-    ``subword_vocab`` ids) or ``auto`` (word up to 2,000 merchants, else subword). On the 11k-venue
-    Foursquare data subword makes an SFT step ~4x cheaper (0.23 vs 0.93 CPU s) but clustered SFT's
-    HR@3 falls from .255 to .175-.182, so word stays the default until that gap is closed."""
+    """The tiny model's tokenizer: ``word`` (every id one token; a real venue ``category/rank`` two),
+    ``subword`` (BPE pieces, at most ``subword_vocab`` ids) or ``auto`` (word up to 4,000 vocabulary
+    entries, else subword). On Foursquare MAT with one word per venue (``venue_words=id``) subword made
+    an SFT step ~4x cheaper but clustered SFT's HR@3 fell from .255 to .175; ranked venue words keep
+    the word tokenizer's vocabulary at 2.2k instead."""
     subword_vocab: int = setting(1000, ge=64)
     """Vocabulary size of the sub-word tokenizer (the ids' characters alone may need more)."""
 
@@ -105,6 +113,10 @@ class Config(MethodConfig):
     """Also train on the prompt's tokens (habit lines): much more signal per step for a model trained from
     scratch (need accuracy .58 → .68 at equal steps in a test run; on Foursquare clustered SFT's HR@3
     .255 vs .127 without it); False = loss on the completion only (4x cheaper steps on 11k venue words)."""
+    batch_softmax: bool = False
+    """SFT scores each token against the batch's target tokens only, frequency-corrected
+    (``SFTSettings.batch_softmax``): one-word venues at a sixth of the step cost; on Foursquare MAT flat
+    HR@3 .264 (full softmax .287) but clustered SFT .180 (.252), so off by default."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
@@ -136,6 +148,7 @@ class Config(MethodConfig):
     """Extra seeds (world and training) for the full study; the claims then use intervals over seeds."""
 
     TOKENIZERS: ClassVar[tuple[str, ...]] = ("word", "subword", "auto")
+    VENUE_WORDS: ClassVar[tuple[str, ...]] = ("ranked", "id")
     NEED_CLASSIFIERS: ClassVar[tuple[str, ...]] = ("logreg", "gbdt", "auto")
 
     def check(self) -> "Config":
@@ -143,7 +156,9 @@ class Config(MethodConfig):
             raise WorkbenchError(f"Setting needs.need_classifier={self.need_classifier} is not one of logreg, gbdt, auto.")
         if self.tokenizer not in self.TOKENIZERS:
             raise WorkbenchError(f"Setting needs.tokenizer={self.tokenizer} is not one of word, subword, auto "
-                                 "(auto: word up to 2,000 merchants, else subword).")
+                                 "(auto: word up to 4,000 vocabulary entries, else subword).")
+        if self.venue_words not in self.VENUE_WORDS:
+            raise WorkbenchError(f"Setting needs.venue_words={self.venue_words} is not one of ranked, id.")
         return super().check()
 
     METHOD: ClassVar[str] = "needs"

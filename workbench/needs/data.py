@@ -40,11 +40,11 @@ def load_data(config: Config, seed: int) -> NeedsData:
     elif config.dataset == "foursquare":
         from workbench.needs.foursquare import load_foursquare
 
-        data = load_foursquare(config.data_path, test_per_user=config.test_per_user)
+        data = load_foursquare(config.data_path, test_per_user=config.test_per_user, venue_words=config.venue_words)
     elif config.dataset == "foursquare-tsmc":
         from workbench.needs.foursquare import load_tsmc_needs
 
-        data = load_tsmc_needs(config.data_path, config.category_map, config.test_per_user)
+        data = load_tsmc_needs(config.data_path, config.category_map, config.test_per_user, config.venue_words)
     else:
         raise WorkbenchError(f"Unknown dataset {config.dataset!r} for needs; choose synthetic, foursquare or foursquare-tsmc.")
     data.validate()

@@ -8,7 +8,7 @@ know the files, not the method. Neither file has orders, needs or merchants; the
   ``food``, ``nightlife_spot``); one phrase per need (no paraphrases in real logs).
 - **category** = need × area: venues are grouped into ``areas`` k-means areas of the city by location,
   so "food in area 3" is the service category the chain passes through (the file has no finer category).
-- **merchant** = the venue (``v<poi>``); **city** = ``nyc`` (one city: no cross-city test).
+- **merchant** = the venue; **city** = ``nyc`` (one city: no cross-city test).
 - **context**: weekday/weekend from the day name, the part of day from the hour, the weather.
 
 ``foursquare-tsmc`` (raw TSMC2014: UTC times, fine venue categories, no weather):
@@ -20,8 +20,12 @@ know the files, not the method. Neither file has orders, needs or merchants; the
 - **context**: weekday/weekend and the part of day from the *local* time (UTC + the row's offset);
   weather ``none``; **city** from the file name (``nyc``/``tky``).
 
-Both: as the "place" the need of the user's previous check-in (``from_food``; ``from_start`` for the
-first); **splits** by time per user: the last ``test_per_user`` check-ins are test cases, the one
+Both: a venue is one word ``v<id>`` (``venue_words=id``, the default), or with ``venue_words=ranked``
+``<category>/<rank>`` (``food_a3/17``: the 18th most checked-in venue of its category in the training
+check-ins), which the word tokenizer makes two tokens, so 11k venues cost 2.2k vocabulary entries,
+not 11k — 2.7x faster builds, but lower HR@3 (README, "Real data"). The merchants table's ``venue``
+column keeps the original id. As the "place":
+the need of the user's previous check-in (``from_food``; ``from_start`` for the first); **splits** by time per user: the last ``test_per_user`` check-ins are test cases, the one
 before them validation, the rest history (users with fewer than ``test_per_user + 2`` check-ins are
 left out and counted); **long tail** (no planted truth here): a test check-in whose need makes up less
 than 10% of the user's history. There are no accidental flags, so the filter's precision/recall is not
@@ -58,12 +62,14 @@ def word(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "unknown"
 
 
-def load_foursquare(path: str | Path, test_per_user: int = 5, areas: int = 6, seed: int = 0) -> NeedsData:
+def load_foursquare(path: str | Path, test_per_user: int = 5, areas: int = 6, seed: int = 0,
+                    venue_words: str = "id") -> NeedsData:
     """The MAT-Sum check-ins at ``path`` (folder or csv) as ``NeedsData``."""
-    return checkins_to_needs(load_checkins(path), test_per_user, areas, seed)
+    return checkins_to_needs(load_checkins(path), test_per_user, areas, seed, venue_words)
 
 
-def checkins_to_needs(raw: pd.DataFrame, test_per_user: int = 5, areas: int = 6, seed: int = 0) -> NeedsData:
+def checkins_to_needs(raw: pd.DataFrame, test_per_user: int = 5, areas: int = 6, seed: int = 0,
+                      venue_words: str = "id") -> NeedsData:
     """Map MAT-Sum's check-in table (``load_checkins``) to needs, categories and merchants (see above)."""
     from sklearn.cluster import KMeans
 
@@ -84,16 +90,18 @@ def checkins_to_needs(raw: pd.DataFrame, test_per_user: int = 5, areas: int = 6,
     })
     info = {"source": "MAT-Sum foursquare_nyc.csv (top-level categories, day names, hours, weather)",
             "areas": areas, "categories_are": f"need x one of {areas} k-means areas of the city (the file has no finer category)"}
-    return _assemble(rec, venues.assign(city="nyc"), test_per_user, "foursquare", info)
+    return _assemble(rec, venues.assign(city="nyc"), test_per_user, "foursquare", info, venue_words)
 
 
-def load_tsmc_needs(path: str | Path, category_map: str | Path | None = None, test_per_user: int = 5) -> NeedsData:
+def load_tsmc_needs(path: str | Path, category_map: str | Path | None = None, test_per_user: int = 5,
+                    venue_words: str = "id") -> NeedsData:
     """The raw TSMC2014 check-ins at ``path`` (either layout) as ``NeedsData`` (see above)."""
     return tsmc_to_needs(tsmc.load_tsmc(path), tsmc.load_category_map(category_map or None), test_per_user,
-                         category_map=str(category_map or tsmc.CATEGORY_MAP.name))
+                         category_map=str(category_map or tsmc.CATEGORY_MAP.name), venue_words=venue_words)
 
 
-def tsmc_to_needs(raw: pd.DataFrame, mapping: dict[str, str], test_per_user: int = 5, category_map: str = "") -> NeedsData:
+def tsmc_to_needs(raw: pd.DataFrame, mapping: dict[str, str], test_per_user: int = 5, category_map: str = "",
+                  venue_words: str = "id") -> NeedsData:
     """Map the TSMC2014 table (``tsmc.load_tsmc``) to needs (top-level), categories (fine) and venues."""
     top, unmapped = tsmc.top_levels(raw["category"], mapping)
     raw = raw.assign(need=top.map(word, na_action="ignore").fillna(UNMAPPED))
@@ -127,7 +135,7 @@ def tsmc_to_needs(raw: pd.DataFrame, mapping: dict[str, str], test_per_user: int
                       f"are not in the category table {category_map}, e.g. {', '.join(map(repr, unmapped[:3]))}; "
                       f"they are kept under the need '{UNMAPPED}' (add them to a table passed as category_map).",
                       stacklevel=2)
-    return _assemble(rec, venues, test_per_user, "foursquare-tsmc", info)
+    return _assemble(rec, venues, test_per_user, "foursquare-tsmc", info, venue_words)
 
 
 def _category_words(fine: pd.Series, need: pd.Series) -> list[str]:
@@ -149,9 +157,27 @@ def _city(file_name: str) -> str:
     return "city"
 
 
-def _assemble(rec: pd.DataFrame, venues: pd.DataFrame, test_per_user: int, name: str, info: dict) -> NeedsData:
+def ranked_venue_words(venues: pd.DataFrame, train: pd.DataFrame) -> pd.Series:
+    """Each venue's word ``<category>/<rank>``: rank 0 is the venue with the most training check-ins in
+    its category (ties by id). One token per rank serves every category, and a rank means the same
+    thing everywhere ("the 3rd most visited of its kind"); test check-ins never decide a rank.
+
+    >>> venues = pd.DataFrame({"merchant": ["v1", "v2", "v3"], "category": ["bar", "bar", "cafe"]})
+    >>> ranked_venue_words(venues, pd.DataFrame({"merchant": ["v2", "v2", "v1", "v3"]})).tolist()
+    ['bar/1', 'bar/0', 'cafe/0']
+    """
+    uses = venues["merchant"].map(train["merchant"].value_counts()).fillna(0)
+    order = venues.assign(uses=-uses).sort_values(["category", "uses", "merchant"])
+    rank = order.groupby("category").cumcount()
+    return (venues["category"] + "/" + rank.reindex(venues.index).astype(str)).rename("merchant")
+
+
+def _assemble(rec: pd.DataFrame, venues: pd.DataFrame, test_per_user: int, name: str, info: dict,
+              venue_words: str = "id") -> NeedsData:
     """``NeedsData`` from check-ins in time order per user (``user, city, day, hour, weather, merchant``)
     and their venues (``merchant, category, need, lat, lon, city``): context, splits, slices, tables."""
+    if venue_words not in ("ranked", "id"):
+        raise WorkbenchError(f"venue_words={venue_words!r} is not one of ranked, id.")
     if test_per_user < 1:
         raise WorkbenchError(f"test_per_user={test_per_user} must be at least 1.")
     by_merchant = venues.set_index("merchant")
@@ -180,16 +206,21 @@ def _assemble(rec: pd.DataFrame, venues: pd.DataFrame, test_per_user: int, name:
     rec["true_need"] = rec["need"]
     rec["record"] = np.arange(len(rec))
 
-    venues = venues[venues["merchant"].isin(set(rec["merchant"]))]
+    venues = venues[venues["merchant"].isin(set(rec["merchant"]))].assign(venue=lambda v: v["merchant"])
+    if venue_words == "ranked":
+        venues["merchant"] = ranked_venue_words(venues, train)
+        rec["merchant"] = rec["merchant"].map(venues.set_index("venue")["merchant"])
     needs = sorted(venues["need"].unique())
     phrases = pd.DataFrame({"phrase": needs, "need": needs})
     categories = (venues.drop_duplicates("category")[["category", "need"]].sort_values("category").reset_index(drop=True))
     merchants = pd.DataFrame({"merchant": venues["merchant"].to_numpy(), "category": venues["category"].to_numpy(),
                               "city": venues["city"].to_numpy(), "x": venues["lon"].to_numpy(), "y": venues["lat"].to_numpy(),
-                              "price": 0})
+                              "price": 0, "venue": venues["venue"].to_numpy()})
     users = rec.drop_duplicates("user")[["user", "city"]].sort_values("user").reset_index(drop=True)
     info = {"users": len(users), "records": len(rec), "venues": len(merchants), "needs": len(needs),
             "categories": len(categories), "test_per_user": test_per_user,
+            "venue_words": ("<category>/<rank by training check-ins> (two tokens)" if venue_words == "ranked"
+                            else "one word per venue id"),
             "left_out": {**dropped, "why": f"fewer than {test_per_user + 2} check-ins"}, **info,
             "long_tail": "test check-ins whose need is under 10% of the user's history",
             "cross_city": "not available (one city)"}

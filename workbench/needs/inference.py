@@ -14,8 +14,8 @@ Flat model: the same scoring with ``{ services : [`` right after the prompt, ove
 (all of the user's merchants + the city's popular ones).
 
 Candidates that are one token each (the tiny model's word tokenizer) are scored from a single forward
-pass; multi-token ids (the sub-word tokenizer of real data, a real checkpoint's BPE tokenizer) fall back
-to ``sequence_logprobs``. With the sub-word tokenizer every id ends in an end-of-word piece, so no id's
+pass; multi-token ids (``category/rank`` venues of real data, the sub-word tokenizer, a real checkpoint's
+BPE tokenizer) take one more pass per group of candidates that share all but their last token. With the sub-word tokenizer every id ends in an end-of-word piece, so no id's
 tokens are a prefix of another's and a candidate's score includes "the id ends here".
 """
 
@@ -81,61 +81,78 @@ def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], ba
 
 HEAD_ONLY_ON_LAST_HIDDEN = ("llama", "qwen2")
 """Model families whose logits are just the output layer on the decoder's last hidden state (the tiny
-models), so ``continuation_logprobs`` may apply the output layer to a few positions only."""
+models), so ``shared_head_scores`` may apply the output layer to a few positions only."""
 
 
 @torch.no_grad()
-def continuation_logprobs(model, tok, prefixes: Sequence[str], words: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Summed log-prob of each word's tokens right after its prefix — ``sequence_logprobs``, but only the
-    positions that predict the word go through the output layer: with tens of thousands of
-    (prefix, candidate) pairs a full [batch, length, vocab] log-softmax per batch costs most of the
-    time and, in freed-and-reallocated blocks of varying size, gigabytes of resident memory."""
+def shared_head_scores(model, tok, prefixes: Sequence[str], heads: Sequence[Sequence[int]],
+                       lasts: Sequence[Sequence[int]], batch_size: int = 64) -> list[np.ndarray]:
+    """For each group ``(prefix, head, lasts)``: ``log P(head | prefix) + log P(last | prefix + head)``
+    for every token in ``lasts`` — the scores of candidates whose tokens are ``head + [last]``. One
+    forward pass per group however many candidates share the head (``food_a3/17``, ``food_a3/2``: one
+    pass for the category, then the ranks read off one distribution). Only the positions that predict
+    the head and the last token go through the output layer: with tens of thousands of groups a full
+    [batch, length, vocab] log-softmax per batch costs most of the time and gigabytes of memory."""
     device = next(model.parameters()).device
-    decoder, head = model.get_decoder(), model.get_output_embeddings()
+    decoder, out_layer = model.get_decoder(), model.get_output_embeddings()
     prefix_ids: dict[str, list[int]] = {}
-    scores: list[float] = []
+    scores: list[np.ndarray] = []
     for start in range(0, len(prefixes), batch_size):
         seqs, spans = [], []
-        for p, w in zip(prefixes[start:start + batch_size], words[start:start + batch_size]):
+        for p, h in zip(prefixes[start:start + batch_size], heads[start:start + batch_size]):
             if p not in prefix_ids:
                 prefix_ids[p] = tok(p, add_special_tokens=False)["input_ids"]
-            w_ids = list(word_ids(tok, w))
-            seqs.append(prefix_ids[p] + w_ids)
-            spans.append((len(prefix_ids[p]), len(w_ids)))
+            seqs.append(prefix_ids[p] + list(h))
+            spans.append((len(prefix_ids[p]), len(h)))
         ids = torch.full((len(seqs), max(map(len, seqs))), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
         for i, seq in enumerate(seqs):  # right padding keeps positions as in an unpadded pass
             ids[i, :len(seq)] = torch.tensor(seq)
             mask[i, :len(seq)] = 1
         hidden = decoder(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
-        rows = torch.tensor([i for i, (_, k) in enumerate(spans) for _ in range(k)])
-        cols = torch.tensor([n - 1 + j for n, k in spans for j in range(k)])  # position before each word token
-        logp = torch.log_softmax(head(hidden[rows.to(device), cols.to(device)]).float(), -1)
-        token_lp = logp.gather(-1, ids[rows, cols + 1].to(device).unsqueeze(-1)).squeeze(-1).cpu()
-        scores += [float(part.sum()) for part in torch.split(token_lp, [k for _, k in spans])]
-    return np.array(scores)
+        # per group: the positions before each head token, then the last position (predicts `last`)
+        rows = torch.tensor([i for i, (_, k) in enumerate(spans) for _ in range(k + 1)])
+        cols = torch.tensor([n - 1 + j for n, k in spans for j in range(k + 1)])
+        logp = torch.log_softmax(out_layer(hidden[rows.to(device), cols.to(device)]).float(), -1).cpu()
+        targets = ids[rows, torch.clamp(cols + 1, max=ids.shape[1] - 1)]  # the head tokens (unused at the last)
+        pos = 0
+        for (_, k), group_lasts in zip(spans, lasts[start:start + batch_size]):
+            head_lp = logp[pos:pos + k].gather(-1, targets[pos:pos + k].unsqueeze(-1)).sum()
+            scores.append((head_lp + logp[pos + k, list(group_lasts)]).numpy())
+            pos += k + 1
+    return scores
 
 
 def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]], next_logp: torch.Tensor) -> list[np.ndarray]:
-    """Log-prob of each candidate in the first service slot after each prefix."""
-    out: list[np.ndarray] = [np.array([])] * len(prefixes)
-    slow: list[int] = []
-    for i, cands in enumerate(cand_lists):
-        ids = [word_ids(tok, m) for m in cands]
-        if all(len(x) == 1 for x in ids):
-            out[i] = next_logp[i, [x[0] for x in ids]].numpy() if ids else np.array([])
-        else:
-            slow.append(i)
-    if slow:  # multi-token ids: score each candidate as a continuation
-        pairs = [(prefixes[i], m) for i in slow for m in cand_lists[i]]
-        if getattr(model.config, "model_type", "") in HEAD_ONLY_ON_LAST_HIDDEN:
-            scores = continuation_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs])
-        else:
-            scores = sequence_logprobs(model, tok, [p for p, _ in pairs], [m for _, m in pairs]).numpy()
-        pos = 0
-        for i in slow:
-            out[i] = scores[pos:pos + len(cand_lists[i])]
-            pos += len(cand_lists[i])
+    """Log-prob of each candidate in the first service slot after each prefix.
+
+    One-token candidates read ``next_logp`` (the prefix's next-token distribution). Multi-token ones
+    are grouped by all but their last token and scored by ``shared_head_scores``; for model families
+    whose logits are not just the output layer on the last hidden state, by ``sequence_logprobs``."""
+    out = [np.zeros(len(cands)) for cands in cand_lists]
+    ids = [[word_ids(tok, m) for m in cands] for cands in cand_lists]
+    groups: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}  # (case, head) -> [(slot, last)]
+    for i, case_ids in enumerate(ids):
+        for j, x in enumerate(case_ids):
+            if len(x) == 1:
+                out[i][j] = float(next_logp[i, x[0]])
+            else:
+                groups.setdefault((i, x[:-1]), []).append((j, x[-1]))
+    if not groups:
+        return out
+    if getattr(model.config, "model_type", "") in HEAD_ONLY_ON_LAST_HIDDEN:
+        keys = list(groups)
+        scores = shared_head_scores(model, tok, [prefixes[i] for i, _ in keys], [h for _, h in keys],
+                                    [[last for _, last in groups[k]] for k in keys])
+        for (i, head), group_scores in zip(keys, scores):
+            for (j, _), score in zip(groups[(i, head)], group_scores):
+                out[i][j] = float(score)
+    else:
+        pairs = [(i, j) for (i, _), members in groups.items() for j, _ in members]
+        scores = sequence_logprobs(model, tok, [prefixes[i] for i, _ in pairs],
+                                   [cand_lists[i][j] for i, j in pairs]).numpy()
+        for (i, j), score in zip(pairs, scores):
+            out[i][j] = float(score)
     return out
 
 

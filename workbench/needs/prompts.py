@@ -132,7 +132,19 @@ def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
             entry[1], entry[2] = pool["need_text"][i], pool["t"][i]
     match = lambda key: int(key[1] == case.scene) + int(key[0] == case.hour_bin)  # noqa: E731
     ranked = sorted(groups.items(), key=lambda kv: (match(kv[0]), kv[1][0], kv[1][2]))
-    return [f"r{match((h, s))} {h} {s} {need} {c} {m} x{min(count, 9)}" for (h, s, c, m), (count, need, _) in ranked[-n:]]
+    return [f"r{match((h, s))} {h} {s} {need} {place_words(c, m)} x{min(count, 9)}"
+            for (h, s, c, m), (count, need, _) in ranked[-n:]]
+
+
+def place_words(category: str, merchant: str) -> str:
+    """``<category> <merchant>``, or just the merchant when it already starts with its category (real
+    venues ``food_a3/17``, two tokens ``food_a3 /17``): the line then holds the category once, right
+    before the rank, so copying a venue from a habit line is "find the category, take the next token".
+
+    >>> place_words("ff", "mA1"), place_words("food_a3", "food_a3/17")
+    ('ff mA1', 'food_a3/17')
+    """
+    return merchant if merchant.startswith(category + "/") else f"{category} {merchant}"
 
 
 def rank_own(categories, merchants, scenes, case, category: str | None = None) -> list[str]:

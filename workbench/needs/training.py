@@ -1,10 +1,10 @@
 """The model and its training: a tiny LM from scratch (or a local checkpoint + LoRA), curriculum SFT,
 GRPO with TRL's ``GRPOTrainer``, and continued SFT at the same compute for comparison.
 
-- ``domain_words``/``make_tokenizer``: every id of the world is one word of a word-level tokenizer, or —
-  for real data with thousands of venues (``tokenizer=subword``, or ``auto`` above ``SUBWORD_ABOVE``
-  merchants) — a few pieces of a BPE tokenizer trained on the domain's words, which keeps the
-  vocabulary (embedding rows and every logit) at ``subword_vocab`` instead of one id per venue.
+- ``domain_words``/``make_tokenizer``: every id of the world is one word of a word-level tokenizer
+  (real venues ``category/rank``: two tokens, so the vocabulary holds categories and ranks, not
+  venues), or — ``tokenizer=subword``, or ``auto`` above ``SUBWORD_ABOVE`` vocabulary entries — a few
+  pieces of a BPE tokenizer trained on the domain's words, at most ``subword_vocab`` ids.
 - ``initial_model``: ``make_model`` from the settings, or ``load_causal_lm(base_checkpoint)`` with LoRA
   adapters (peft) on all linear layers; words a checkpoint's tokenizer cannot spell are added as new
   tokens whose embedding rows train too (peft ``trainable_token_indices``).
@@ -26,8 +26,9 @@ from workbench.atomic import scratch_dir
 from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
 from workbench.lm.sft import bf16_ok
-from workbench.lm.tokenizer import build_subword_tokenizer
-from workbench.needs.prompts import COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, prompt_text
+from workbench.lm.tokenizer import build_subword_tokenizer, word_pieces
+from workbench.needs.prompts import (COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
+                                     prompt_text)
 from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
 from workbench.runtime import resolve_device
@@ -44,16 +45,18 @@ def domain_words(data: NeedsData) -> list[str]:
 
 
 TOKENIZERS = ("word", "subword", "auto")
-SUBWORD_ABOVE = 2000
-"""``tokenizer=auto`` turns sub-word above this many merchants (the synthetic worlds have a few hundred)."""
+SUBWORD_ABOVE = 4000
+"""``tokenizer=auto`` turns sub-word when the word tokenizer would need more entries than this (the
+synthetic worlds need a few hundred; Foursquare MAT 2.2k with ``category/rank`` venues, 11k without)."""
 
 
 def tokenizer_kind(setting: str, data: NeedsData) -> str:
-    """``word`` or ``subword`` for the ``tokenizer`` setting (``auto`` decides by the number of merchants)."""
+    """``word`` or ``subword`` for the ``tokenizer`` setting (``auto`` decides by the word vocabulary's size)."""
     if setting not in TOKENIZERS:
         raise WorkbenchError(f"Unknown tokenizer {setting!r}; choose word, subword or auto (--set tokenizer=auto).")
     if setting == "auto":
-        return "subword" if len(data.merchants) > SUBWORD_ABOVE else "word"
+        entries = {piece for w in domain_words(data) for piece in word_pieces(w)}
+        return "subword" if len(entries) > SUBWORD_ABOVE else "word"
     return setting
 
 
@@ -64,7 +67,7 @@ def tokenizer_texts(data: NeedsData) -> list[str]:
     history = data.records[data.records["split"] != "test"]
     lines = [" ".join(domain_words(data))]
     for i, r in enumerate(history.itertuples()):
-        line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {r.category} {r.merchant} {COUNT_WORDS[i % 9]}"
+        line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {place_words(r.category, r.merchant)} {COUNT_WORDS[i % 9]}"
         lines.append(f"{prompt_text(r, [line])} {chain_text(r.need_text, r.category, [r.merchant])}")
     return lines
 
