@@ -173,6 +173,8 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
         pipeline.plan(config.with_overrides({"category_map": str(tmp_path / "nope.csv")}), [0])
     with pytest.raises(WorkbenchError, match="Unknown dataset 'tsmc' for needs"):
         pipeline.plan(config.with_overrides({"dataset": "tsmc"}), [0])
+    with pytest.raises(WorkbenchError, match="venue_words=by_name is not one of ranked, id"):
+        config.with_overrides(["venue_words=by_name"])
 
 
 @pytest.mark.external

@@ -14,9 +14,10 @@ Flat model: the same scoring with ``{ services : [`` right after the prompt, ove
 (all of the user's merchants + the city's popular ones).
 
 Candidates that are one token each (the tiny model's word tokenizer) are scored from a single forward
-pass; multi-token ids (``category/rank`` venues of real data, the sub-word tokenizer, a real checkpoint's
-BPE tokenizer) take one more pass per group of candidates that share all but their last token. With the sub-word tokenizer every id ends in an end-of-word piece, so no id's
-tokens are a prefix of another's and a candidate's score includes "the id ends here".
+pass; multi-token ids (``category/rank`` venues of real data, the sub-word tokenizer, a real
+checkpoint's BPE tokenizer) take one more pass per group of candidates that share all but their last
+token. With the sub-word tokenizer every id ends in an end-of-word piece, so no id's tokens are a
+prefix of another's and a candidate's score includes "the id ends here".
 """
 
 from __future__ import annotations
