@@ -26,9 +26,9 @@ check-ins), which the word tokenizer makes two tokens, so 11k venues cost 2.2k v
 not 11k — 2.7x faster builds, but lower HR@3 (README, "Real data"). The merchants table's ``venue``
 column keeps the original id. As the "place": the need of the user's previous check-in
 (``from_food``; ``from_start`` for the first); **splits** by time per user: the last
-``test_per_user`` check-ins are test cases, the one before them validation, the rest history (users with fewer than ``test_per_user + 2`` check-ins are
-left out and counted); **long tail** (no planted truth here): a test check-in whose need makes up less
-than 10% of the user's history. There are no accidental flags, so the filter's precision/recall is not
+``test_per_user`` check-ins are test cases, the one before them validation, the rest history
+(users with fewer than ``test_per_user + 2`` check-ins are left out and counted); **long tail** (no
+planted truth here): a test check-in whose need makes up less than 10% of the user's history. There are no accidental flags, so the filter's precision/recall is not
 measured.
 """
 
