@@ -28,8 +28,8 @@ column keeps the original id. As the "place": the need of the user's previous ch
 (``from_food``; ``from_start`` for the first); **splits** by time per user: the last
 ``test_per_user`` check-ins are test cases, the one before them validation, the rest history
 (users with fewer than ``test_per_user + 2`` check-ins are left out and counted); **long tail** (no
-planted truth here): a test check-in whose need makes up less than 10% of the user's history. There are no accidental flags, so the filter's precision/recall is not
-measured.
+planted truth here): a test check-in whose need makes up less than 10% of the user's history. There
+are no accidental flags, so the filter's precision/recall is not measured.
 """
 
 from __future__ import annotations
