@@ -158,7 +158,8 @@ class Config(MethodConfig):
             raise WorkbenchError(f"Setting needs.tokenizer={self.tokenizer} is not one of word, subword, auto "
                                  "(auto: word up to 4,000 vocabulary entries, else subword).")
         if self.venue_words not in self.VENUE_WORDS:
-            raise WorkbenchError(f"Setting needs.venue_words={self.venue_words} is not one of ranked, id.")
+            raise WorkbenchError(f"Setting needs.venue_words={self.venue_words} is not one of "
+                                 f"{', '.join(self.VENUE_WORDS)}.")
         return super().check()
 
     METHOD: ClassVar[str] = "needs"

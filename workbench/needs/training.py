@@ -67,7 +67,8 @@ def tokenizer_texts(data: NeedsData) -> list[str]:
     history = data.records[data.records["split"] != "test"]
     lines = [" ".join(domain_words(data))]
     for i, r in enumerate(history.itertuples()):
-        line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {place_words(r.category, r.merchant)} {COUNT_WORDS[i % 9]}"
+        place = place_words(r.category, r.merchant)
+        line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {place} {COUNT_WORDS[i % 9]}"
         lines.append(f"{prompt_text(r, [line])} {chain_text(r.need_text, r.category, [r.merchant])}")
     return lines
 
