@@ -104,7 +104,7 @@ def test_completion_loss_matches_the_models_own_loss_and_gradients(lora):
     assert nothing.item() == 0.0
 
 
-def test_batch_softmax_is_the_loss_over_the_batchs_targets_only():
+def test_batch_softmax_samples_the_prompt_and_keeps_the_full_softmax_on_the_completion():
     from workbench.lm.sft import completion_loss
 
     pairs = reverse_task(8, seed=3)
@@ -112,17 +112,23 @@ def test_batch_softmax_is_the_loss_over_the_batchs_targets_only():
     model = make_model(PICO, tok, seed=0)
     batch = tok([p + " " + c for p, c in pairs], return_tensors="pt", padding=True)
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    labels[:, :5] = -100  # the prompt: TRL's labels mark the completion only
     inputs = {**batch, "labels": labels}
-    target = labels[:, 1:][labels[:, 1:] != -100]
+    logits = model(**batch).logits[:, :-1]
+    completion = labels[:, 1:] != -100
+    prompt = (batch["attention_mask"][:, 1:] == 1) & ~completion  # padding is neither
+    target = batch["input_ids"][:, 1:][prompt]
     columns = torch.unique(target)
     assert len(columns) < len(tok) - 50  # the unused words are never a column
-    logits = model(**batch).logits[:, :-1][labels[:, 1:] != -100][:, columns]
     log_frequency = torch.log(torch.arange(1.0, len(tok) + 1))  # any [vocab] tensor
-    want = torch.nn.functional.cross_entropy(logits - log_frequency[columns], torch.searchsorted(columns, target))
-    got = completion_loss(model, inputs, log_frequency)
-    assert got.item() == pytest.approx(want.item(), rel=1e-5)
-    flat = completion_loss(model, inputs, torch.zeros(len(tok)))  # no correction: fewer columns, less mass to beat
-    assert flat.item() < completion_loss(model, inputs).item()
+    by_hand = torch.cat([
+        torch.nn.functional.cross_entropy(logits[completion], labels[:, 1:][completion], reduction="none"),
+        torch.nn.functional.cross_entropy(logits[prompt][:, columns] - log_frequency[columns],
+                                          torch.searchsorted(columns, target), reduction="none")])
+    assert completion_loss(model, inputs, log_frequency).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
+    assert completion_loss(model, inputs).item() == pytest.approx(by_hand[:completion.sum()].mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="completion_only_loss=False"):
+        SFTSettings(batch_softmax=True)
     curve = train_sft(model, tok, pairs, SFTSettings(steps=4, batch_size=4, log_every=1, batch_softmax=True,
                                                      completion_only_loss=False, device="cpu"))
     assert len(curve) == 4 and all(math.isfinite(c["loss"]) for c in curve)

@@ -175,6 +175,8 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
         pipeline.plan(config.with_overrides({"dataset": "tsmc"}), [0])
     with pytest.raises(WorkbenchError, match="venue_words=by_name is not one of ranked, id"):
         config.with_overrides(["venue_words=by_name"])
+    with pytest.raises(WorkbenchError, match="batch_softmax=true samples the prompt's positions; it needs prompt_loss"):
+        config.with_overrides(["batch_softmax=true", "prompt_loss=false"])
 
 
 @pytest.mark.external

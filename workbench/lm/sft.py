@@ -4,7 +4,8 @@ A thin layer over TRL's ``SFTTrainer`` (prompt-completion datasets get completio
 default; the HF Trainer underneath gives the GPU/multi-GPU path for free). What this module adds:
 settings as one dataclass, a workbench progress callback, the loss curve returned as a list,
 ``sequence_logprobs`` to score given completions (used to rank candidates), and on the CPU a loss that
-projects only the supervised positions through the LM head (``completion_loss``).
+projects only the supervised positions through the LM head (``completion_loss``; its sampled-softmax
+variant for the prompt, ``batch_softmax``), and ``last_token_logprobs``, the same saving for GRPO.
 
 Text convention: a completion starts with a space (``" 7"``) so prompt + completion joins as words;
 ``train_sft`` adds the space when it is missing. TRL appends the end-of-sequence token.
@@ -48,17 +49,23 @@ class SFTSettings:
     """On the CPU, project only the supervised positions through the LM head (``completion_loss``);
     False = TRL's fused head, which scores every position there (kept for comparison: ``make bench``)."""
     batch_softmax: bool = False
-    """With ``compact_head``: score each supervised position against only the tokens that are a target
-    somewhere in the batch (an in-batch sampled softmax, as retrieval models train), not the whole
-    vocabulary. With 11k Foursquare venue words a batch of 32 cases has ~150 distinct targets, so the
-    head multiplies by 150 columns instead of 11k. A frequent token is a negative in more batches, so
-    each logit is corrected by minus the log of its token's count in the training texts (the
-    sampling-bias correction of Yi et al., RecSys 2019); evaluation uses the full softmax."""
+    """With the loss on the prompt too (``completion_only_loss=False``): score each *prompt* position
+    against only the tokens that are a prompt target somewhere in the batch (an in-batch sampled
+    softmax, as retrieval models train), not the whole vocabulary; the completion's positions keep the
+    full softmax, since the completion is what evaluation ranks. With 11k Foursquare venue words a
+    batch of 32 cases has ~150 distinct targets, so most positions multiply by 150 head columns
+    instead of 11k. A frequent token is a negative in more batches, so each logit is corrected by minus
+    the log of its token's count in the training texts (the sampling-bias correction of Yi et al.,
+    RecSys 2019). Uses ``completion_loss`` on every device."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
     seed: int = 0
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.batch_softmax and self.completion_only_loss:
+            raise ValueError("SFTSettings.batch_softmax samples the prompt's positions; it needs completion_only_loss=False")
 
 
 def bf16_ok(device: torch.device) -> bool:
@@ -88,57 +95,77 @@ class _ProgressCallback:
         return Callback()
 
 
-def completion_loss(model, inputs: dict, log_frequency: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean next-token loss over the positions whose label is not -100.
-
-    With ``log_frequency`` (a [vocab] tensor: the log of each token's count in the training texts)
-    each position is scored against the batch's distinct target tokens only, each logit minus its
-    token's log-frequency (``SFTSettings.batch_softmax``).
+def completion_loss(model, inputs: dict, prompt_frequency: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean next-token loss over the positions whose label is not -100 (the completion's).
 
     Only those positions go through the LM head. TRL's fused head does the same on GPUs (Triton) but
     elsewhere scores every position and adds per-token entropy and accuracy; with a large vocabulary
     that is most of a CPU step (11k Foursquare venue words: 3.7x slower with the loss on the completion,
     2.2x with the loss on every token; ``make bench``, ``lm`` rows). Same loss as
     ``model(..., labels=...).loss``.
+
+    With ``prompt_frequency`` (a [vocab] tensor: the log of each token's count in the training texts)
+    the prompt's positions (attended, label -100) are supervised too, each against only the batch's
+    distinct prompt targets, each logit minus its token's log-frequency (``SFTSettings.batch_softmax``);
+    the mean then runs over prompt and completion positions alike.
     """
     lm = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers sit inside
-    hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
-                           use_cache=False).last_hidden_state[:, :-1]
+    mask = inputs.get("attention_mask")
+    hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=mask, use_cache=False).last_hidden_state[:, :-1]
     target = inputs["labels"][:, 1:]
     keep = target != -100
-    head, target = lm.get_output_embeddings(), target[keep]
-    if log_frequency is not None:  # the distinct targets are the only columns; a target -> its column
-        columns, target = torch.unique(target, return_inverse=True)
-        logits = torch.nn.functional.linear(hidden[keep], head.weight[columns],
+    head = lm.get_output_embeddings()
+    losses = [torch.nn.functional.cross_entropy(head(hidden[keep]).float(), target[keep], reduction="none")]
+    if prompt_frequency is not None:
+        attended = torch.ones_like(keep) if mask is None else mask[:, 1:].bool()
+        prompt = attended & ~keep
+        columns, column = torch.unique(inputs["input_ids"][:, 1:][prompt], return_inverse=True)
+        logits = torch.nn.functional.linear(hidden[prompt], head.weight[columns],
                                             None if head.bias is None else head.bias[columns]).float()
-        logits = logits - log_frequency.to(logits.device)[columns]
-    else:
-        logits = head(hidden[keep]).float()
-    if not keep.any():  # a batch without supervised tokens: a finite zero that still reaches the weights
-        return logits.sum() * 0.0
-    return torch.nn.functional.cross_entropy(logits, target)
+        logits = logits - prompt_frequency.to(logits.device)[columns]
+        losses.append(torch.nn.functional.cross_entropy(logits, column, reduction="none"))
+    loss = torch.cat(losses)
+    # a batch without supervised tokens: a finite zero that still reaches the weights
+    return loss.mean() if loss.numel() else loss.sum() * 0.0
+
+
+def last_token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int,
+                        temperature: float = 1.0, entropy: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-probabilities of each row's last ``keep`` tokens (and the entropy of the next-token
+    distribution there), projecting only those positions through the LM head.
+
+    What TRL's GRPO scores a sampled completion with; on the CPU TRL's fused head projects every
+    prompt position too, which with 11k Foursquare venue words was ~half of a GRPO step.
+    """
+    lm = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = lm.base_model(input_ids=input_ids, attention_mask=attention_mask,
+                           use_cache=False).last_hidden_state[:, -keep - 1 : -1]
+    logp = torch.log_softmax(lm.get_output_embeddings()(hidden).float() / temperature, dim=-1)
+    chosen = logp.gather(-1, input_ids[:, -keep:].unsqueeze(-1)).squeeze(-1)
+    return chosen, (-(logp.exp() * logp).sum(-1) if entropy else None)
 
 
 def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
-    """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own). It
-    skips TRL's per-step token accuracy and entropy: an argmax over the vocabulary at every position is
-    ~7% of a Foursquare step, and nothing here reads them."""
+    """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own) or
+    wherever ``batch_softmax`` is on. It skips TRL's per-step token accuracy and entropy: an argmax over
+    the vocabulary at every position is ~7% of a Foursquare step, and nothing here reads them."""
     from trl import SFTTrainer
 
-    if not compact_head:
+    if not compact_head and not batch_softmax:
         return SFTTrainer
 
     class Trainer(SFTTrainer):
-        log_frequency: torch.Tensor | None = None
+        prompt_frequency: torch.Tensor | None = None
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            if self.args.device.type != "cpu" or self.accelerator.num_processes > 1 or return_outputs:
+            elsewhere = self.args.device.type != "cpu" or self.accelerator.num_processes > 1
+            if return_outputs or (elsewhere and not batch_softmax):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            if batch_softmax and self.log_frequency is None:  # counted once, over every training text
+            if batch_softmax and self.prompt_frequency is None:  # counted once, over every training text
                 ids = torch.tensor([i for row in self.train_dataset["input_ids"] for i in row])
                 counts = torch.bincount(ids, minlength=model.get_output_embeddings().weight.shape[0])
-                self.log_frequency = torch.log(counts.float().clamp(min=1.0))
-            return completion_loss(model, inputs, self.log_frequency)
+                self.prompt_frequency = torch.log(counts.float().clamp(min=1.0))
+            return completion_loss(model, inputs, self.prompt_frequency)
 
     return Trainer
 
@@ -174,7 +201,8 @@ def train_sft(
             warmup_steps=min(settings.warmup_steps, max(settings.steps - 1, 0)),
             weight_decay=settings.weight_decay,
             max_length=settings.max_length,
-            completion_only_loss=settings.completion_only_loss,
+            # batch_softmax scores the prompt itself (completion_loss); TRL's labels mark the completion
+            completion_only_loss=settings.completion_only_loss or settings.batch_softmax,
             logging_steps=settings.log_every,
             save_strategy="no",
             report_to=[],

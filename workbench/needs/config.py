@@ -114,9 +114,10 @@ class Config(MethodConfig):
     scratch (need accuracy .58 → .68 at equal steps in a test run; on Foursquare clustered SFT's HR@3
     .255 vs .127 without it); False = loss on the completion only (4x cheaper steps on 11k venue words)."""
     batch_softmax: bool = False
-    """SFT scores each token against the batch's target tokens only, frequency-corrected
-    (``SFTSettings.batch_softmax``): one-word venues at a sixth of the step cost; on Foursquare MAT flat
-    HR@3 .264 (full softmax .287) but clustered SFT .180 (.252), so off by default."""
+    """SFT scores each prompt token against the batch's prompt targets only, frequency-corrected, and
+    the completion against the whole vocabulary (``SFTSettings.batch_softmax``): on Foursquare MAT with
+    one word per venue an SFT step costs ~60% of the full softmax's, but clustered SFT's HR@3 is .229
+    (full softmax .252) and flat .281 (.287), so off by default. Needs ``prompt_loss``."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
@@ -160,6 +161,8 @@ class Config(MethodConfig):
         if self.venue_words not in self.VENUE_WORDS:
             raise WorkbenchError(f"Setting needs.venue_words={self.venue_words} is not one of "
                                  f"{', '.join(self.VENUE_WORDS)}.")
+        if self.batch_softmax and not self.prompt_loss:
+            raise WorkbenchError("Setting needs.batch_softmax=true samples the prompt's positions; it needs prompt_loss=true.")
         return super().check()
 
     METHOD: ClassVar[str] = "needs"
