@@ -101,15 +101,17 @@ def test_selection_refuses_to_pick_on_the_cases_it_reports():
         Config.for_profile("smoke").with_overrides({"select_every": 50, "eval_split": "valid"})
 
 
-def test_build_with_selection_records_the_step_it_kept():
+def test_build_with_selection_records_the_step_it_kept(tmp_path):
     from workbench.glass.config import Config
+    from workbench.glass.files import load_setup, save_setup
     from workbench.glass.jobs import load_data
     from workbench.glass.study import setup_sids, train_system
 
     config = Config.for_profile("smoke").with_overrides(
         {"select_every": 10, "select_cases": 20, "valid_users": 30, "steps": 25, "sasrec_steps": 25})
     data, _, _ = load_data(config)
-    setup = setup_sids(data, config, tuple(config.codebook), config.seed)
+    save_setup(setup_sids(data, config, tuple(config.codebook), config.seed), tmp_path / "base")
+    setup = load_setup(tmp_path / "base")  # as the runner's jobs hand it on: the validation cases travel too
     assert len(setup.valid) == 20 and set(setup.valid.cases["split"]) == {"valid"}
     for name in ("tiger", "sasrec"):
         result = train_system(name, config, setup, 0, "cpu")

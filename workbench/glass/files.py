@@ -65,6 +65,8 @@ def save_setup(setup: SidSetup, folder: Path) -> None:
     save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(folder / "sids.safetensors"))
     meta = {"codebook": list(sids.codebook), "method": sids.method, "levels": len(sids.centroids),
             "train": _save_cases(setup.train, folder, "train"), "test": _save_cases(setup.test, folder, "test")}
+    if setup.valid is not None:  # best-on-validation selection's cases (select_every)
+        meta["valid"] = _save_cases(setup.valid, folder, "valid")
     (folder / "setup.json").write_text(json.dumps(meta, indent=1))
 
 
@@ -75,5 +77,6 @@ def load_setup(folder: Path) -> SidSetup:
     sids = SemanticIDs(t["codes"], tuple(meta["codebook"]), [t[f"c{level}"] for level in range(meta["levels"])],
                        meta["method"])
     neighbours = t.get("neighbours")
+    valid = _load_cases(folder, "valid", meta["valid"], neighbours) if "valid" in meta else None
     return SidSetup(sids, SIDTrie(sids.codes, sids.sizes), _load_cases(folder, "train", meta["train"], neighbours),
-                    _load_cases(folder, "test", meta["test"], neighbours), t["tier_edges"], t["prototypes"])
+                    _load_cases(folder, "test", meta["test"], neighbours), t["tier_edges"], t["prototypes"], valid)
