@@ -118,3 +118,6 @@ def test_build_with_selection_records_the_step_it_kept(tmp_path):
         assert result.diagnostics["selection checks"] == 3  # steps 10, 20 and the last, 25
         assert result.diagnostics["selected step"] in (10, 20, 25)
         assert 0.0 <= result.diagnostics["selection Recall@10 (valid)"] <= 1.0
+        curve = dict(result.diagnostics["selection curve"])
+        assert list(curve) == [10, 20, 25] and max(curve.values()) == result.diagnostics["selection Recall@10 (valid)"]
+        assert curve[result.diagnostics["selected step"]] == max(curve.values())

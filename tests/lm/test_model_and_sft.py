@@ -120,18 +120,32 @@ def test_batch_softmax_samples_the_prompt_and_keeps_the_full_softmax_on_the_comp
     target = batch["input_ids"][:, 1:][prompt]
     columns = torch.unique(target)
     assert len(columns) < len(tok) - 50  # the unused words are never a column
-    log_frequency = torch.log(torch.arange(1.0, len(tok) + 1))  # any [vocab] tensor
+    share = torch.linspace(1e-4, 0.2, len(tok))  # any [vocab] tensor of shares
+    draws = int(prompt.sum())
+    inclusion = torch.tensor([math.log(1 - (1 - s) ** draws) for s in share[columns].tolist()])
     by_hand = torch.cat([
         torch.nn.functional.cross_entropy(logits[completion], labels[:, 1:][completion], reduction="none"),
-        torch.nn.functional.cross_entropy(logits[prompt][:, columns] - log_frequency[columns],
+        torch.nn.functional.cross_entropy(logits[prompt][:, columns] - inclusion,
                                           torch.searchsorted(columns, target), reduction="none")])
-    assert completion_loss(model, inputs, log_frequency).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
+    assert completion_loss(model, inputs, share).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
     assert completion_loss(model, inputs).item() == pytest.approx(by_hand[:completion.sum()].mean().item(), rel=1e-5)
     with pytest.raises(ValueError, match="completion_only_loss=False"):
         SFTSettings(batch_softmax=True)
     curve = train_sft(model, tok, pairs, SFTSettings(steps=4, batch_size=4, log_every=1, batch_softmax=True,
                                                      completion_only_loss=False, device="cpu"))
     assert len(curve) == 4 and all(math.isfinite(c["loss"]) for c in curve)
+
+
+def test_batch_inclusion_logprob_is_log_one_minus_never_drawn():
+    from workbench.lm.sft import batch_inclusion_logprob
+
+    share = torch.tensor([0.9, 0.3, 1e-3, 1e-7])
+    for draws in (1, 40, 5000):
+        expected = [math.log(1 - (1 - s) ** draws) for s in share.double().tolist()]
+        assert batch_inclusion_logprob(share, draws).tolist() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    # one draw: the share itself; a rare token in many draws: about log(draws * share)
+    assert batch_inclusion_logprob(share, 1)[2].item() == pytest.approx(math.log(1e-3), rel=1e-4)
+    assert batch_inclusion_logprob(share, 5000)[3].item() == pytest.approx(math.log(5000 * 1e-7), rel=1e-3)
 
 
 def test_lora_wraps_trains_and_merges():

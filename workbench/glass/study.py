@@ -245,11 +245,13 @@ def recall_at_10(top: np.ndarray, arrays: CaseArrays) -> float:
 
 
 def selection_diagnostics(selection) -> dict:
-    """The step best-on-validation selection kept and its validation Recall@10 (empty without selection)."""
+    """The step best-on-validation selection kept, its validation Recall@10, and every check as
+    ``[step, Recall@10]`` (how flat the curve is near its peak says how much the pick is noise);
+    empty without selection."""
     if selection is None:
         return {}
     return {"selected step": selection.best_step, "selection Recall@10 (valid)": selection.best_score,
-            "selection checks": len(selection.log)}
+            "selection checks": len(selection.log), "selection curve": [[s, v] for s, v in selection.log]}
 
 
 def summary_rows(tables: dict[str, pd.DataFrame], seed: int,

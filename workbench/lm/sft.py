@@ -55,8 +55,10 @@ class SFTSettings:
     full softmax, since the completion is what evaluation ranks. With 11k Foursquare venue words a
     batch of 32 cases has ~150 distinct targets, so most positions multiply by 150 head columns
     instead of 11k. A frequent token is a negative in more batches, so each logit is corrected by minus
-    the log of its token's count in the training texts (the sampling-bias correction of Yi et al.,
-    RecSys 2019). Uses ``completion_loss`` on every device."""
+    the log of the chance that its token is among the batch's targets, 1 - (1 - p)^n for a token of
+    share p of the training tokens and n prompt positions (the sampling-bias correction of Yi et al.,
+    RecSys 2019, for a set of distinct candidates: a token in nearly every batch is not penalised, a
+    rare one by about log n p). Uses ``completion_loss`` on every device."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
@@ -95,7 +97,7 @@ class _ProgressCallback:
         return Callback()
 
 
-def completion_loss(model, inputs: dict, prompt_frequency: torch.Tensor | None = None) -> torch.Tensor:
+def completion_loss(model, inputs: dict, token_share: torch.Tensor | None = None) -> torch.Tensor:
     """Mean next-token loss over the positions whose label is not -100 (the completion's).
 
     Only those positions go through the LM head. TRL's fused head does the same on GPUs (Triton) but
@@ -104,10 +106,11 @@ def completion_loss(model, inputs: dict, prompt_frequency: torch.Tensor | None =
     2.2x with the loss on every token; ``make bench``, ``lm`` rows). Same loss as
     ``model(..., labels=...).loss``.
 
-    With ``prompt_frequency`` (a [vocab] tensor: the log of each token's count in the training texts)
-    the prompt's positions (attended, label -100) are supervised too, each against only the batch's
-    distinct prompt targets, each logit minus its token's log-frequency (``SFTSettings.batch_softmax``);
-    the mean then runs over prompt and completion positions alike.
+    With ``token_share`` (a [vocab] tensor: each token's share of the training texts' tokens) the
+    prompt's positions (attended, label -100) are supervised too, each against only the batch's
+    distinct prompt targets, each logit minus the log of the chance that its token is among them
+    (``batch_inclusion_logprob``; ``SFTSettings.batch_softmax``); the mean then runs over prompt and
+    completion positions alike.
     """
     lm = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers sit inside
     mask = inputs.get("attention_mask")
@@ -116,17 +119,27 @@ def completion_loss(model, inputs: dict, prompt_frequency: torch.Tensor | None =
     keep = target != -100
     head = lm.get_output_embeddings()
     losses = [torch.nn.functional.cross_entropy(head(hidden[keep]).float(), target[keep], reduction="none")]
-    if prompt_frequency is not None:
+    if token_share is not None:
         attended = torch.ones_like(keep) if mask is None else mask[:, 1:].bool()
         prompt = attended & ~keep
         columns, column = torch.unique(inputs["input_ids"][:, 1:][prompt], return_inverse=True)
         logits = torch.nn.functional.linear(hidden[prompt], head.weight[columns],
                                             None if head.bias is None else head.bias[columns]).float()
-        logits = logits - prompt_frequency.to(logits.device)[columns]
+        logits = logits - batch_inclusion_logprob(token_share.to(logits.device)[columns], int(prompt.sum()))
         losses.append(torch.nn.functional.cross_entropy(logits, column, reduction="none"))
     loss = torch.cat(losses)
     # a batch without supervised tokens: a finite zero that still reaches the weights
     return loss.mean() if loss.numel() else loss.sum() * 0.0
+
+
+def batch_inclusion_logprob(share: torch.Tensor, draws: int) -> torch.Tensor:
+    """log P(a token is among ``draws`` tokens drawn at random), 1 - (1 - share)^draws, per token.
+
+    >>> batch_inclusion_logprob(torch.tensor([0.5, 1e-6]), 100).tolist()  # doctest: +ELLIPSIS
+    [0.0, -9.21...]
+    """
+    share = share.double().clamp(max=1 - 1e-12)
+    return torch.log(-torch.expm1(draws * torch.log1p(-share))).float()
 
 
 def last_token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int,
@@ -155,17 +168,17 @@ def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
         return SFTTrainer
 
     class Trainer(SFTTrainer):
-        prompt_frequency: torch.Tensor | None = None
+        token_share: torch.Tensor | None = None
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             elsewhere = self.args.device.type != "cpu" or self.accelerator.num_processes > 1
             if return_outputs or (elsewhere and not batch_softmax):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            if batch_softmax and self.prompt_frequency is None:  # counted once, over every training text
+            if batch_softmax and self.token_share is None:  # counted once, over every training text
                 ids = torch.tensor([i for row in self.train_dataset["input_ids"] for i in row])
                 counts = torch.bincount(ids, minlength=model.get_output_embeddings().weight.shape[0])
-                self.prompt_frequency = torch.log(counts.float().clamp(min=1.0))
-            return completion_loss(model, inputs, self.prompt_frequency)
+                self.token_share = counts.float().clamp(min=1.0) / len(ids)
+            return completion_loss(model, inputs, self.token_share if batch_softmax else None)
 
     return Trainer
 
