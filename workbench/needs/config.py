@@ -114,10 +114,11 @@ class Config(MethodConfig):
     scratch (need accuracy .58 → .68 at equal steps in a test run; on Foursquare clustered SFT's HR@3
     .255 vs .127 without it); False = loss on the completion only (4x cheaper steps on 11k venue words)."""
     batch_softmax: bool = False
-    """SFT scores each prompt token against the batch's prompt targets only, frequency-corrected, and
-    the completion against the whole vocabulary (``SFTSettings.batch_softmax``): on Foursquare MAT with
-    one word per venue an SFT step costs ~60% of the full softmax's, but clustered SFT's HR@3 is .229
-    (full softmax .252) and flat .281 (.287), so off by default. Needs ``prompt_loss``."""
+    """SFT scores each prompt token against the batch's prompt targets only, corrected for how likely
+    each is to be among them, and the completion against the whole vocabulary
+    (``SFTSettings.batch_softmax``): on Foursquare MAT with one word per venue the build takes about
+    half the CPU time, but HR@3 falls by about .01-.02 (README, Foursquare table), so off by default.
+    Needs ``prompt_loss``."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
