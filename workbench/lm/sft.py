@@ -178,7 +178,7 @@ def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
                 ids = torch.tensor([i for row in self.train_dataset["input_ids"] for i in row])
                 counts = torch.bincount(ids, minlength=model.get_output_embeddings().weight.shape[0])
                 self.token_share = counts.float().clamp(min=1.0) / len(ids)
-            return completion_loss(model, inputs, self.token_share if batch_softmax else None)
+            return completion_loss(model, inputs, self.token_share)  # None unless batch_softmax
 
     return Trainer
 
