@@ -129,11 +129,26 @@ def test_batch_softmax_samples_the_prompt_and_keeps_the_full_softmax_on_the_comp
                                           torch.searchsorted(columns, target), reduction="none")])
     assert completion_loss(model, inputs, share).item() == pytest.approx(by_hand.mean().item(), rel=1e-5)
     assert completion_loss(model, inputs).item() == pytest.approx(by_hand[:completion.sum()].mean().item(), rel=1e-5)
+    # uniform negatives: drawing the whole vocabulary makes every token a sure column, so no correction
+    # and the prompt's loss is the full softmax's
+    assert completion_loss(model, inputs, share, negatives=len(tok)).item() == pytest.approx(
+        torch.cat([by_hand[:completion.sum()], torch.nn.functional.cross_entropy(
+            logits[prompt], target, reduction="none")]).mean().item(), rel=1e-5)
+    # a few negatives: the unused words can now be columns, and the loss is the same for the same draw
+    torch.manual_seed(0)
+    some = completion_loss(model, inputs, share, negatives=20)
+    torch.manual_seed(0)
+    assert completion_loss(model, inputs, share, negatives=20).item() == some.item() != completion_loss(model, inputs, share).item()
     with pytest.raises(ValueError, match="completion_only_loss=False"):
         SFTSettings(batch_softmax=True)
     curve = train_sft(model, tok, pairs, SFTSettings(steps=4, batch_size=4, log_every=1, batch_softmax=True,
                                                      completion_only_loss=False, device="cpu"))
     assert len(curve) == 4 and all(math.isfinite(c["loss"]) for c in curve)
+    with pytest.raises(ValueError, match="batch_softmax=True"):
+        SFTSettings(batch_negatives=8)
+    curve = train_sft(model, tok, pairs, SFTSettings(steps=3, batch_size=4, log_every=1, batch_softmax=True,
+                                                     batch_negatives=16, completion_only_loss=False, device="cpu"))
+    assert len(curve) == 3 and all(math.isfinite(c["loss"]) for c in curve)
 
 
 def test_batch_inclusion_logprob_is_log_one_minus_never_drawn():
@@ -146,6 +161,11 @@ def test_batch_inclusion_logprob_is_log_one_minus_never_drawn():
     # one draw: the share itself; a rare token in many draws: about log(draws * share)
     assert batch_inclusion_logprob(share, 1)[2].item() == pytest.approx(math.log(1e-3), rel=1e-4)
     assert batch_inclusion_logprob(share, 5000)[3].item() == pytest.approx(math.log(5000 * 1e-7), rel=1e-3)
+    # uniform draws on top: missed by both, (1 - share)^draws * (1 - uniform)
+    for uniform in (0.01, 0.5):
+        expected = [math.log(1 - (1 - s) ** 40 * (1 - uniform)) for s in share.double().tolist()]
+        assert batch_inclusion_logprob(share, 40, uniform).tolist() == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert batch_inclusion_logprob(share, 40, 1.0).abs().max().item() < 1e-6  # every token drawn for sure
 
 
 def test_lora_wraps_trains_and_merges():

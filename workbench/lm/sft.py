@@ -59,6 +59,11 @@ class SFTSettings:
     share p of the training tokens and n prompt positions (the sampling-bias correction of Yi et al.,
     RecSys 2019, for a set of distinct candidates: a token in nearly every batch is not penalised, a
     rare one by about log n p). Uses ``completion_loss`` on every device."""
+    batch_negatives: int = 0
+    """With ``batch_softmax``: this many vocabulary tokens drawn uniformly each step join the prompt's
+    candidate set (the "mixed negative sampling" of Yang et al., WWW 2020), so tokens that are rarely a
+    prompt target are still pushed down now and then; the correction then uses the chance of being
+    drawn either way. 0 = in-batch targets only."""
     gradient_checkpointing: bool = False
     """TRL turns it on by default; tiny models need no memory saving and train ~25% faster without it
     (the weights come out identical)."""
@@ -68,6 +73,8 @@ class SFTSettings:
     def __post_init__(self) -> None:
         if self.batch_softmax and self.completion_only_loss:
             raise ValueError("SFTSettings.batch_softmax samples the prompt's positions; it needs completion_only_loss=False")
+        if self.batch_negatives and not self.batch_softmax:
+            raise ValueError("SFTSettings.batch_negatives adds to the batch softmax's candidates; it needs batch_softmax=True")
 
 
 def bf16_ok(device: torch.device) -> bool:
@@ -97,7 +104,7 @@ class _ProgressCallback:
         return Callback()
 
 
-def completion_loss(model, inputs: dict, token_share: torch.Tensor | None = None) -> torch.Tensor:
+def completion_loss(model, inputs: dict, token_share: torch.Tensor | None = None, negatives: int = 0) -> torch.Tensor:
     """Mean next-token loss over the positions whose label is not -100 (the completion's).
 
     Only those positions go through the LM head. TRL's fused head does the same on GPUs (Triton) but
@@ -109,7 +116,8 @@ def completion_loss(model, inputs: dict, token_share: torch.Tensor | None = None
     With ``token_share`` (a [vocab] tensor: each token's share of the training texts' tokens) the
     prompt's positions (attended, label -100) are supervised too, each against only the batch's
     distinct prompt targets, each logit minus the log of the chance that its token is among them
-    (``batch_inclusion_logprob``; ``SFTSettings.batch_softmax``); the mean then runs over prompt and
+    (``batch_inclusion_logprob``; ``SFTSettings.batch_softmax``), plus ``negatives`` tokens drawn
+    uniformly from the vocabulary (``SFTSettings.batch_negatives``); the mean then runs over prompt and
     completion positions alike.
     """
     lm = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers sit inside
@@ -122,24 +130,33 @@ def completion_loss(model, inputs: dict, token_share: torch.Tensor | None = None
     if token_share is not None:
         attended = torch.ones_like(keep) if mask is None else mask[:, 1:].bool()
         prompt = attended & ~keep
-        columns, column = torch.unique(inputs["input_ids"][:, 1:][prompt], return_inverse=True)
+        targets = inputs["input_ids"][:, 1:][prompt]
+        vocab = token_share.numel()
+        drawn = torch.randperm(vocab, device=targets.device)[:negatives] if negatives else targets[:0]
+        columns, column = torch.unique(torch.cat([targets, drawn]), return_inverse=True)
+        column = column[: targets.numel()]
         logits = torch.nn.functional.linear(hidden[prompt], head.weight[columns],
                                             None if head.bias is None else head.bias[columns]).float()
-        logits = logits - batch_inclusion_logprob(token_share.to(logits.device)[columns], int(prompt.sum()))
+        logits = logits - batch_inclusion_logprob(token_share.to(logits.device)[columns], targets.numel(),
+                                                  drawn.numel() / vocab)
         losses.append(torch.nn.functional.cross_entropy(logits, column, reduction="none"))
     loss = torch.cat(losses)
     # a batch without supervised tokens: a finite zero that still reaches the weights
     return loss.mean() if loss.numel() else loss.sum() * 0.0
 
 
-def batch_inclusion_logprob(share: torch.Tensor, draws: int) -> torch.Tensor:
-    """log P(a token is among ``draws`` tokens drawn at random), 1 - (1 - share)^draws, per token.
+def batch_inclusion_logprob(share: torch.Tensor, draws: int, uniform: float = 0.0) -> torch.Tensor:
+    """log P(a token is among ``draws`` tokens drawn by ``share``, or among the tokens drawn uniformly,
+    each token with chance ``uniform``): log(1 - (1 - share)^draws * (1 - uniform)), per token.
 
     >>> batch_inclusion_logprob(torch.tensor([0.5, 1e-6]), 100).tolist()  # doctest: +ELLIPSIS
     [0.0, -9.21...]
+    >>> batch_inclusion_logprob(torch.tensor([0.5, 1e-6]), 100, uniform=0.1).tolist()  # doctest: +ELLIPSIS
+    [0.0, -2.30...]
     """
     share = share.double().clamp(max=1 - 1e-12)
-    return torch.log(-torch.expm1(draws * torch.log1p(-share))).float()
+    missed = draws * torch.log1p(-share) + torch.log1p(torch.tensor(-min(uniform, 1 - 1e-12), dtype=torch.float64))
+    return torch.log(-torch.expm1(missed)).float()
 
 
 def last_token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, keep: int,
@@ -158,7 +175,7 @@ def last_token_logprobs(model, input_ids: torch.Tensor, attention_mask: torch.Te
     return chosen, (-(logp.exp() * logp).sum(-1) if entropy else None)
 
 
-def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
+def _trainer_class(compact_head: bool = True, batch_softmax: bool = False, negatives: int = 0):
     """TRL's ``SFTTrainer`` with ``completion_loss`` on a single CPU process (elsewhere TRL's own) or
     wherever ``batch_softmax`` is on. It skips TRL's per-step token accuracy and entropy: an argmax over
     the vocabulary at every position is ~7% of a Foursquare step, and nothing here reads them."""
@@ -178,7 +195,7 @@ def _trainer_class(compact_head: bool = True, batch_softmax: bool = False):
                 ids = torch.tensor([i for row in self.train_dataset["input_ids"] for i in row])
                 counts = torch.bincount(ids, minlength=model.get_output_embeddings().weight.shape[0])
                 self.token_share = counts.float().clamp(min=1.0) / len(ids)
-            return completion_loss(model, inputs, self.token_share)  # None unless batch_softmax
+            return completion_loss(model, inputs, self.token_share, negatives)  # share: None unless batch_softmax
 
     return Trainer
 
@@ -227,7 +244,7 @@ def train_sft(
             seed=settings.seed,
             data_seed=settings.seed,
         )
-        trainer = _trainer_class(settings.compact_head, settings.batch_softmax)(
+        trainer = _trainer_class(settings.compact_head, settings.batch_softmax, settings.batch_negatives)(
             model=model,
             args=args,
             train_dataset=datasets.Dataset.from_list(rows),

@@ -119,6 +119,9 @@ class Config(MethodConfig):
     (``SFTSettings.batch_softmax``): on Foursquare MAT with one word per venue the build takes about
     half the CPU time, but HR@3 falls by about .01-.02 (README, Foursquare table), so off by default.
     Needs ``prompt_loss``."""
+    batch_negatives: int = setting(0, ge=0)
+    """With ``batch_softmax``: vocabulary tokens drawn uniformly each SFT step to join the prompt's
+    candidates (``SFTSettings.batch_negatives``); 0 = the batch's prompt targets only."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
@@ -164,6 +167,8 @@ class Config(MethodConfig):
                                  f"{', '.join(self.VENUE_WORDS)}.")
         if self.batch_softmax and not self.prompt_loss:
             raise WorkbenchError("Setting needs.batch_softmax=true samples the prompt's positions; it needs prompt_loss=true.")
+        if self.batch_negatives and not self.batch_softmax:
+            raise WorkbenchError("Setting needs.batch_negatives adds to the batch softmax's candidates; it needs batch_softmax=true.")
         return super().check()
 
     METHOD: ClassVar[str] = "needs"
