@@ -13,6 +13,21 @@ def test_profiles_apply_presets():
     assert Config.for_profile("smoke").profile == "smoke"
 
 
+def test_a_dataset_preset_sits_under_the_profile_and_the_overrides():
+    assert (Config.for_profile("demo", dataset="numbers").n, Config.for_profile("demo", dataset="numbers").skill) == (300, 0.7)
+    assert Config.for_profile("smoke", dataset="numbers").n == 50  # the profile's preset wins
+    assert Config.for_profile("smoke", dataset="numbers").skill == 0.7
+    assert Config.for_profile("demo", dataset="numbers", n="9").n == 9  # an override wins
+    assert Config.for_profile("demo").n == 200  # the synthetic world keeps the defaults
+
+
+def test_the_rebuild_command_leaves_out_the_dataset_preset():
+    from workbench.store import rebuild_command
+
+    config = Config.for_profile("demo", dataset="numbers", data_path="x.txt", n="9")
+    assert rebuild_command("toy", config) == "workbench build toy --profile demo --dataset numbers --data-path x.txt --set n=9"
+
+
 def test_overrides_are_coerced_by_field_type():
     cfg = Config.for_profile("demo").with_overrides(["n=7", "skill=0.25", "fail=false", "dataset=numbers"])
     assert (cfg.n, cfg.skill, cfg.fail, cfg.dataset) == (7, 0.25, False, "numbers")

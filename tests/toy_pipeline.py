@@ -37,6 +37,7 @@ class Config(MethodConfig):
 
     METHOD: ClassVar[str] = "toy"
     PRESETS: ClassVar[dict] = {"smoke": {"n": 50}, "full": {"n": 2000, "seeds": (1, 2)}}
+    DATASET_PRESETS: ClassVar[dict] = {"numbers": {"n": 300, "skill": 0.7}}
 
 
 def plan(config: Config, seeds: list[int]) -> list[Job]:

@@ -89,6 +89,9 @@ class MethodConfig:
 
     METHOD: ClassVar[str] = ""
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+    DATASET_PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+    """What a real dataset changes, under the profile's ``PRESETS`` and any override (needs: the sampled
+    prompt loss for real check-ins, whose one word per venue makes an 11k-word vocabulary)."""
     LINKS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     """Rules between two settings, checked after the ranges: ``("a", "<=", "b")`` or ``("a", "%", "b")``
     (a divisible by b)."""
@@ -96,24 +99,16 @@ class MethodConfig:
     # ---- construction -------------------------------------------------------------------------
     @classmethod
     def for_profile(cls, profile: str = "demo", **overrides: Any) -> Self:
-        """Settings of ``profile`` (smoke/demo/full), then ``overrides`` on top."""
+        """Settings of ``profile`` (smoke/demo/full) for ``overrides``' dataset, then ``overrides`` on top."""
         if profile not in PROFILES:
             raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
-        values = {**cls.PRESETS.get(profile, {}), **overrides, "profile": profile}
+        dataset = cls.DATASET_PRESETS.get(str(overrides.get("dataset", "synthetic")), {})
+        values = {**dataset, **cls.PRESETS.get(profile, {}), **overrides, "profile": profile}
         return cls._make(values)
 
     def with_overrides(self, pairs: list[str] | dict[str, Any]) -> Self:
         """Apply ``["steps=200", "lr=1e-3"]`` (strings, coerced by field type) or a dict of values."""
-        if isinstance(pairs, dict):
-            values = dict(pairs)
-        else:
-            values = {}
-            for pair in pairs:
-                if "=" not in pair:
-                    raise WorkbenchError(f"Override {pair!r} is not of the form key=value (e.g. --set steps=200).")
-                key, raw = pair.split("=", 1)
-                values[key.strip()] = raw.strip()
-        return self._make({**self.to_dict(), **values})
+        return self._make({**self.to_dict(), **parse_overrides(pairs)})
 
     @classmethod
     def _make(cls, values: dict[str, Any]) -> Self:
@@ -193,6 +188,19 @@ class MethodConfig:
                     if isinstance(nxt, ast.Expr) and isinstance(getattr(nxt, "value", None), ast.Constant):
                         docs[node.target.id] = str(nxt.value.value).strip()
         return docs
+
+
+def parse_overrides(pairs: list[str] | dict[str, Any]) -> dict[str, Any]:
+    """``["steps=200", "lr=1e-3"]`` as ``{"steps": "200", "lr": "1e-3"}`` (a dict passes as it is)."""
+    if isinstance(pairs, dict):
+        return dict(pairs)
+    values = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise WorkbenchError(f"Override {pair!r} is not of the form key=value (e.g. --set steps=200).")
+        key, raw = pair.split("=", 1)
+        values[key.strip()] = raw.strip()
+    return values
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:

@@ -24,6 +24,7 @@ import uuid
 from contextlib import ExitStack
 from types import ModuleType
 
+from workbench.config import parse_overrides
 from workbench.errors import WorkbenchError
 
 METHODS: dict[str, str] = {
@@ -58,9 +59,9 @@ def available() -> list[str]:
 
 
 def make_config(method: str, profile: str = "demo", overrides: list[str] | dict | None = None):
-    """The settings of ``method`` for ``profile`` with CLI-style ``key=value`` overrides applied."""
-    config = load(method).Config.for_profile(profile)
-    return check(config.with_overrides(overrides) if overrides else config)
+    """The settings of ``method`` for ``profile`` (and the dataset the overrides name) with CLI-style
+    ``key=value`` overrides applied."""
+    return check(load(method).Config.for_profile(profile, **parse_overrides(overrides or [])))
 
 
 def check(config):

@@ -266,7 +266,7 @@ def rebuild_command(method: str, config: MethodConfig) -> str:
     if config.data_path:
         parts += ["--data-path", config.data_path]
     try:
-        default = type(config).for_profile(config.profile).to_dict()
+        default = type(config).for_profile(config.profile, dataset=config.dataset).to_dict()
     except WorkbenchError:
         default = {}
     for key, value in config.to_dict().items():

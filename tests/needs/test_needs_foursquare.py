@@ -10,7 +10,7 @@ from workbench.errors import WorkbenchError
 from workbench.jobs import Runner
 from workbench.needs.config import Config
 from workbench.needs.foursquare import checkins_to_needs, load_foursquare, word
-from workbench.store import ArtifactStore
+from workbench.store import ArtifactStore, rebuild_command
 
 HEADER = "tid,label,lat,lon,day,hour,poi,category,price,rating,weather"
 
@@ -177,6 +177,12 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
         config.with_overrides(["venue_words=by_name"])
     with pytest.raises(WorkbenchError, match="batch_softmax=true samples the prompt's positions; it needs prompt_loss"):
         config.with_overrides(["batch_softmax=true", "prompt_loss=false"])
+    # the CLI's route: real check-ins start from the dataset's preset (the sampled prompt loss, more steps)
+    cli = methods.make_config("needs", "demo", ["dataset=foursquare", f"data_path={path}"])
+    assert (cli.batch_softmax, cli.batch_negatives, cli.sft_steps) == (True, 1024, 1500)
+    assert not methods.make_config("needs", "demo").batch_softmax and methods.make_config("needs", "demo").sft_steps == 1000
+    off = methods.make_config("needs", "demo", ["dataset=foursquare", f"data_path={path}", "batch_softmax=false"])
+    assert not off.batch_softmax and "--set batch_softmax=False" in rebuild_command("needs", off)
 
 
 @pytest.mark.external

@@ -118,7 +118,8 @@ def train_variant(ctx: JobContext) -> dict:
     cases = needs_data.read_cases(folder)
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
-                      batch_softmax=config.batch_softmax, batch_negatives=config.batch_negatives)
+                      batch_softmax=config.batch_softmax,
+                      batch_negatives=config.batch_negatives if config.batch_softmax else 0)
     out: dict = {"sft_curve": [], "rl_log": []}
     train_share = 0.85
     train_progress = lambda m, f: ctx.progress(m, train_share * f)  # noqa: E731
