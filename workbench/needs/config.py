@@ -180,7 +180,7 @@ class Config(MethodConfig):
         # seed noise, at ~1,000 instead of ~1,400 CPU s a seed)
         "foursquare": {"batch_softmax": True, "batch_negatives": 1024, "sft_steps": 1500},
         # not foursquare-tsmc: its 3k venue words leave the full softmax affordable, and the same
-        # preset there ranked lower (clustered SFT's HR@3 .127 vs .144, flat .218 vs .248; one seed)
+        # preset there ranked lower (clustered SFT's HR@3 .127 vs .141, flat .218 vs .259; one seed)
     }
     PRESETS: ClassVar[dict] = {
         "smoke": {"users": 150, "map_method": "pca", "min_records": 24, "max_records": 30, "umap_points": 400, "max_train_cases": 1500,
