@@ -121,8 +121,8 @@ class Config(MethodConfig):
     takes about half the CPU time, and the saving buys the 1,500 steps of that preset. Needs
     ``prompt_loss``."""
     batch_negatives: int = setting(0, ge=0)
-    """Uniformly drawn vocabulary tokens added each SFT step to the batch softmax's prompt candidates;
-    0 = the batch's prompt targets only (``SFTSettings.batch_negatives``); unused without
+    """Uniformly drawn vocabulary tokens added each SFT step to the batch softmax's prompt candidates
+    (0 = the batch's prompt targets only; ``SFTSettings.batch_negatives``); unused without
     ``batch_softmax`` (so ``--set batch_softmax=false`` alone turns a preset's sampling off). On Foursquare
     MAT 1,024 brought clustered SFT's HR@3 from .245 to .251 (mean of 3 seeds; README)."""
     curriculum: bool = True
