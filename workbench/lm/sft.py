@@ -14,6 +14,7 @@ Text convention: a completion starts with a space (``" 7"``) so prompt + complet
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -155,7 +156,7 @@ def batch_inclusion_logprob(share: torch.Tensor, draws: int, uniform: float = 0.
     [0.0, -2.30...]
     """
     share = share.double().clamp(max=1 - 1e-12)
-    missed = draws * torch.log1p(-share) + torch.log1p(torch.tensor(-min(uniform, 1 - 1e-12), dtype=torch.float64))
+    missed = draws * torch.log1p(-share) + math.log1p(-min(uniform, 1 - 1e-12))
     return torch.log(-torch.expm1(missed)).float()
 
 
