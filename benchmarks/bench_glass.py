@@ -16,7 +16,7 @@ def run() -> list[dict]:
 
     from workbench import methods
     from workbench.glass.pipeline import load_data, load_sid_model
-    from workbench.glass.study import LABELS, run_beams, setup_sids
+    from workbench.glass.systems import LABELS, run_beams, setup_sids
 
     run_ = methods.build("glass", PROFILE)
     results = run_.read_parquet("results")

@@ -46,11 +46,11 @@ def seed_rows(seed: int) -> list[dict]:
 
     from workbench import methods
     from workbench.needs import clustering
-    from workbench.needs import data as needs_data
+    from workbench.needs import prepare
 
     config = methods.make_config("needs", "demo")
-    data = needs_data.load_data(config, seed)
-    history = needs_data.cluster_history(data, config, seed)
+    data = prepare.load_data(config, seed)
+    history = prepare.cluster_history(data, config, seed)
     accidental = history["accidental"].fillna(False).to_numpy(dtype=bool)
     users = history["user"].to_numpy()
     rows = [{"seed": seed, "filter": "clusters (DBSCAN support or population share)",

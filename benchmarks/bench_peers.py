@@ -224,7 +224,7 @@ def cornac_score(model, method, data) -> tuple[dict, dict, float]:
 
 # ---- our models -----------------------------------------------------------------------------------------
 def _our_setup(data, config):
-    from workbench.glass.study import setup_sids
+    from workbench.glass.systems import setup_sids
 
     return setup_sids(data, config, tuple(config.codebook), config.seed)
 
@@ -256,8 +256,8 @@ def our_tiger(data, config, setup, budget_s: float | None, min_steps: int = 20) 
     import torch
 
     from workbench.glass.model import SeqRecModel
-    from workbench.glass.study import model_spec, run_beams
-    from workbench.glass.train import TrainSettings, train_sid_model
+    from workbench.glass.systems import model_spec, run_beams
+    from workbench.glass.training import TrainSettings, train_sid_model
 
     def fit(n: int):
         torch.manual_seed(config.seed)
@@ -280,7 +280,7 @@ def our_sasrec(data, config, setup, budget_s: float | None, min_steps: int = 20)
     import torch
 
     from workbench.glass.baselines import SASRec, sasrec_ranking, train_sasrec
-    from workbench.glass.train import TrainSettings
+    from workbench.glass.training import TrainSettings
 
     targets_train = setup.train.cases["target"].to_numpy()
 
@@ -494,7 +494,7 @@ def merge_rows(layers: int, rounds: int = 3, progress=print) -> list[dict]:
     from mergekit.options import MergeOptions
 
     from workbench.merging.checkpoints import merge_checkpoints
-    from workbench.merging.methods import get
+    from workbench.merging.merge_methods import get
     from workbench.merging.pico import make_family
 
     with tempfile.TemporaryDirectory(prefix="bench-peers-merge-") as tmp:

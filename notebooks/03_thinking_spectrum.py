@@ -47,7 +47,7 @@ from IPython.display import Markdown
 from workbench import methods
 from workbench.claims import as_table, read_run_claims
 from workbench.merging import analysis, world
-from workbench.merging.methods import REGISTRY
+from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.progress import tqdm_progress
 from workbench.record import record

@@ -10,7 +10,7 @@ import pytest
 
 import toy_pipeline
 from workbench.errors import WorkbenchError
-from workbench.jobs import Job, Runner, check_graph, run_jobs
+from workbench.runner import Job, Runner, check_graph, run_jobs
 from workbench.store import ArtifactStore
 
 F = "jobs_fixtures"
@@ -99,7 +99,7 @@ def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
 def local_ray():
     """One local Ray for the Ray tests of this module (run_jobs joins it instead of starting its own)."""
     ray = pytest.importorskip("ray")
-    from workbench.jobs import start_ray
+    from workbench.runner import start_ray
 
     start_ray(Runner("ray", workers=2))
     yield

@@ -225,7 +225,7 @@ def record_scratch(ctx) -> dict:
 
 
 def test_a_trainers_scratch_folder_lives_in_the_jobs_folder(tmp_path):
-    from workbench.jobs import Job, Runner, run_jobs
+    from workbench.runner import Job, Runner, run_jobs
 
     results = run_jobs([Job("seed0/train", "test_store:record_scratch")], tmp_path / "jobs", Runner(workers=1))
     scratch = Path(results["seed0/train"]["scratch"])

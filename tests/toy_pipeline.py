@@ -17,7 +17,7 @@ import pandas as pd
 from workbench.claims import Claim, ClaimSpec, compare
 from workbench.config import MethodConfig
 from workbench.errors import WorkbenchError
-from workbench.jobs import Job
+from workbench.runner import Job
 
 TITLE = "Toy"
 DATASETS = {"numbers": "a text file of numbers, one per line"}

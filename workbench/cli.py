@@ -102,7 +102,7 @@ def build(
     Every method's work runs as jobs (seeds x systems / variants / sweep chunks) through one runner;
     `build all` puts the jobs of all methods in one pool. --workers and --executor change how fast,
     never the numbers."""
-    from workbench.jobs import Runner
+    from workbench.runner import Runner
     from workbench.progress import tqdm_progress
 
     if profile not in PROFILES:
@@ -201,7 +201,7 @@ def reference(
 ) -> None:
     """Build every method with seeds 0..N-1 through the runner and write the reference claims JSON."""
     from workbench import report
-    from workbench.jobs import Runner
+    from workbench.runner import Runner
     from workbench.progress import tqdm_progress
     from workbench.store import atomic_write_text, to_json
 

@@ -4,7 +4,7 @@ Each method package has a ``pipeline`` module with:
 - ``TITLE: str`` and ``Config`` (a ``MethodConfig`` subclass),
 - ``CLAIMS: list[ClaimSpec]`` — the paper claims it measures (rows stay null until built),
 - ``DATASETS: dict[str, str]`` — real datasets it can load (name -> one-line description),
-- ``plan(config, seeds) -> list[Job]`` — its work as jobs for ``workbench.jobs`` (seeds are jobs),
+- ``plan(config, seeds) -> list[Job]`` — its work as jobs for ``workbench.runner`` (seeds are jobs),
 - ``write(run, config, seeds, results, folder)`` — turns the jobs' results (``results[name]``) and
   files (``folder / name``) into the run's artifacts, ``claims.json`` included.
 
@@ -113,7 +113,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     and nothing is published. Staging left by killed builds is removed first (never a live build's).
     """
     from workbench.atomic import mark_owner
-    from workbench.jobs import Job, Runner, run_jobs
+    from workbench.runner import Job, Runner, run_jobs
     from workbench.progress import scaled, silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore

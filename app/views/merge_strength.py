@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from workbench.merging import cases as merge_cases
 from workbench.merging.analysis import pareto_frontier
-from workbench.merging.methods import REGISTRY
+from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.merging.sweep import evaluate_strength
 from workbench.store import Run

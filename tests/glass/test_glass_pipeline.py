@@ -7,10 +7,10 @@ from workbench import methods
 from workbench.claims import compare, validate_rows
 from workbench.errors import WorkbenchError
 from workbench.glass import pipeline
-from workbench.glass.study import run_beams, setup_sids
-from workbench.glass.verdicts import CLAIMS
+from workbench.glass.systems import run_beams, setup_sids
+from workbench.glass.claims import CLAIMS
 from workbench.glass.world import make_world, noisy_twin
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.store import ArtifactStore
 
 TINY = {"train_users": 120, "test_users": 60, "cases_per_user": 3, "steps": 15, "sasrec_steps": 10,

@@ -7,7 +7,7 @@ import torch
 from workbench.glass.baselines import SASRec, train_sasrec
 from workbench.glass.model import ModelSpec, SeqRecModel
 from workbench.glass.semantic_ids import add_collision_digit
-from workbench.glass.train import Selection, TrainSettings, batch_rows, param_groups, train_model
+from workbench.glass.training import Selection, TrainSettings, batch_rows, param_groups, train_model
 
 
 def tiny_sasrec(n_items=12, window=5):
@@ -105,7 +105,7 @@ def test_build_with_selection_records_the_step_it_kept(tmp_path):
     from workbench.glass.config import Config
     from workbench.glass.files import load_setup, save_setup
     from workbench.glass.jobs import load_data
-    from workbench.glass.study import setup_sids, train_system
+    from workbench.glass.systems import setup_sids, train_system
 
     config = Config.for_profile("smoke").with_overrides(
         {"select_every": 10, "select_cases": 20, "valid_users": 30, "steps": 25, "sasrec_steps": 25})

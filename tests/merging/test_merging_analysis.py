@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.claims import compare, over_seeds
-from workbench.merging import analysis, findings
+from workbench.merging import analysis, claims
 from workbench.merging.sweep import grid, transition_window, window
 
 PARENTS = {"direct": ("linear", 1.0), "thinking": ("linear", 0.0)}
@@ -54,15 +54,15 @@ def test_pareto_rule_finds_the_token_cut_at_equal_accuracy(sweep):
     sig = pareto[pareto["significant"]]
     assert set(sig.loc[sig.parent == "thinking", "strength"]) == {0.1}  # 0.2 loses a point of accuracy
     assert not (pareto["strength"].isin([0.0, 1.0])).any()
-    best = findings.best_improvement(pareto)
+    best = claims.best_improvement(pareto)
     assert best["strength"] == 0.1 and best["parent"] == "thinking"
-    f = findings.pareto_finding(pareto, {"thinking": 40.0, "direct": 4.0})
+    f = claims.pareto_finding(pareto, {"thinking": 40.0, "direct": 4.0})
     assert f.reproduced and f.interval[1] < 0 and "linear λ=0.10 vs thinking parent" in f.note
 
 
 def test_no_improvement_is_reported_as_not_reproduced():
     empty = pd.DataFrame(columns=["parent", "significant", "rel_tokens", "d_acc"])
-    f = findings.pareto_finding(empty, {})
+    f = claims.pareto_finding(empty, {})
     assert f.reproduced is False and f.value is None and "no merge" in f.note
 
 
@@ -71,7 +71,7 @@ def test_transition_is_located_with_an_interval(sweep):
     assert 0.44 < tr["switch_off"] < 0.47
     assert tr["switch_off_low"] <= tr["switch_off"] <= tr["switch_off_high"]
     assert tr["share90_at"] == pytest.approx(0.4, abs=0.04) and tr["share10_at"] == pytest.approx(0.5, abs=0.04)
-    assert tr["width"] == pytest.approx(0.1, abs=0.03) and tr["width_high"] <= findings.SHARP_WIDTH
+    assert tr["width"] == pytest.approx(0.1, abs=0.03) and tr["width_high"] <= claims.SHARP_WIDTH
     assert len(tr["replicates"]["width"]) == 200 and "replicates" not in analysis.without_replicates(tr)
 
 
@@ -81,7 +81,7 @@ def test_a_gradual_fade_is_not_a_sharp_transition():
     frame = fake_sweep(strengths, [0.5] * 11, [10] * 11, fade, n_problems=300)
     tr = analysis.transition(frame, n_boot=200)
     assert tr["width"] > 0.6
-    assert not findings.sharp_transition([findings.seed_evidence(frame, n_boot=200, seed=0)], 200).reproduced
+    assert not claims.sharp_transition([claims.seed_evidence(frame, n_boot=200, seed=0)], 200).reproduced
 
 
 def test_token_trend_and_method_gap(sweep):
@@ -114,29 +114,29 @@ def study(seed: int, shift: float = 0.0) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def evidence():
-    return [findings.seed_evidence(study(0), n_boot=300, seed=0, parents_rel_l2=0.1),
-            findings.seed_evidence(study(1, shift=0.05), n_boot=300, seed=1, parents_rel_l2=0.12)]
+    return [claims.seed_evidence(study(0), n_boot=300, seed=0, parents_rel_l2=0.1),
+            claims.seed_evidence(study(1, shift=0.05), n_boot=300, seed=1, parents_rel_l2=0.12)]
 
 
 def test_one_seed_gives_that_seeds_own_bootstrap_interval(evidence):
     one = evidence[:1]
     trend = one[0].metrics["token_trend"]
-    f = findings.tokens_rise(one, 300)
+    f = claims.tokens_rise(one, 300)
     assert f.value == trend["rho"] and f.interval == pytest.approx([trend["low"], trend["high"]]) and f.reproduced
     tr = one[0].metrics["transition"]
-    f = findings.sharp_transition(one, 300)
+    f = claims.sharp_transition(one, 300)
     assert f.value == tr["width"] and f.interval == pytest.approx([tr["width_low"], tr["width_high"]]) and f.reproduced
-    combined = findings.combined_summary(one).set_index(["method", "strength"])
+    combined = claims.combined_summary(one).set_index(["method", "strength"])
     own = one[0].summary.set_index(["method", "strength"])
     for col in ("d_acc_thinking", "d_acc_thinking_low", "d_tok_direct_high", "rel_tok_thinking", "rel_tok_thinking_high"):
         pd.testing.assert_series_equal(combined[col], own[col], check_exact=False, rtol=1e-12)
-    f = findings.pareto(one, 300)
+    f = claims.pareto(one, 300)
     assert f.reproduced and "linear λ=0.10 vs thinking parent" in f.note
-    assert findings.slerp_linear(one, 300).reproduced and findings.slerp_linear(one, 300).value == 0
+    assert claims.slerp_linear(one, 300).reproduced and claims.slerp_linear(one, 300).value == 0
 
 
 def test_several_seeds_use_every_seed_by_the_one_rule(evidence):
-    rows = {r["id"]: r for r in findings.claim_rows(evidence, 300, "a size", "synthetic", "smoke")}
+    rows = {r["id"]: r for r in claims.claim_rows(evidence, 300, "a size", "synthetic", "smoke")}
     assert all(r["seeds"] == 2 for r in rows.values())
     rho = [e.metrics["token_trend"]["rho"] for e in evidence]
     width = [e.metrics["transition"]["width"] for e in evidence]
@@ -154,8 +154,8 @@ def test_several_seeds_use_every_seed_by_the_one_rule(evidence):
 
 def test_evidence_survives_its_files(evidence, tmp_path):
     evidence[0].save(tmp_path)
-    back = findings.Evidence.load(tmp_path)
+    back = claims.Evidence.load(tmp_path)
     assert set(back.arrays) == set(evidence[0].arrays)
     np.testing.assert_array_equal(back.arrays["d_acc_thinking"], evidence[0].arrays["d_acc_thinking"])
-    rows = lambda seeds: findings.claim_rows(seeds, 300, "s", "synthetic", "smoke")  # noqa: E731
+    rows = lambda seeds: claims.claim_rows(seeds, 300, "s", "synthetic", "smoke")  # noqa: E731
     assert rows([back]) == rows(evidence[:1])

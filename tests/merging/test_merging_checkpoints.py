@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from workbench.errors import WorkbenchError
 from workbench.lm import generate, load_causal_lm
 from workbench.merging.checkpoints import merge_checkpoints, merge_models, tensor_seed
-from workbench.merging.methods import merge
+from workbench.merging.merge_methods import merge
 from workbench.merging.pico import make_family
 
 
@@ -106,7 +106,7 @@ def test_bad_arguments_and_existing_output_are_clear_errors(family, tmp_path):
 def test_merged_weights_are_the_same_bits_for_any_thread_count(tmp_path):
     """Every method, 1 vs 2 torch threads: bit-identical shards. The tensors are larger than torch's
     parallel grain (32,768 elements), where a plain sum or norm splits across threads (SLERP did)."""
-    from workbench.merging.methods import REGISTRY
+    from workbench.merging.merge_methods import REGISTRY
 
     fam = make_family(tmp_path / "big", hidden=256, layers=1, heads=4, intermediate=1024, vocab=300)
     before = torch.get_num_threads()

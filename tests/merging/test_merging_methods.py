@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.errors import WorkbenchError
-from workbench.merging import methods
-from workbench.merging.methods import REGISTRY, elect_and_merge, merge, trim_by_magnitude
+from workbench.merging import merge_methods as methods
+from workbench.merging.merge_methods import REGISTRY, elect_and_merge, merge, trim_by_magnitude
 
 shapes = st.sampled_from([(7,), (3, 5), (4, 2, 3), (1,)])
 strengths = st.floats(0.0, 1.0, allow_nan=False)

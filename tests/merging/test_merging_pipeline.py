@@ -14,7 +14,7 @@ import torch
 
 from workbench import methods
 from workbench.claims import validate_rows
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.lm import SFTSettings, TinyLMConfig, make_model, train_sft
 from workbench.merging import analysis, pipeline, world
 from workbench.merging.config import Config

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from workbench.needs import baselines, data as needs_data, prompts
+from workbench.needs import baselines, prepare, prompts
 from workbench.needs.config import Config
 
 
 @pytest.fixture(scope="module")
 def small_world():
     config = Config(users=120, min_records=24, max_records=30, max_train_cases=1500).check()
-    data = needs_data.load_data(config, 0)
-    clustered = needs_data.cluster_history(data, config, 0)
-    cases = needs_data.make_cases(data, config, clustered["kept"], 0)
+    data = prepare.load_data(config, 0)
+    clustered = prepare.cluster_history(data, config, 0)
+    cases = prepare.make_cases(data, config, clustered["kept"], 0)
     return data, cases
 
 

@@ -5,11 +5,11 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 from workbench import methods
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.lm import TinyLMConfig, build_word_tokenizer, make_model, save_causal_lm
 from workbench.needs import training
 from workbench.needs.config import Config
-from workbench.needs.data import load_data
+from workbench.needs.prepare import load_data
 from workbench.needs.prompts import parse_chain
 from workbench.store import ArtifactStore
 

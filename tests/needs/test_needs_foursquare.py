@@ -1,5 +1,5 @@
 """Foursquare check-ins: the raw loader (``workbench.datasets``) gives one clear error for a wrong file;
-the mapping to needs (``workbench.needs.foursquare``) on a small written table and, on the real
+the mapping to needs (``workbench.needs.real``) on a small written table and, on the real
 check-ins (external), a small build of the same pipeline."""
 
 import pytest
@@ -7,9 +7,9 @@ import pytest
 from workbench import methods
 from workbench.datasets.foursquare import COLUMNS, load_checkins
 from workbench.errors import WorkbenchError
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.needs.config import Config
-from workbench.needs.foursquare import checkins_to_needs, load_foursquare, word
+from workbench.needs.real import checkins_to_needs, load_foursquare, word
 from workbench.store import ArtifactStore, rebuild_command
 
 HEADER = "tid,label,lat,lon,day,hour,poi,category,price,rating,weather"
@@ -131,7 +131,7 @@ def write_tsmc(path, users=("7", "8"), short_user="9"):
 
 
 def test_tsmc_checkins_map_to_the_three_levels_in_local_time(tmp_path):
-    from workbench.needs.foursquare import load_tsmc_needs
+    from workbench.needs.real import load_tsmc_needs
 
     path = write_tsmc(tmp_path / "dataset_TSMC2014_NYC.txt")
     with pytest.warns(UserWarning, match=r"1 fine venue category \(2 check-ins\) are not in the category table.*'Moon Base'"):
@@ -156,7 +156,7 @@ def test_tsmc_checkins_map_to_the_three_levels_in_local_time(tmp_path):
 
 
 def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
-    from workbench.needs import data as needs_data
+    from workbench.needs import prepare
     from workbench.needs import pipeline
 
     path = write_tsmc(tmp_path / "dataset_TSMC2014_NYC.txt")
@@ -165,7 +165,7 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
                      "Subway,Travel & Transport\nMoon Base,Space\nPark,Outdoors & Recreation\nFood,Food\n")
     config = Config.for_profile("smoke", dataset="foursquare-tsmc", data_path=str(path), category_map=str(table),
                                 test_per_user=2)
-    data = needs_data.load_data(config, 0)
+    data = prepare.load_data(config, 0)
     assert "space" in data.needs and "work" in data.needs and data.info["unmapped"]["categories"] == 0
     with pytest.raises(WorkbenchError, match="No TSMC2014 check-ins at .*does not exist"):
         pipeline.plan(config.with_overrides({"data_path": str(tmp_path / "nope")}), [0])
@@ -187,7 +187,7 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
 
 @pytest.mark.external
 def test_shared_tsmc_checkins_map_to_needs(shared_data):
-    from workbench.needs.foursquare import load_tsmc_needs
+    from workbench.needs.real import load_tsmc_needs
 
     data = load_tsmc_needs(shared_data / "foursquare-nyc-tsmc")
     data.validate()

@@ -7,7 +7,7 @@ import pytest
 
 from workbench import claims, methods
 from workbench.errors import WorkbenchError
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.needs import pipeline
 from workbench.needs.config import Config
 from workbench.needs.evaluate import VARIANTS, slice_mask

@@ -5,10 +5,10 @@ from transformers import AutoTokenizer
 
 from workbench import methods
 from workbench.errors import WorkbenchError
-from workbench.jobs import Runner
+from workbench.runner import Runner
 from workbench.needs import training
 from workbench.needs.config import Config
-from workbench.needs.data import load_data
+from workbench.needs.prepare import load_data
 from workbench.needs.prompts import parse_chain
 from workbench.store import ArtifactStore
 

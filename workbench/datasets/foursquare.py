@@ -2,7 +2,7 @@
 
 One row per check-in with the file's own columns (``tid, label, lat, lon, day, hour, poi, category,
 weather``, any others kept as they are). What a check-in *means* to a method is the method's business:
-method 1 maps it to needs, categories and merchants in ``workbench.needs.foursquare``.
+method 1 maps it to needs, categories and merchants in ``workbench.needs.real``.
 
 >>> load_checkins("/nonexistent/folder")
 Traceback (most recent call last):

@@ -9,10 +9,10 @@ Modules, in the order data flows through them:
 - ``features``      short window, SID-Tier histograms, hard-search buckets, neighbour augmentation
 - ``model``         TIGER / GLASS encoder-decoder (SID-Tier token, gated dual cross-attention)
 - ``decode``        beam search over a prefix trie (constrained) or free (invalid-SID rate)
-- ``train``         the one training loop (SID models and SASRec); ``baselines``: popularity and SASRec
+- ``training``      the one training loop (SID models and SASRec); ``baselines``: popularity and SASRec
 - ``evaluate``      ranking metrics, slices, per-level accuracy, P1/P12/P123, rank progression, gates
-- ``study``         the pieces of one seed: SID setups, one system trained and scored
+- ``systems``       the pieces of one seed: SID setups, one system trained and scored
 - ``files``         a SID setup as files (what the data job hands the system jobs)
 - ``jobs``          the jobs: ``seed{s}/data`` and ``seed{s}/{system}``
-- ``verdicts``      the claims; ``pipeline``: ``plan`` (the jobs) and ``write`` (the run's artifacts)
+- ``claims``        the claims; ``pipeline``: ``plan`` (the jobs) and ``write`` (the run's artifacts)
 """

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from workbench.glass.train import Selection, TrainSettings, train_model
+from workbench.glass.training import Selection, TrainSettings, train_model
 from workbench.progress import Progress
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.compare import CaseFrame, Featured
-from workbench.glass.study import LABELS
+from workbench.glass.systems import LABELS
 
 OUTCOMES = ("Hit@10", "Hit@5", "Hit@1")
 SLICES = {"absent topic": ("topic", "absent"), "continuing topic": ("topic", "continuing"),

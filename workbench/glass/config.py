@@ -113,7 +113,7 @@ class Config(MethodConfig):
     """Beam size (the paper: 20); top-10 of the beam is scored."""
     systems: tuple[str, ...] = ("popularity", "sasrec", "tiger", "tier_only", "search_only", "glass", "resized",
                                 "fixed_gate", "neighbours", "noise")
-    """Rows of the comparison (each SID row is one more model; ``noise`` is two): see ``study.py``."""
+    """Rows of the comparison (each SID row is one more model; ``noise`` is two): see ``systems.py``."""
     eval_split: str = "test"
     """Which held-out cases are scored: ``test`` (the numbers to report) or ``valid`` (real data: every
     user's second-to-last item) — choose settings on ``valid``, then report ``test`` once."""

@@ -24,7 +24,7 @@ from workbench import metrics
 from workbench.glass.decode import BeamResult
 from workbench.glass.features import CaseArrays
 from workbench.glass.model import SeqRecModel
-from workbench.glass.train import model_inputs
+from workbench.glass.training import model_inputs
 
 KS = (1, 5, 10)
 HEADLINE = ("Recall@1", "Recall@5", "Recall@10", "NDCG@5", "NDCG@10")

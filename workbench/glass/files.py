@@ -30,7 +30,7 @@ from safetensors.numpy import load_file, save_file
 from workbench.glass.decode import SIDTrie
 from workbench.glass.features import Buckets, CaseArrays
 from workbench.glass.semantic_ids import SemanticIDs
-from workbench.glass.study import SidSetup
+from workbench.glass.systems import SidSetup
 
 _ARRAYS = ("window", "tier", "target_codes", "long_length", "absent_code")
 

@@ -28,9 +28,9 @@ from workbench.glass.data import SeqData
 from workbench.glass.decode import BeamResult
 from workbench.glass.files import load_setup, save_setup
 from workbench.glass.semantic_ids import sid_stats, sid_warnings
-from workbench.glass.study import SETUP_OF, SidSetup, expand_systems, setup_sids, setups_needed, train_system
+from workbench.glass.systems import SETUP_OF, SidSetup, expand_systems, setup_sids, setups_needed, train_system
 from workbench.glass.world import make_world, noisy_twin
-from workbench.jobs import JobContext
+from workbench.runner import JobContext
 from workbench.runtime import resolve_device, seed_everything
 
 SAVED_MODELS = ("tiger", "glass")

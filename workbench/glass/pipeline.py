@@ -13,7 +13,7 @@ depending on it. ``write`` assembles what the notebook and the SID-tree page rea
     beams_<system>.parquet   top-10 beams of TIGER and GLASS per test case (SID, item, score, gate)
     walkthrough.safetensors  test windows, SID-Tier vectors, hard-search buckets, tier edges, prototypes
     <system>.safetensors     TIGER and GLASS weights (spec in the metadata)
-    claims.json           the GLASS claim rows (every seed's per-case tables, ``verdicts.measure``)
+    claims.json           the GLASS claim rows (every seed's per-case tables, ``claims.measure``)
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ from workbench.glass import real
 from workbench.glass.config import Config
 from workbench.glass.jobs import SAVED_MODELS, load_data
 from workbench.glass.semantic_ids import sid_warnings
-from workbench.glass.study import (
+from workbench.glass.systems import (
     LABELS, SEARCH_SYSTEMS, SID_SYSTEMS, expand_systems, setups_needed, summary_rows,
 )
-from workbench.glass.verdicts import CLAIMS, measure
-from workbench.jobs import Job
+from workbench.glass.claims import CLAIMS, measure
+from workbench.runner import Job
 from workbench.runtime import resolve_device
 
 TITLE = "GLASS: long-term interests in generative recommendation"

@@ -4,7 +4,7 @@ parent, the thinking transition, and the parents' weight differences.
 The unit of every interval is the *problem*: each problem's samples are averaged first, then problems
 are resampled (paired between two models, since every model answers the same problems). Every
 interval comes from ``workbench.metrics.bootstrap`` (the project's one bootstrap), and the statistics a
-claim rests on also hand back their bootstrap ``replicates``, so that ``findings`` can combine seeds by
+claim rests on also hand back their bootstrap ``replicates``, so that ``claims`` can combine seeds by
 the one rule of ``workbench.claims``.
 
 Pareto rule (margin-free, stated once here): a merge improves on a parent when its point estimates
@@ -301,7 +301,7 @@ def tensor_example(direct: torch.nn.Module, thinking: torch.nn.Module, base: tor
                    methods: Sequence[str] | None = None) -> pd.DataFrame:
     """What each merge method does to the first ``entries`` entries of one tensor: the two task
     vectors and each method's merged change from the base, at one strength."""
-    from workbench.merging.methods import REGISTRY, merge
+    from workbench.merging.merge_methods import REGISTRY, merge
 
     get = lambda m: dict(m.named_parameters())[tensor].detach().float()  # noqa: E731
     d, t, b = get(direct), get(thinking), get(base)

@@ -16,7 +16,7 @@ import pandas as pd
 from workbench.compare import CaseFrame, Featured
 from workbench.merging import world
 from workbench.merging.config import Config
-from workbench.merging.findings import PARENT_ROWS
+from workbench.merging.claims import PARENT_ROWS
 from workbench.merging.parents import eval_problems
 
 

@@ -30,7 +30,7 @@ import torch
 
 from workbench.errors import WorkbenchError
 from workbench.lm.checkpoint import open_safetensors
-from workbench.merging.methods import check_density, check_strength, get, merge
+from workbench.merging.merge_methods import check_density, check_strength, get, merge
 from workbench.progress import Progress, silent
 from workbench.atomic import atomic_dir
 

@@ -64,7 +64,7 @@ class Config(MethodConfig):
 
     # ---- the sweeps ---------------------------------------------------------------------------
     methods: tuple[str, ...] = ("linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune")
-    """Merge methods to sweep (names from merging.methods.REGISTRY)."""
+    """Merge methods to sweep (names from merging.merge_methods.REGISTRY)."""
     coarse_step: float = setting(0.1, gt=0, le=1)
     """Grid step over the whole strength range of the linear sweep."""
     fine_step: float = setting(0.02, gt=0, le=1)

@@ -1,4 +1,4 @@
-"""The thinking spectrum's jobs (``pipeline.plan`` lays out the graph; ``workbench.jobs`` runs it).
+"""The thinking spectrum's jobs (``pipeline.plan`` lays out the graph; ``workbench.runner`` runs it).
 
 Per seed ``s``:
 
@@ -25,10 +25,10 @@ from __future__ import annotations
 import pandas as pd
 
 from workbench.atomic import atomic_write_text, to_json
-from workbench.jobs import JobContext
-from workbench.merging import analysis, findings
+from workbench.runner import JobContext
+from workbench.merging import analysis, claims
 from workbench.merging.config import Config
-from workbench.merging.methods import get
+from workbench.merging.merge_methods import get
 from workbench.merging.parents import eval_problems, load_parents_from, save_parents, train_parents
 from workbench.merging.sweep import chunks, evaluate_points, window_from
 from workbench.runtime import resolve_device, seed_everything
@@ -127,12 +127,12 @@ def analyse(ctx: JobContext) -> dict:
     weights = analysis.weight_differences(parents.direct, parents.thinking, parents.base)
     rel_l2 = analysis.global_difference(parents.direct, parents.thinking)
     ctx.progress("bootstrapping the sweep", 0.1)
-    evidence = findings.seed_evidence(frame, n_boot=cfg.n_boot, seed=cfg.seed, parents_rel_l2=rel_l2)
+    evidence = claims.seed_evidence(frame, n_boot=cfg.n_boot, seed=cfg.seed, parents_rel_l2=rel_l2)
     ctx.progress("writing the tables", 0.95)
     evidence.save(ctx.folder)
     frame.assign(seed=cfg.seed).to_parquet(ctx.folder / "outputs.parquet", index=False)
     tables["examples"].to_parquet(ctx.folder / "examples.parquet", index=False)
     analysis.per_difficulty(frame).to_parquet(ctx.folder / "difficulty.parquet", index=False)
-    analysis.pareto_improvements(evidence.summary, findings.PARENT_ROWS).to_parquet(ctx.folder / "pareto.parquet", index=False)
+    analysis.pareto_improvements(evidence.summary, claims.PARENT_ROWS).to_parquet(ctx.folder / "pareto.parquet", index=False)
     weights.to_parquet(ctx.folder / "weights.parquet", index=False)
     return {"metrics": evidence.metrics, "n_problems": int(frame["problem"].nunique())}

@@ -8,7 +8,7 @@ The job graph of one seed ``s`` (``plan``; names under ``seed{s}/``; functions i
 The coarse linear chunks' thinking shares locate the transition window that ``linear-fine`` and
 ``slerp`` add to their grids, and their rows at λ = 0 and 1 (the parents) serve SLERP and task
 arithmetic. Seeds are independent jobs; ``write`` combines them (every claim by the one rule of
-``workbench.claims``, see ``findings``).
+``workbench.claims``, see ``claims``).
 
 Artifacts of a run (the app page and the notebook read these):
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.jobs import Job
-from workbench.merging import findings
+from workbench.runner import Job
+from workbench.merging import claims
 from workbench.merging.config import Config
 from workbench.merging.jobs import ANALYSIS, PARENTS
 from workbench.merging.parents import MODELS, load_parents_from
@@ -41,10 +41,10 @@ from workbench.merging.sweep import chunks, coarse_names, window
 from workbench.runtime import resolve_device
 
 TITLE = "Thinking spectrum"
-CLAIMS = findings.CLAIMS
+CLAIMS = claims.CLAIMS
 DATASETS: dict[str, str] = {}
 """Real checkpoints and GSM8K-style benchmarks go through ``workbench merge`` / ``workbench eval``."""
-PARENT_ROWS = findings.PARENT_ROWS
+PARENT_ROWS = claims.PARENT_ROWS
 STEP_COST = 0.15
 """≈ single-thread CPU seconds of one training step of a parent (demo size)."""
 EVAL_COST = 0.0015
@@ -107,5 +107,5 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
     half = float(((summary["accuracy_high"] - summary["accuracy_low"]) / 2).median())
     size = (f"{analyses[0]['n_problems']} problems x {config.samples} samples per model; accuracy intervals "
             f"±{half:.3f} (median half-width)")
-    evidence = [findings.Evidence.load(folder / f"seed{s}" / ANALYSIS) for s in seeds]
-    run.write_json("claims", findings.claim_rows(evidence, config.n_boot, size, config.dataset, config.profile))
+    evidence = [claims.Evidence.load(folder / f"seed{s}" / ANALYSIS) for s in seeds]
+    run.write_json("claims", claims.claim_rows(evidence, config.n_boot, size, config.dataset, config.profile))

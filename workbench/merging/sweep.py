@@ -27,7 +27,7 @@ from workbench.merging import world
 from workbench.merging.analysis import crossing
 from workbench.merging.checkpoints import merge_models
 from workbench.merging.evaluate import Sampling, evaluate_arithmetic
-from workbench.merging.methods import get
+from workbench.merging.merge_methods import get
 from workbench.merging.parents import Parents
 from workbench.progress import Progress, scaled, silent
 

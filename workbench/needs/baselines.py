@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.needs.prompts import Popularity, candidates, chain_text, own_merchants, rank_own
-from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
+from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 
 TOP_N = 10
 

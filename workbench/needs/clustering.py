@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import sparse
 
 from workbench.errors import WorkbenchError
-from workbench.needs.schema import DAY_TYPES, HOUR_BINS
+from workbench.needs.data import DAY_TYPES, HOUR_BINS
 
 ALGORITHMS = ("dbscan", "hdbscan", "kmeans")
 

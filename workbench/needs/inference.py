@@ -30,7 +30,7 @@ import torch
 
 from workbench.lm import Grammar, generate, sequence_logprobs
 from workbench.needs.prompts import candidates, chain_text, own_merchants, Popularity
-from workbench.needs.schema import NeedsData
+from workbench.needs.data import NeedsData
 from workbench.progress import Progress, scaled
 
 SERVICES_OPEN = "{ services : ["

@@ -1,4 +1,4 @@
-"""The method's work as job functions for ``workbench.jobs`` (``pipeline.plan`` lists the jobs).
+"""The method's work as job functions for ``workbench.runner`` (``pipeline.plan`` lists the jobs).
 
 Per seed ``s``:
 
@@ -24,9 +24,9 @@ from dataclasses import replace
 
 import pandas as pd
 
-from workbench.jobs import JobContext
+from workbench.runner import JobContext
 from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import baselines, clustering, data as needs_data, evaluate, inference, rewards, training
+from workbench.needs import baselines, clustering, prepare, evaluate, inference, rewards, training
 from workbench.needs.config import Config
 from workbench.needs.prompts import Popularity
 from workbench.runtime import StepTimer, resolve_device, seed_everything
@@ -69,15 +69,15 @@ def prepare(ctx: JobContext) -> dict:
     seed_everything(seed)
     variants, timer = set(config.variants), StepTimer()
     with timer.step("world"):
-        data = needs_data.load_data(config, seed)
+        data = prepare.load_data(config, seed)
         ctx.progress("world generated", 0.1)
     with timer.step("clustering"):
-        clustered = needs_data.cluster_history(data, config, seed)
+        clustered = prepare.cluster_history(data, config, seed)
         quality = clustering.filter_quality(clustered["kept"], clustered["accidental"].fillna(False).astype(bool)) \
             if data.records["accidental"].notna().any() else {}
         ctx.progress("behavioral clustering done", 0.3)
     with timer.step("cases"):
-        cases = needs_data.make_cases(data, config, clustered["kept"], seed)
+        cases = prepare.make_cases(data, config, clustered["kept"], seed)
         ctx.progress("prompts built", 0.7)
     marked, classifier = [], {}
     test_c, popularity = cases["test_clustered"], cases["popularity"]
@@ -96,10 +96,10 @@ def prepare(ctx: JobContext) -> dict:
             marked.append(evaluate.mark_cases(test_c, baselines.isolated(
                 data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
         ctx.progress("baselines scored", 0.95)
-    needs_data.write_folder(ctx.folder, data, needs_data.with_clusters(data, clustered), cases)
+    prepare.write_folder(ctx.folder, data, prepare.with_clusters(data, clustered), cases)
     if marked:
         pd.concat(marked, ignore_index=True).to_parquet(ctx.folder / "marked.parquet", index=False)
-    return {"name": data.name, "info": data.info, "main_city": needs_data.main_city(data), "quality": quality,
+    return {"name": data.name, "info": data.info, "main_city": prepare.main_city(data), "quality": quality,
             "need_classifier": classifier, "timings": timer.as_dict()}
 
 
@@ -112,10 +112,10 @@ def train_variant(ctx: JobContext) -> dict:
     device = str(resolve_device(config.device))
     folder = ctx.dep_folder(spec["data"])
     timer = StepTimer()
-    data = needs_data.read_data(folder, config.dataset)
+    data = prepare.read_data(folder, config.dataset)
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
-    cases = needs_data.read_cases(folder)
+    cases = prepare.read_cases(folder)
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
@@ -187,7 +187,7 @@ def layout(ctx: JobContext) -> dict:
     timer = StepTimer()
     with timer.step("umap"):
         ctx.progress("UMAP layout of the records", 0.0)
-        data = needs_data.read_data(ctx.dep_folder(ctx.spec["data"]), config.dataset)
+        data = prepare.read_data(ctx.dep_folder(ctx.spec["data"]), config.dataset)
         records = data.records
         history = records[records["split"] != "test"]
         features = clustering.record_features(history, sorted(records["scene"].unique()), data.needs)

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.jobs import Job
+from workbench.runner import Job
 from workbench.needs import evaluate, jobs
 from workbench.needs.config import Config
 
@@ -52,7 +52,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     """Data jobs first (they unblock everything), then each seed's LM variants, the map before the
     continuations (it is ready earlier and fills a worker while ``clustered_sft`` trains)."""
     if config.dataset != "synthetic":
-        from workbench.needs.foursquare import check
+        from workbench.needs.real import check
 
         check(config)  # a wrong dataset, path or category table fails here, before any job starts
     settings = json.loads(json.dumps(config.to_dict()))

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from workbench.needs.schema import NeedsData
+from workbench.needs.data import NeedsData
 
 STAGES = ("need", "category", "services")
 _CHAIN = re.compile(

@@ -29,7 +29,7 @@ from workbench.lm.sft import bf16_ok, last_token_logprobs
 from workbench.lm.tokenizer import build_subword_tokenizer, word_pieces
 from workbench.needs.prompts import (COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
                                      prompt_text)
-from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
+from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
 from workbench.runtime import resolve_device
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from workbench.needs.schema import DAY_TYPES, HOUR_BINS, NeedsData
+from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 
 SCENES = ("home", "office", "school", "mall", "street")
 WEATHERS = ("sunny", "rainy", "cold")

@@ -42,7 +42,7 @@ from workbench.glass.evaluate import (
 from workbench.glass.features import CaseArrays, case_arrays, fit_sid_tier, neighbour_order
 from workbench.glass.model import ModelSpec, SeqRecModel, count_parameters
 from workbench.glass.semantic_ids import SemanticIDs, build_sids
-from workbench.glass.train import Selection, TrainSettings, train_sid_model
+from workbench.glass.training import Selection, TrainSettings, train_sid_model
 from workbench.progress import Progress, scaled
 
 LABELS = {

@@ -46,7 +46,7 @@ from workbench.datasets import tsmc
 from workbench.datasets.foursquare import load_checkins
 from workbench.errors import WorkbenchError
 from workbench.needs.config import Config
-from workbench.needs.schema import NeedsData, hour_bin
+from workbench.needs.data import NeedsData, hour_bin
 
 WEEKEND = ("Saturday", "Sunday")
 UNMAPPED = "other"
