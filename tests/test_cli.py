@@ -41,14 +41,9 @@ def test_errors_are_one_sentence(tmp_path, args, message):
 
 def test_build_and_rebuild_through_the_cli(tmp_path):
     """Builds a method via the CLI (the toy one, registered by a sitecustomize shim) and rebuilds it."""
-    shim = tmp_path / "shim"
-    shim.mkdir()
-    tests_dir = os.path.dirname(__file__)
-    (shim / "sitecustomize.py").write_text(
-        f"import sys; sys.path.insert(0, {tests_dir!r})\n"
-        "from workbench import methods\nmethods.METHODS['toy'] = 'toy_pipeline'\n"
-    )
-    env = {"PYTHONPATH": f"{shim}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    import toy_pipeline
+
+    env = toy_pipeline.cli_env(tmp_path / "shim")
     r = workbench("build", "toy", "--profile", "smoke", "--set", "n=30", home=tmp_path / "a", extra_env=env)
     assert r.returncode == 0, r.stderr
     assert "toy: built" in r.stdout

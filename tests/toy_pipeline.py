@@ -8,6 +8,8 @@ claim with the one rule (``claims.compare``).
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,6 +36,8 @@ class Config(MethodConfig):
     """Make the seed job of the last seed raise (to test failures, cancellation, nothing half-written)."""
     seeds: tuple[int, ...] = ()
     """Extra seeds."""
+    pause: float = 0.0
+    """Seconds each seed job waits before it ends (so a test can kill a build between two jobs)."""
 
     METHOD: ClassVar[str] = "toy"
     PRESETS: ClassVar[dict] = {"smoke": {"n": 50}, "full": {"n": 2000, "seeds": (1, 2)}}
@@ -56,6 +60,7 @@ def score(ctx) -> dict:
     if ctx.spec["fail"]:
         raise WorkbenchError("toy build failed on purpose")
     frame.to_parquet(ctx.folder / "cases.parquet", index=False)
+    time.sleep(ctx.spec["config"].get("pause", 0.0))
     return {"model": float(frame["model"].mean()), "baseline": float(frame["baseline"].mean())}
 
 
@@ -69,6 +74,16 @@ def write(run, config: Config, seeds: list[int], results: dict, folder) -> None:
     claim = Claim.from_spec(CLAIMS[0], value=cmp.a, reference=cmp.b, interval=cmp.interval, reproduced=cmp.holds(),
                             seeds=cmp.seeds, dataset=config.dataset, profile=config.profile)
     run.write_json("claims", [claim.to_dict()])
+
+
+def cli_env(folder) -> dict:
+    """Environment variables under which ``python -m workbench.cli`` knows the toy method: a
+    ``sitecustomize`` shim in ``folder`` registers it (the CLI runs in a subprocess, as a user runs it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    (folder / "sitecustomize.py").write_text(f"import sys; sys.path.insert(0, {tests_dir!r})\n"
+                                             "from workbench import methods\nmethods.METHODS['toy'] = 'toy_pipeline'\n")
+    return {"PYTHONPATH": os.pathsep.join(p for p in (str(folder), tests_dir, os.environ.get("PYTHONPATH", "")) if p)}
 
 
 def build(config: Config, store, progress=None, runner=None):

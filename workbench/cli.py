@@ -77,8 +77,20 @@ def doctor(
     for item in s.staging():
         state = "stale, the next build removes it" if item.stale else "in use"
         typer.echo(f"staging ({state}): {item.describe()}")
+    _list_cached_jobs(s)
     if damaged:
         raise typer.Exit(1)
+
+
+def _list_cached_jobs(s) -> None:
+    """The job cache (``workbench.cache``): one line per cached job, largest first, and the total."""
+    from workbench.cache import JobCache
+
+    cache = JobCache.of(s)
+    entries = cache.entries()
+    typer.echo(f"job cache {cache.root}: {len(entries)} jobs, {sum(e.size for e in entries) / 1e6:.1f} MB")
+    for e in entries:
+        typer.echo(f"cached: {e.name}  {e.size / 1e6:.1f} MB  {e.cpu_seconds:.0f} CPU s  {e.created}  ({e.fn}, key {e.key[:12]})")
 
 
 @app.command()
@@ -96,12 +108,15 @@ def build(
     executor: Annotated[Optional[str], typer.Option(help="local (default) or ray.")] = None,
     address: Annotated[Optional[str], typer.Option(
         help="Ray only: 'auto' or HOST:PORT of a running cluster (default: start a local Ray).")] = None,
+    fresh: Annotated[bool, typer.Option(
+        "--fresh", help="Run every job again instead of reusing the job cache (and refresh the cache).")] = False,
 ) -> None:
     """Build a method's artifacts (a no-op when the same settings are already built).
 
     Every method's work runs as jobs (seeds x systems / variants / sweep chunks) through one runner;
     `build all` puts the jobs of all methods in one pool. --workers and --executor change how fast,
-    never the numbers."""
+    never the numbers. A job already run with the same inputs and code comes from the store's job
+    cache, so a killed build resumes where it stopped (`workbench doctor` lists the cache)."""
     from workbench.runner import Runner
     from workbench.progress import tqdm_progress
 
@@ -137,7 +152,7 @@ def build(
         return
     label = ", ".join(c.METHOD for c in configs)
     with tqdm_progress(f"{label} ({profile})") as bar:
-        runs = methods.build_many(configs, s, progress=bar, runner=runner)
+        runs = methods.build_many(configs, s, progress=bar, runner=runner, fresh=fresh)
     for run in runs:
         typer.echo(f"{run.method}: built in {run.manifest.get('build_seconds', 0):.0f}s -> {run.path}")
 

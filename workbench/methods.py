@@ -100,19 +100,22 @@ def seeds_of(config) -> list[int]:
 
 
 def build(method: str, profile: str = "demo", overrides: list[str] | dict | None = None, store=None, progress=None,
-          runner=None):
+          runner=None, fresh: bool = False):
     """Build (or find, when already built) one method's run; returns the finished ``Run``."""
-    return build_many([make_config(method, profile, overrides)], store, progress, runner)[0]
+    return build_many([make_config(method, profile, overrides)], store, progress, runner, fresh)[0]
 
 
-def build_many(configs: list, store=None, progress=None, runner=None) -> list:
+def build_many(configs: list, store=None, progress=None, runner=None, fresh: bool = False) -> list:
     """Build several runs (one per config, any methods) with all their jobs in one runner.
 
     Every job's name is prefixed with its method (``glass/seed1/tiger``); the jobs work in one
     staging folder inside the store, removed at the end. A failing job fails every run of the call
     and nothing is published. Staging left by killed builds is removed first (never a live build's).
+    Jobs found in the store's job cache are reused, and every job that finishes is kept there
+    (``workbench.cache``): a killed build resumes where it stopped. ``fresh`` runs every job again.
     """
     from workbench.atomic import mark_owner
+    from workbench.cache import JobCache
     from workbench.runner import Job, Runner, run_jobs
     from workbench.progress import scaled, silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
@@ -144,7 +147,7 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
         jobs_root.mkdir(parents=True)
         mark_owner(jobs_root)  # pid + host: the next build tells a killed build's folder from a live one's
         results = run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, scaled(progress, 0.0, 0.95),
-                           device=device)
+                           device=device, cache=JobCache.of(store, fresh))
         jobs_seconds = round(time.perf_counter() - start, 2)
         for n, i in enumerate(todo):
             config, run = configs[i], writers[i]

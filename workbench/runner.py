@@ -23,6 +23,10 @@ Executors (:class:`Runner`):
   a local Ray; ``"auto"`` or ``"HOST:PORT"`` joins a cluster. The run's folder must then be on a file
   system every node sees (the same path), as is usual on a cluster.
 
+With a ``cache`` (:mod:`workbench.cache`, the store's job cache) a job run before with the same
+inputs and code is not run again: its folder and result come back from the cache, and each job that
+finishes is kept there — a killed build resumes where it stopped.
+
 Progress of every job reaches one callback (the build's bar); each job's share of the bar is its
 ``cost``. A failing job fails the whole run with its own message and the path of its log
 (``<root>/<name>/log.txt``); the other jobs are cancelled.
@@ -35,6 +39,7 @@ import importlib
 import json
 import os
 import queue as queue_mod
+import socket
 import sys
 import threading
 import time
@@ -44,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.cache import JobCache, job_keys
 from workbench.errors import WorkbenchError
 from workbench.progress import Progress, silent
 
@@ -222,7 +228,8 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
                 raise JobFailed(job.name, message, str(log_path)) from None
     finally:
         torch.set_num_threads(before)
-    timing = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2)}
+    timing = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2),
+              "host": socket.gethostname(), "pid": os.getpid()}  # where it ran (jobs.json)
     try:
         return json.loads(json.dumps(result or {}, allow_nan=True)), timing
     except TypeError as err:
@@ -296,11 +303,12 @@ class Results(dict):
 
 
 def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None, progress: Progress | None = None,
-             device: str | None = None) -> Results:
+             device: str | None = None, cache: JobCache | None = None) -> Results:
     """Run ``jobs`` (dependencies first) with ``runner``; return every job's result by name.
 
-    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. Raises ``WorkbenchError``
-    naming the first job that failed and its log; the jobs still running are cancelled.
+    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. ``cache``: take the jobs it
+    holds from it and keep there each job that finishes (see the module docstring). Raises
+    ``WorkbenchError`` naming the first job that failed and its log; the jobs still running are cancelled.
     """
     runner = runner or Runner.from_env()
     runner.check()
@@ -308,26 +316,49 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     relay = _Relay(order, progress or silent)
-    if not order:
-        return Results()
     gpu = bool(device and device.startswith("cuda"))
-    if runner.executor == "ray":
-        return _run_ray(order, root, runner, relay, gpu)
-    width = min(runner.width(gpu), len(order))
-    if width <= 1:
-        return _run_inline(order, root, relay)
-    return _run_pool(order, root, width, relay)
-
-
-def _run_inline(order: list[Job], root: Path, relay: _Relay) -> Results:
-    results = Results()
+    done = _Done(root, relay, cache, job_keys(order, "cuda" if gpu else "cpu") if cache else {})
     for job in order:
+        done.restore(job)
+    todo = [job for job in order if job.name not in done.results]
+    if not todo:
+        return done.results
+    if runner.executor == "ray":
+        return _run_ray(order, root, runner, done, gpu)
+    width = min(runner.width(gpu), len(todo))
+    if width <= 1:
+        return _run_inline(todo, root, done)
+    return _run_pool(order, root, width, done)
+
+
+class _Done:
+    """The results so far, and what happens as each job ends: the bar moves, the cache keeps it."""
+
+    def __init__(self, root: Path, relay: _Relay, cache: JobCache | None, keys: dict[str, str]):
+        self.root, self.relay, self.cache, self.keys = root, relay, cache, keys
+        self.results = Results()
+
+    def restore(self, job: Job) -> None:
+        outcome = self.cache.restore(job, self.keys[job.name], self.root) if self.cache else None
+        if outcome is not None:
+            self.results.add(job.name, outcome)
+            self.relay(job.name, "from the cache", 1.0)
+
+    def __call__(self, job: Job, outcome: tuple[dict, dict]) -> None:
+        self.results.add(job.name, outcome)
+        if self.cache:
+            self.cache.save(job, self.keys[job.name], self.root, *outcome)
+        self.relay(job.name, "done", 1.0)
+
+
+def _run_inline(todo: list[Job], root: Path, done: _Done) -> Results:
+    results, relay = done.results, done.relay
+    for job in todo:
         try:
-            results.add(job.name, execute(job, root, {d: results[d] for d in job.deps},
-                                                  lambda m, f, n=job.name: relay(n, m, f)))
+            outcome = execute(job, root, {d: results[d] for d in job.deps}, lambda m, f, n=job.name: relay(n, m, f))
         except JobFailed as failed:
             raise failed.as_error() from None
-        relay(job.name, "done", 1.0)
+        done(job, outcome)
     return results
 
 
@@ -359,15 +390,15 @@ def _drain(progress_queue, relay: _Relay) -> None:
             return
 
 
-def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Results:
+def _run_pool(order: list[Job], root: Path, width: int, done: _Done) -> Results:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
     priority = critical_path(order)
     progress_queue = ctx.Queue()
-    results = Results()
-    started: set[str] = set()
+    results, relay = done.results, done.relay
+    started: set[str] = set(results)
     running: dict[Any, Job] = {}
     pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue,))
     try:
@@ -381,13 +412,13 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
             for future in finished:
                 job = running.pop(future)
                 try:
-                    results.add(job.name, future.result())
+                    outcome = future.result()
                 except JobFailed as failed:
                     raise failed.as_error() from None
                 except Exception as err:  # the worker itself died (killed, out of memory)
                     raise WorkbenchError(f"Job {job.name} failed: its worker process died ({type(err).__name__}: {err}) "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
-                relay(job.name, "done", 1.0)
+                done(job, outcome)
     finally:
         if len(results) < len(order):  # failure or interrupt: cancel what waits, stop what runs
             for process in list(getattr(pool, "_processes", {}).values()):
@@ -397,7 +428,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
     return results
 
 
-def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool) -> Results:
+def _run_ray(order: list[Job], root: Path, runner: Runner, done: _Done, gpu: bool) -> Results:
     try:
         import ray
         from ray.util.queue import Queue
@@ -408,8 +439,8 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
     progress_queue = Queue()
     priority = critical_path(order)
     remote = ray.remote(_run_on_ray)
-    results = Results()
-    started: set[str] = set()
+    results, relay = done.results, done.relay
+    started: set[str] = set(results)
     running: dict[Any, Job] = {}
     limit = runner.workers or len(order)
     try:
@@ -425,14 +456,14 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
             for ref in done:
                 job = running.pop(ref)
                 try:
-                    results.add(job.name, ray.get(ref))
+                    outcome = ray.get(ref)
                 except ray.exceptions.RayTaskError as err:
                     cause = getattr(err, "cause", None)
                     if isinstance(cause, JobFailed):
                         raise cause.as_error() from None
                     raise WorkbenchError(f"Job {job.name} failed on Ray: {str(err).strip().splitlines()[-1]} "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
-                relay(job.name, "done", 1.0)
+                done(job, outcome)
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
@@ -462,5 +493,8 @@ def start_ray(runner: Runner, gpu: bool = False) -> bool:
 
 
 def _run_on_ray(job: Job, root: str, results: dict, progress_queue) -> tuple[dict, dict]:
-    return execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)))
+    import ray
+
+    result, timing = execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)))
+    return result, {**timing, "node": ray.get_runtime_context().get_node_id()}  # which node of the cluster
 
