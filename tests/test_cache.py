@@ -32,12 +32,6 @@ def cli(*args, home, env, **kwargs):
                           env={**os.environ, "WORKBENCH_HOME": str(home), **env}, timeout=300, **kwargs)
 
 
-def artifacts(run) -> dict[str, bytes]:
-    """The run's files, less those that record how and when it was built (manifest, job timings, logs)."""
-    return {str(p.relative_to(run.path)): p.read_bytes() for p in sorted(run.path.rglob("*"))
-            if p.is_file() and p.name not in ("manifest.json", "jobs.json") and "logs" not in p.parts}
-
-
 def cached_jobs(run) -> set[str]:
     return {name for name, t in run.read_json("jobs").items() if t.get("cached")}
 
@@ -72,7 +66,7 @@ def test_a_killed_build_resumes_at_the_next_job_with_the_same_bytes(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     (whole,) = ArtifactStore(tmp_path / "uninterrupted").runs()
     assert cached_jobs(whole) == set()
-    assert artifacts(resumed) == artifacts(whole) and "claims.json" in artifacts(whole)
+    assert toy_pipeline.run_files(resumed) == toy_pipeline.run_files(whole) and "claims.json" in toy_pipeline.run_files(whole)
 
     r = cli("doctor", home=home, env=env)
     assert r.returncode == 0, r.stderr
@@ -91,7 +85,7 @@ def test_more_seeds_reuse_the_jobs_they_share_and_fresh_runs_them_all(tmp_path):
     run = toy_pipeline.build(three, store, runner=Runner(workers=1))
     assert cached_jobs(run) == {"seed0/score"}
     alone = toy_pipeline.build(three, ArtifactStore(tmp_path / "b"), runner=Runner(workers=1))
-    assert artifacts(run) == artifacts(alone)
+    assert toy_pipeline.run_files(run) == toy_pipeline.run_files(alone)
 
     with mock.patch.dict(methods.METHODS, {"toy": "toy_pipeline"}):
         two = methods.build_many([toy_pipeline.Config.for_profile("smoke", seeds=(1,))], store,

@@ -86,6 +86,13 @@ def cli_env(folder) -> dict:
     return {"PYTHONPATH": os.pathsep.join(p for p in (str(folder), tests_dir, os.environ.get("PYTHONPATH", "")) if p)}
 
 
+def run_files(run) -> dict[str, bytes]:
+    """A run's files, less those that record how and when it was built (manifest, job timings, logs):
+    what two builds of the same settings must have byte for byte."""
+    return {str(p.relative_to(run.path)): p.read_bytes() for p in sorted(run.path.rglob("*"))
+            if p.is_file() and p.name not in ("manifest.json", "jobs.json") and "logs" not in p.relative_to(run.path).parts}
+
+
 def build(config: Config, store, progress=None, runner=None):
     """Shorthand for the tests: the template's build of one toy config (registered for the call)."""
     from unittest import mock

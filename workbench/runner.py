@@ -450,10 +450,10 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, done: _Done, gpu: boo
                 options = {"num_cpus": job.threads, "num_gpus": job.gpu_share if gpu else 0, "max_retries": 0}
                 running[remote.options(**options).remote(job, str(root), deps, progress_queue)] = job
                 started.add(job.name)
-            done, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            finished, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             while not progress_queue.empty():
                 relay(*progress_queue.get_nowait())
-            for ref in done:
+            for ref in finished:
                 job = running.pop(ref)
                 try:
                     outcome = ray.get(ref)
