@@ -22,6 +22,9 @@ build killed after 40 of 90 jobs resumes at job 41.
 transitively, within ``workbench`` and within the job module's own top-level package (found by reading
 the import statements, lazy ones included), and of their parent packages' ``__init__``. Each source is
 hashed as its syntax tree without docstrings, so comments, docstrings and formatting do not count.
+The machinery that runs jobs (``workbench.runner``, this module) is left out: the suite tests that it
+does not change a job's numbers (the same bytes inline, in a pool and on Ray), and leaving it in would
+make every fix to the runner throw the whole cache away.
 An explicit per-method ``CODE_VERSION`` was the alternative; it was set aside because forgetting to
 bump it serves stale numbers *silently* — the one failure a research tool must not have — while an
 over-eager hash only costs a re-run that the build shows (``jobs.json`` marks reused jobs ``cached``).
@@ -54,6 +57,8 @@ from typing import Any
 
 Job = Any  # a workbench.runner.Job (the runner imports this module, so no import back)
 
+MACHINERY = frozenset({"workbench.runner", "workbench.cache"})
+"""Modules left out of every code version (see the module docstring)."""
 FOLDER = ".job-cache"
 """The cache's folder inside a store."""
 ENTRY = "job.json"
@@ -127,7 +132,7 @@ def code_version(module: str, memo: dict[str, str] | None = None) -> str | None:
     todo, seen, digest = [module, *_parents(module)], set(), hashlib.sha256()
     while todo:
         name = todo.pop()
-        if name in seen or name.split(".")[0] not in ours:
+        if name in seen or name.split(".")[0] not in ours or name in MACHINERY:
             continue
         seen.add(name)
         if name not in memo:
