@@ -11,7 +11,7 @@ Kinds of region:
 
 - ``table PATH [key=value ...]``: a result file's ``rows`` as a markdown table, with its command,
   commit and date underneath. ``key=value`` keeps only the rows whose field ``key`` equals ``value``;
-  ``columns="a,b"`` picks and orders the columns. A file that is not committed (yet) gives one line
+  ``columns="a,b"`` picks and orders the columns; ``provenance_line=short`` names only the file. A file that is not committed (yet) gives one line
   saying "not measured yet", so a page can reserve a place for a study before it lands.
 - ``verdicts [link=PREFIX]``: the committed reference's verdict per claim, each claim linked to its
   method's section of the results page (the README's short table).
@@ -68,8 +68,11 @@ def markdown_table(columns: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def provenance(doc: dict, path: str) -> str:
-    """One line under a table: where its numbers come from and how to make them again."""
+def provenance(doc: dict, path: str, short: bool = False) -> str:
+    """One line under a table: where its numbers come from and how to make them again (``short``:
+    only the file, which holds the rest — the README keeps commits and dates in docs/)."""
+    if short:
+        return f"*Source: `{path}`.*"
     parts = [f"source `{path}`"]
     if doc.get("command"):
         parts.append(f"command `{doc['command']}`")
@@ -90,7 +93,7 @@ def verdict(reproduced: bool | None) -> str:
 
 
 # ---- region kinds ---------------------------------------------------------------------------------
-def table(root: Path, path: str, columns: str | None = None, **where: str) -> str:
+def table(root: Path, path: str, columns: str | None = None, provenance_line: str = "full", **where: str) -> str:
     source = root / path
     if not source.exists():
         return f"*Not measured yet: `{path}` is not committed. This table is generated from it once it is.*"
@@ -105,8 +108,8 @@ def table(root: Path, path: str, columns: str | None = None, **where: str) -> st
         if columns:
             keep = [names.index(c) for c in columns.split(",")]
             names, body = [names[i] for i in keep], [[r[i] for i in keep] for r in body]
-    text = markdown_table(names, body) + "\n\n" + provenance(doc, path)
-    if doc.get("note"):
+    text = markdown_table(names, body) + "\n\n" + provenance(doc, path, short=provenance_line == "short")
+    if doc.get("note") and provenance_line != "short":
         text += "\n\n" + doc["note"]
     return text
 
@@ -120,12 +123,12 @@ def _reference(root: Path) -> tuple[dict, str]:
     return json.loads(found[-1].read_text()), found[-1].relative_to(root).as_posix()
 
 
-def _reference_line(ref: dict, path: str, rows: list[dict]) -> str:
+def _reference_line(ref: dict, path: str, rows: list[dict], short: bool = False) -> str:
     held = sum(1 for r in rows if r.get("reproduced"))
     minutes = round(ref.get("wall_seconds", 0) / 60)
     return (f"{held} of {len(rows)} claims reproduce over {len(ref['seeds'])} seeds "
             f"({', '.join(map(str, ref['seeds']))}) at the {ref['profile']} budget — "
-            + provenance({**ref, "measured": f"{minutes} min on 2 CPU cores"}, path))
+            + provenance({**ref, "measured": f"{minutes} min on 2 CPU cores"}, path, short))
 
 
 def verdicts(root: Path, link: str = "docs/results.md") -> str:
@@ -135,7 +138,7 @@ def verdicts(root: Path, link: str = "docs/results.md") -> str:
         method = row["method"]
         lines.append(f"| {METHOD_TITLES.get(method, method)} | [{row['claim']}]({link}#{ANCHORS.get(method, method)}) | "
                      f"{verdict(row.get('reproduced'))} |")
-    return "\n".join(lines) + "\n\n" + _reference_line(ref, path, ref["claims"])
+    return "\n".join(lines) + "\n\n" + _reference_line(ref, path, ref["claims"], short=True)
 
 
 def claims(root: Path, method: str | None = None) -> str:
