@@ -102,3 +102,14 @@ def test_the_site_builds_strictly(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for page in ("index.html", "methods/needs/index.html", "notebooks/02_glass/index.html", "api/index.html"):
         assert (tmp_path / "site" / page).exists(), page
+
+
+def test_recipe_files_are_listed_with_their_command(tmp_path):
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "tiny.toml").write_text('# A tiny run.\n# Two lines of why.\nmethod = "glass"\n'
+                                                   'data_path = "x"\n[settings]\nsteps = 5\n')
+    (tmp_path / "recipes" / "other.toml").write_text('method = "needs"\n')
+    text = docs.render_region("recipes glass", tmp_path)
+    assert "| `tiny` | A tiny run. Two lines of why. | `workbench build glass --recipe tiny --data-path DIR` |" in text
+    assert "other" not in text
+    assert docs.render_region("recipes merging", tmp_path).startswith("*No recipe files")

@@ -16,6 +16,8 @@ Kinds of region:
 - ``verdicts [link=PREFIX]``: the committed reference's verdict per claim, each claim linked to its
   method's section of the results page (the README's short table).
 - ``claims [METHOD]``: the committed reference's full rows (value, interval, verdict, note).
+- ``recipes METHOD``: the recipe files of ``recipes/*.toml`` for that method (``all``: the reference's),
+  each with the comment that says what it is and the command that runs it.
 
 ``python -m workbench.docs`` rewrites the regions in place; ``--check`` writes nothing and exits 1
 naming each page whose committed text differs from what the result files give now (the test suite
@@ -31,6 +33,7 @@ import json
 import re
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 
@@ -153,7 +156,25 @@ def claims(root: Path, method: str | None = None) -> str:
     return "\n".join(lines) + "\n\n" + _reference_line(ref, path, rows)
 
 
-KINDS = {"table": table, "verdicts": verdicts, "claims": claims}
+def recipes(root: Path, method: str) -> str:
+    found = []
+    for path in sorted((root / "recipes").glob("*.toml")):
+        text = path.read_text()
+        recipe = tomllib.loads(text)
+        if recipe.get("method") != method:
+            continue
+        about = " ".join(line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#"))
+        command = (f"workbench reference --recipe {path.stem}" if method == "all"
+                   else f"workbench build {method} --recipe {path.stem}")
+        if recipe.get("data_path"):
+            command += " --data-path DIR"
+        found.append([f"`{path.stem}`", about, f"`{command}`"])
+    if not found:
+        return f"*No recipe files for `{method}` yet (`recipes/*.toml`).*"
+    return markdown_table(["recipe", "what it is", "command"], found)
+
+
+KINDS = {"table": table, "verdicts": verdicts, "claims": claims, "recipes": recipes}
 
 
 def render_region(spec: str, root: Path) -> str:
