@@ -140,6 +140,9 @@ def test_a_code_change_reruns_the_changed_job_and_its_downstream_only(tmp_path, 
     assert ran() == set()
     (root / "helper.py").write_text("def base():\n    return 1  # same result, other code\n\n\nEXTRA = 3\n")
     assert ran() == {"run/a", "run/c"}  # the changed job and the job downstream of it
+    (root / "third.py").write_text("def combine(ctx):\n    x = (ctx.dep_folder('a') / 'x.txt').read_text()\n"
+                                   "    return {'z': int(x) + 1}\n")
+    assert ran() == {"run/c"}  # downstream of a changed job only: it reads its dependency's restored folder
     data.write_text("1,3\n")
     assert ran() == {"run/b"}  # the file a spec names is part of the key
     (cache.root / job_keys(jobs)["run/a"] / "job.json").write_text("{not json")
@@ -148,7 +151,7 @@ def test_a_code_change_reruns_the_changed_job_and_its_downstream_only(tmp_path, 
         assert ran() == {"run/a"}  # an unreadable entry is a miss (and is written again)
     assert any("unreadable" in str(w.message) for w in caught)
     assert ran() == set()
-    assert len(cache.entries()) == 3 + 2 + 1  # each version of each job, once
+    assert len(cache.entries()) == 3 + 2 + 1 + 1  # each version of each job, once
 
 
 def test_the_code_version_follows_imports_within_the_package_and_skips_docstrings(package):

@@ -82,7 +82,8 @@ def test_lower_layers_import_no_upper_layer():
     graph = import_graph()
     upper = {"workbench.methods", "workbench.report", "workbench.cli"}
     for module in ("workbench.store", "workbench.atomic", "workbench.config", "workbench.runtime",
-                   "workbench.progress", "workbench.metrics", "workbench.errors", "workbench.claims", "workbench.runner"):
+                   "workbench.progress", "workbench.metrics", "workbench.errors", "workbench.claims", "workbench.runner",
+                   "workbench.cache"):
         bad = {t for t in graph[module] if t in upper or t.startswith(("workbench.lm", *[f"workbench.{m}" for m in METHODS]))}
         assert not bad, f"{module} imports {bad}"
     for module, targets in graph.items():
