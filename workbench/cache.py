@@ -35,7 +35,9 @@ refreshes the cache) when in doubt.
 An entry is written once, complete: it is assembled in a staging sibling (``.<key>.partial-*``, marked
 with its owner like every staging folder, so ``workbench doctor`` lists and the next build removes
 the leftovers of a killed save) and renamed into place. A reused job's folder is *copied* back into
-the build's jobs folder, so nothing a later step does there can change the cache.
+the build's jobs folder, so nothing a later step does there can change the cache. The cache only
+grows (``workbench doctor`` shows its size); removing it, or any entry, is always safe: what is missing
+runs again.
 """
 
 from __future__ import annotations
