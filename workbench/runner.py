@@ -334,7 +334,7 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
 class _Done:
     """The results so far, and what happens as each job ends: the bar moves, the cache keeps it."""
 
-    def __init__(self, root: Path, relay: _Relay, cache: JobCache | None, keys: dict[str, str]):
+    def __init__(self, root: Path, relay: _Relay, cache: JobCache | None, keys: dict[str, str | None]):
         self.root, self.relay, self.cache, self.keys = root, relay, cache, keys
         self.results = Results()
 
