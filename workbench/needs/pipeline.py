@@ -36,6 +36,7 @@ import pandas as pd
 from workbench.runner import Job
 from workbench.needs import evaluate, jobs
 from workbench.needs.config import Config
+from workbench.needs.variants import REGISTRY
 
 METHOD = "needs"
 TITLE = "Living needs → services"
@@ -59,21 +60,22 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     variants = jobs.needed(config)
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
     unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
-    continued = [v for v in variants if v in jobs.STARTS_FROM]
-    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s}, cost=jobs.COST["data"] * unit)
+    continued = [v for v in variants if REGISTRY[v].starts_from]
+    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare_seed", {"config": settings, "seed": s},
+               cost=jobs.JOB_COST["data"] * unit)
            for s in seeds]
     for s in seeds:
         data = f"seed{s}/data"
         for name in variants:
-            start = jobs.STARTS_FROM.get(name)
+            start = REGISTRY[name].starts_from
             save = (name == "clustered_sft" and bool(continued)) or (name == "full" and s == seeds[0])
             spec = {"config": settings, "seed": s, "variant": name, "data": data, "save": save,
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)
             out.append(Job(f"seed{s}/{name}", "workbench.needs.jobs:train_variant", spec, deps, threads=1,
-                           gpu_share=GPU_SHARE, cost=jobs.COST[name] * unit))
+                           gpu_share=GPU_SHARE, cost=REGISTRY[name].cost * unit))
     umap = Job("umap", "workbench.needs.jobs:layout", {"config": settings, "data": f"seed{seeds[0]}/data"},
-               (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"] * unit)
+               (f"seed{seeds[0]}/data",), cost=jobs.JOB_COST["umap"] * unit)
     first_continuation = next((i for i, j in enumerate(out) if j.spec.get("starts_from")), len(out))
     return [*out[:first_continuation], umap, *out[first_continuation:]]
 
@@ -130,7 +132,7 @@ def seed_predictions(config: Config, seed: int, folder: Path) -> pd.DataFrame:
     if (folder / f"seed{seed}" / "data" / "marked.parquet").exists():
         frames.append(pd.read_parquet(folder / f"seed{seed}" / "data" / "marked.parquet"))
     frames += [pd.read_parquet(folder / f"seed{seed}" / name / "marked.parquet")
-               for name in jobs.ORDER if name in config.variants]
+               for name in REGISTRY if name in config.variants]
     marked = pd.concat(frames, ignore_index=True)
     marked.insert(0, "seed", seed)
     return marked
