@@ -26,6 +26,12 @@ class Config(MethodConfig):
     """Share of test cases drawn from the users' rare situations (the long-tail slice)."""
     cross_city_train_share: float = setting(0.15, ge=0, le=1)
     """Share of cityB history records used as training targets (the cross-city test is cityB)."""
+    coupling: float = setting(0.0, ge=0, le=1)
+    """How much the world's stages depend on each other beyond the isolated pipeline's factorisation:
+    0 = need | context, category | need, merchant | category and user (the pipeline's own assumptions);
+    raising it plants three cross-stage dependencies (the merchant follows the need's occasion, the
+    category the context, the next need the last order's outcome; ``world`` module doc, measured by
+    ``dependence.planted``). The curve: ``benchmarks/bench_needs_coupling.py``."""
 
     # ---- real check-ins (dataset foursquare / foursquare-tsmc) ---------------------------------
     test_per_user: int = setting(5, ge=1)
@@ -149,6 +155,10 @@ class Config(MethodConfig):
     # ---- evaluation ------------------------------------------------------------------------------
     chain_beams: int = setting(2, ge=1)
     """(need, category) paths kept by constrained beam search; services are ranked over all of them."""
+    chain_rank: str = "best"
+    """How services are ranked over the kept paths: ``best`` (each service by its best path's
+    P(path)·P(service | path)) or ``marginal`` (by the sum over the paths: a chain that keeps its
+    alternatives, so one wrong category does not doom the service; ``inference.marginal_ranking``)."""
     variants: tuple[str, ...] = ("popularity", "history", "isolated", "flat", "raw_sft", "clustered_sft",
                                  "sft_more", "rl_sparse", "full")
     """Which variants to build (see ``evaluate.VARIANTS``)."""
@@ -158,10 +168,13 @@ class Config(MethodConfig):
     TOKENIZERS: ClassVar[tuple[str, ...]] = ("word", "subword", "auto")
     VENUE_WORDS: ClassVar[tuple[str, ...]] = ("ranked", "id")
     NEED_CLASSIFIERS: ClassVar[tuple[str, ...]] = ("logreg", "gbdt", "auto")
+    CHAIN_RANKS: ClassVar[tuple[str, ...]] = ("best", "marginal")
 
     def check(self) -> "Config":
         if self.need_classifier not in self.NEED_CLASSIFIERS:
             raise WorkbenchError(f"Setting needs.need_classifier={self.need_classifier} is not one of logreg, gbdt, auto.")
+        if self.chain_rank not in self.CHAIN_RANKS:
+            raise WorkbenchError(f"Setting needs.chain_rank={self.chain_rank} is not one of best, marginal.")
         if self.tokenizer not in self.TOKENIZERS:
             raise WorkbenchError(f"Setting needs.tokenizer={self.tokenizer} is not one of word, subword, auto "
                                  "(auto: word up to 4,000 vocabulary entries, else subword).")

@@ -7,7 +7,7 @@ Folder layout (all parquet, written by ``write_folder``):
 - ``records``   every record with the clustering columns (``user_cluster``, ``support``, ``pop_share``,
                 ``pattern``, ``kept``; empty for test records)
 - ``train_raw``, ``train_clustered``, ``test_raw``, ``test_clustered``, ``rl_cases``   the cases
-- ``marked``    the baselines' marked predictions (``jobs.prepare`` adds it)
+- ``marked``    the baselines' marked predictions (``jobs.prepare_seed`` adds it)
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def load_data(config: Config, seed: int) -> NeedsData:
     if config.dataset == "synthetic":
         spec = WorldSpec(users=config.users, min_records=config.min_records, max_records=config.max_records,
                          accident_rate_routine=config.accident_rate_routine,
-                         accident_rate_other=config.accident_rate_other, tail_test_share=config.tail_test_share)
+                         accident_rate_other=config.accident_rate_other, tail_test_share=config.tail_test_share,
+                         coupling=config.coupling)
         data = generate_world(spec, seed=seed)
     elif config.dataset == "foursquare":
         from workbench.needs.real import load_foursquare

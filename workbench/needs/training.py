@@ -27,7 +27,7 @@ from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
 from workbench.lm.sft import bf16_ok, last_token_logprobs
 from workbench.lm.tokenizer import build_subword_tokenizer, word_pieces
-from workbench.needs.prompts import (COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
+from workbench.needs.prompts import (COUNT_WORDS, LAST_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
                                      prompt_text)
 from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
@@ -41,6 +41,8 @@ def domain_words(data: NeedsData) -> list[str]:
     for column in ("scene", "weather", "city"):
         words += sorted(records[column].astype(str).unique())
     words += data.phrases["phrase"].tolist() + data.categories["category"].tolist() + data.merchants["merchant"].tolist()
+    if "outcome" in records:  # a coupled world's context names the last order's outcome
+        words += LAST_WORDS
     return list(dict.fromkeys(words))
 
 
