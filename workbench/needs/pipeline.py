@@ -61,7 +61,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
     unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
     continued = [v for v in variants if REGISTRY[v].starts_from]
-    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare_seed", {"config": settings, "seed": s},
+    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s},
                cost=jobs.JOB_COST["data"] * unit)
            for s in seeds]
     for s in seeds:

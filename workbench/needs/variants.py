@@ -3,7 +3,7 @@ what it starts from, its training and test cases, its GRPO rewards (schedule and
 
 ``jobs.train_variant`` and ``pipeline.plan`` read ``REGISTRY``; nothing else branches on a variant's
 name. The baselines (popularity, history, isolated) are no language models and are scored in the
-data job (``jobs.prepare_seed``); their descriptions are with the others in ``evaluate.VARIANTS``.
+data job (``jobs.prepare``); their descriptions are with the others in ``evaluate.VARIANTS``.
 
 ==============  =============  ==================  ===============  =========================================
 variant         trains by      starts from         training cases   rewards (GRPO) / what it measures
