@@ -61,7 +61,7 @@ def point_file(store: Path, dial: float, seed: int) -> Path:
 
 def run() -> list[dict]:
     from workbench import methods
-    from workbench.needs.coupling import REFERENCE, crossing, point_result, study
+    from workbench.needs.coupling import REFERENCE, crossing, featured_case, point_result, study
     from workbench.progress import tqdm_progress
     from workbench.store import ArtifactStore, versions
 
@@ -89,8 +89,14 @@ def run() -> list[dict]:
     import pandas as pd
 
     curve = pd.DataFrame([r for r in rows if r["table"] == "curve"])
+    featured = None
+    if done:  # the featured case comes from the highest dial setting's first seed
+        top = max(done, key=lambda p: (p["coupling"], -p["seed"]))
+        run_ = store.find("needs", methods.make_config("needs", profile, {**shared, "coupling": top["coupling"],
+                                                                            "seed": top["seed"]}))
+        featured = featured_case(run_, top["seed"]) if run_ is not None else None
     doc = {"rows": rows, "profile": profile, "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
-           "crossing": crossing(curve) if len(curve) > 1 else None,
+           "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
            "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "
                   f"points built: {len(done)} of the {len(points())} asked (dials x seeds)",
            "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS")

@@ -314,3 +314,14 @@ nviz.coupling_ratio(coupling_study["curve"]) if coupling_study is not None and n
 
 # %%
 nviz.coupling_stages(coupling_study["curve"]) if coupling_study is not None and not coupling_study["curve"].empty else None
+
+# %% [markdown]
+# One case at the highest dial setting where the joint model is right and the isolated pipeline, with
+# the same need and category, ranked another merchant of that category first (its recommender reads
+# the user's counts at the place, not the need's occasion):
+
+# %%
+featured = coupling_study.get("featured") if coupling_study is not None else None
+if featured:
+    print(f"coupling {featured['coupling']:g}, record {featured['record']}\n{featured['prompt']}")
+coupling.featured_table(featured) if featured else None

@@ -183,6 +183,13 @@ def coupling_study() -> None:
         for i, figure in enumerate(figures):
             st.plotly_chart(figure, key=f"ns_coupling_{i}")
         st.dataframe(study["points"], hide_index=True, width="stretch")
+        featured = study.get("featured")
+        if featured:
+            st.markdown(f"**A case at coupling {featured['coupling']:g}** where the full framework is right and the "
+                        "isolated pipeline, with the same need and category, ranked another merchant of that "
+                        "category first:")
+            st.code(featured["prompt"], language=None, wrap_lines=True)
+            st.dataframe(needs_coupling.featured_table(featured), width="stretch")
         st.caption(f"What was cut: {study['cut']}. Settings: {study['settings']}. `{study['command']}` at commit "
                    f"{study['commit']}, {study['created']}.")
 

@@ -144,11 +144,19 @@ def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store,
     study = tmp_path / "needs-coupling.json"
     study.write_text(json.dumps({"rows": rows, "cut": "users 600", "settings": {"sft_steps": 3000},
                                  "command": "python benchmarks/run.py needs_coupling", "commit": "abc1234",
-                                 "created": "2026-12-06"}))
+                                 "created": "2026-12-06",
+                                 "featured": {"record": 7, "coupling": 1.0, "prompt": "ctx weekday h_morning home",
+                                              "truth": {"need_text": "brekkie", "category": "bakery", "merchant": "mA9"},
+                                              "full": {"need": "brekkie", "category": "bakery", "services": ["mA9"]},
+                                              "isolated": {"need": "breakfast", "category": "bakery",
+                                                           "services": ["mA3", "mA9"]}}}))
     monkeypatch.setattr(coupling, "REFERENCE", study)
     at = run_page("views/needs_services.py")
     shown = texts(at)
     assert "full / isolated HR@1: 0.67" in shown and "at 1 (1 seed each)" in shown
     assert "the 1.25x goal is reached at coupling 1" in shown and "What was cut: users 600" in shown
+    assert "A case at coupling 1" in shown
+    chains = next(d.value for d in at.dataframe if list(d.value.columns) == ["need", "category", "services"])
+    assert chains.loc["isolated", "services"] == "mA3 mA9" and chains.loc["truth", "services"] == "mA9"
     points = next(d.value for d in at.dataframe if "planted merchant | occasion (bits)" in d.value.columns)
     assert set(points["coupling"]) == {0.0, 1.0} and set(points["variant"]) == {"history", "isolated", "clustered_sft", "full"}

@@ -47,6 +47,49 @@ def point_result(run, coupling: float, seed: int) -> dict:
             "jobs_seconds": round(sum(t.get("seconds") or 0 for t in run.read_json("jobs").values()))}
 
 
+def featured_case(run, seed: int) -> dict | None:
+    """One test case of a coupled run where the full framework is right and the isolated pipeline,
+    with the same need and category, picked another merchant of that category: the case the dial
+    was built for (the merchant follows the need's occasion, which the pipeline's recommender does
+    not read; it ranks the user's most used merchant of the category at the place first). The lowest
+    record id of those; None when no case qualifies."""
+    predictions = run.read_parquet("predictions")
+    predictions = predictions[predictions["seed"] == seed]
+    wide = {v: g.set_index("record") for v, g in predictions.groupby("variant") if v in ("full", "isolated")}
+    if len(wide) < 2:
+        return None
+    full, iso = wide["full"], wide["isolated"].reindex(wide["full"].index)
+    same_path = (full["need_pred"] == iso["need_pred"]) & (full["category_pred"] == iso["category_pred"])
+    chosen = full.index[(full["hit1"] == 1) & (iso["hit1"] == 0) & same_path & (full["category_ok"] == 1)]
+    if not len(chosen):
+        return None
+    record = int(min(chosen))
+    cases = run.read_parquet("cases").set_index("record")
+    top = lambda frame: list(frame.loc[record, "services"])[:3]  # noqa: E731
+    return {"record": record, "coupling": float(run.config.get("coupling", 0.0)),
+            "prompt": str(cases.loc[record, "prompt"]),
+            "truth": {k: str(full.loc[record, k]) for k in ("need_text", "category", "merchant")},
+            "full": {"need": str(full.loc[record, "need_text_pred"]), "category": str(full.loc[record, "category_pred"]),
+                     "services": top(full)},
+            "isolated": {"need": str(iso.loc[record, "need_pred"]), "category": str(iso.loc[record, "category_pred"]),
+                         "services": top(iso)}}
+
+
+def featured_table(featured: dict) -> pd.DataFrame:
+    """The featured case's truth and both chains, one row each (need, category, top services).
+
+    >>> featured_table({"truth": {"need_text": "lunch", "category": "ff", "merchant": "m1"},
+    ...                 "full": {"need": "lunch", "category": "ff", "services": ["m1", "m2"]},
+    ...                 "isolated": {"need": "lunch", "category": "ff", "services": ["m2", "m1"]}})["services"].tolist()
+    ['m1', 'm1 m2', 'm2 m1']
+    """
+    truth = featured["truth"]
+    rows = {"truth": (truth["need_text"], truth["category"], truth["merchant"])}
+    rows.update({side: (featured[side]["need"], featured[side]["category"], " ".join(featured[side]["services"]))
+                 for side in ("full", "isolated")})
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["need", "category", "services"])
+
+
 def ratio_interval(a_per_seed: list[np.ndarray], b_per_seed: list[np.ndarray], seed: int = 0) -> list[float]:
     """95% interval of mean(a) / mean(b) over seeds and cases: paired case resamples within each seed
     (the same indices for a and b), combined over seeds by ``claims.over_seeds``."""
