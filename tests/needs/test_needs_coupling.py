@@ -47,3 +47,27 @@ def test_load_reads_back_what_the_bench_writes(tmp_path):
     doc = coupling.load(path)
     assert list(doc["curve"]["coupling"]) == [0.0, 1.0] and set(doc["points"]["variant"]) == {"isolated", "full"}
     assert coupling.load(tmp_path / "absent.json") is None
+
+
+def test_the_bench_skips_points_it_has_and_writes_the_study_from_them(tmp_path, monkeypatch):
+    """Resumable: a (dial, seed) point whose file exists is not built again; the study is written from
+    every point file present (here all of them, so nothing is built at all)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_needs_coupling as bench
+
+    for key, value in {"DIALS": "0,1", "SEEDS": "0", "STORE": str(tmp_path / "store"), "OUT": str(tmp_path / "study.json"),
+                       "PROFILE": "smoke"}.items():
+        monkeypatch.setenv(bench.ENV + key, value)
+    for dial, full in ((0.0, .2), (1.0, .4)):
+        path = bench.point_file(tmp_path / "store", dial, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(point(dial, 0, full, .3, n=200)))
+    bench.run()
+    doc = json.loads((tmp_path / "study.json").read_text())
+    assert doc["this_sitting"]["points"] == 0 and doc["featured"] is None  # nothing built, no run to feature
+    assert [r["coupling"] for r in doc["rows"] if r["table"] == "curve"] == [0.0, 1.0]
+    assert "users 600" in doc["cut"] and "points built: 2 of the 2 asked" in doc["cut"]
