@@ -89,9 +89,10 @@ def test_every_numeric_setting_declares_its_range(cls):
         cls.for_profile(profile)
 
 
-FREE_TEXT = {"dataset"}
+FREE_TEXT = {"dataset", "name"}
 """String settings without choices or ``path``: the dataset's choices are its method's ``DATASETS``
-(``workbench.methods.check``), which the config class cannot import."""
+(``workbench.methods.check``), which the config class cannot import; glass's ``name`` picks a dataset
+inside ``--data-path`` (its loader lists the ones there)."""
 
 
 @pytest.mark.parametrize("cls", _method_configs(), ids=lambda c: c.METHOD)

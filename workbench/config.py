@@ -178,6 +178,11 @@ class MethodConfig:
         """The valid strings of setting ``name`` (as its ``setting(choices=...)`` declares them)."""
         return _choices(next(f for f in dataclasses.fields(cls) if f.name == name).metadata["choices"])
 
+    def input_paths(self) -> dict[str, str]:
+        """The files and folders these settings read (every non-empty ``path`` setting), by setting name."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.metadata.get("path") and getattr(self, f.name)}
+
     def check(self) -> Self:
         """These settings, after checking every kind, range, choice and link; one sentence for the first that fails."""
         hints = typing.get_type_hints(type(self))

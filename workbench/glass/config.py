@@ -51,7 +51,7 @@ class Config(MethodConfig):
     item_embedding: str = setting("auto", choices=("auto", "both", "attributes", "cooccurrence", "minilm", "tfidf"))
     """Real data only: s3rec ``both`` | ``attributes`` | ``cooccurrence`` (``auto``: both, or co-occurrence
     when the dataset has no attribute file); movielens ``minilm`` | ``tfidf``."""
-    name: str = setting("", path=True)
+    name: str = ""
     """Real data only: which dataset of the --data-path folder (s3rec: the ``<name>.txt`` stem, e.g.
     ``Sports_and_Outdoors``); empty = the only one there, or the file --data-path names."""
 

@@ -42,7 +42,7 @@ class Config(MethodConfig):
     in the merchants table (``venue``)."""
 
     # ---- behavioral clustering -----------------------------------------------------------------
-    cluster_algorithm: str = setting("dbscan", choices=("dbscan", "hdbscan", "kmeans"))
+    cluster_algorithm: str = setting("dbscan", choices="workbench.needs.clustering:ALGORITHMS")
     """Per-user clustering: dbscan (one scikit-learn call over a per-user distance graph), hdbscan, kmeans."""
     cluster_eps: float = setting(0.8, gt=0, le=100)
     """DBSCAN radius in feature units (a different need is 1.41 away; same need, other place 0.99)."""
@@ -50,7 +50,7 @@ class Config(MethodConfig):
     """A record is typical when its cluster holds at least this many of its user's records ..."""
     min_pop_share: float = setting(0.2, ge=0, le=1)
     """... or its need has at least this share among everyone's records in the same context."""
-    filter_rule: str = setting("clusters", choices=("clusters", "routine"))
+    filter_rule: str = setting("clusters", choices="workbench.needs.clustering:RULES")
     """What decides "typical": ``clusters`` (the paper's behavioral clustering: ``min_support`` or
     ``min_pop_share`` above) or ``routine`` (``routine_score`` of the record against the user's other
     records > ``min_routine``; on 3 demo worlds precision/recall .77/.77 vs .75/.68, see
@@ -93,7 +93,7 @@ class Config(MethodConfig):
     """A local HF causal-LM folder to fine-tune with LoRA instead of the tiny model (empty = tiny model)."""
     lora_r: int = setting(8, ge=1, le=1024)
     """LoRA rank when ``base_checkpoint`` is set."""
-    tokenizer: str = setting("word", choices=("word", "subword", "auto"))
+    tokenizer: str = setting("word", choices="workbench.needs.training:TOKENIZERS")
     """The tiny model's tokenizer: ``word`` (every id one token; a real venue ``category/rank`` two),
     ``subword`` (BPE pieces, at most ``subword_vocab`` ids) or ``auto`` (word up to 4,000 vocabulary
     entries, else subword). On Foursquare MAT with one word per venue (``venue_words=id``) subword made
