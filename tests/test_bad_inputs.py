@@ -281,6 +281,18 @@ def report_readonly(tmp, fam):
     return ["report", "--out", str(tmp / "ro" / "report.html")]
 
 
+def merge_readonly(tmp, fam):
+    (tmp / "ro").mkdir()
+    _make_readonly(tmp / "ro")
+    return _merge_args(fam["a"], fam["b"], tmp / "ro" / "merged")
+
+
+def eval_outputs_readonly(tmp, fam):
+    (tmp / "ro").mkdir()
+    _make_readonly(tmp / "ro")
+    return ["eval", str(fam["a"]), "--n", "2", "--device", "cpu", "--outputs", str(tmp / "ro" / "outputs.jsonl")]
+
+
 def _ratings(tmp: Path) -> Path:
     (tmp / "ml").mkdir()
     (tmp / "ml" / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
@@ -359,7 +371,9 @@ CASES = [
     Case("report: --out is a FIFO", report_fifo, ("pipe", "a FIFO", "regular file")),
     Case("report: --out is a socket", report_socket, ("sock", "a socket")),
     Case("report: --out is a folder", report_folder, ("report.html", "a folder")),
-    Case("report: --out in a read-only folder", report_readonly, ("ro/report.html", "choose a writable path")),
+    Case("report: --out in a read-only folder", report_readonly, ("ro/report.html", "writable")),
+    Case("merge: --out in a read-only folder", merge_readonly, ("ro", "writable")),
+    Case("eval: --outputs in a read-only folder", eval_outputs_readonly, ("ro", "writable")),
     Case("build: --store is the --data-path", store_is_data, ("store", "is the input data_path")),
     Case("build: --store inside the --data-path", store_inside_data, ("store", "lies inside the input data_path")),
     Case("doctor: --store is a file", doctor_store_file, ("store.txt", "not a folder")),

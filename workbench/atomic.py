@@ -45,17 +45,31 @@ def _kind(info: os.stat_result) -> str:
     return "not a regular file"  # a door or whiteout, on some systems
 
 
-def check_file_target(path: Path) -> None:
-    """Refuse, before anything is written, a file path that holds something other than a regular file."""
+def check_file_target(path: Path, probe: bool = False) -> None:
+    """Refuse, before anything is written, a file path that holds something other than a regular file;
+    ``probe``: also a folder that refuses a new file (a command checks before its work, not after)."""
+    path = Path(path)
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return
+        info = None
     except OSError as err:
         raise WorkbenchError(f"Cannot write {path}: {err.strerror}; choose another path.") from err
-    if not stat.S_ISREG(info.st_mode):
+    if info is not None and not stat.S_ISREG(info.st_mode):
         raise WorkbenchError(f"Cannot write {path}: it is {_kind(info)}, and only a regular file is ever replaced; "
                              "choose another path.")
+    if probe and path.parent.is_dir():
+        _temp_file(path).unlink()
+
+
+def _temp_file(path: Path) -> Path:
+    """A new empty file beside ``path`` (the atomic write's temp file); one sentence if the folder refuses it."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise WorkbenchError(f"Cannot write {path}: {err.strerror} in its folder; choose a writable folder.") from err
+    os.close(fd)
+    return Path(tmp)
 
 
 def check_dir_target(target: Path, overwrite: bool = False) -> None:
@@ -94,14 +108,13 @@ def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     check_file_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = _temp_file(path)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        tmp.write_text(text)
         check_file_target(path)  # nothing else took the path meanwhile
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

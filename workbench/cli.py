@@ -190,7 +190,7 @@ def report(
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
     s = _store(store)
     check_apart(out, {"store": s.root})
-    check_file_target(out)
+    check_file_target(out, probe=True)
     target = reports.write_html(out, s, profile)
     typer.echo(f"report of profile {profile} ({target.stat().st_size / 1e6:.1f} MB) -> {target}")
 
@@ -210,6 +210,7 @@ def reference(
     from workbench import report
     from workbench.runner import Runner
     from workbench.progress import tqdm_progress
+    from workbench.atomic import check_file_target
     from workbench.store import atomic_write_text, to_json
 
     if profile not in PROFILES:
@@ -217,9 +218,10 @@ def reference(
     if seeds < 1:
         raise WorkbenchError("--seeds must be at least 1.")
     runner = Runner.from_env(executor, workers, address)
+    target = out or report.reference_path(profile, seeds)
+    check_file_target(target, probe=True)  # refused now, not after hours of builds
     with tqdm_progress(f"reference {profile} x {seeds} seeds") as bar:
         doc = report.build_reference(profile, seeds, _store(store), runner, bar, overrides=list(setting))
-    target = out or report.reference_path(profile, seeds)
     atomic_write_text(target, to_json(doc))
     typer.echo(f"reference claims of {len(doc['claims'])} rows in {doc['wall_seconds']:.0f}s -> {target}")
 
@@ -287,7 +289,7 @@ def eval_cmd(
         from workbench.atomic import check_apart, check_file_target
 
         check_apart(outputs, {"checkpoint": checkpoint, "--bench": bench if bench != "arithmetic" else None}, "--outputs")
-        check_file_target(outputs)
+        check_file_target(outputs, probe=True)
     fields = make_layout(layout, question_field, answer_field, answer_regex)  # a bad option fails before the model loads
     if bench == "arithmetic" and (layout != "auto" or question_field or answer_field or answer_regex is not None):
         raise WorkbenchError("--layout, --question-field, --answer-field and --answer-regex apply to a jsonl --bench only.")
@@ -375,7 +377,7 @@ def main() -> None:
         sys.exit(2)
     except OSError as err:  # a write or read the system refused (disk full, read-only file system, I/O error)
         where = f" at {err.filename}" if err.filename else ""
-        typer.echo(f"error: {err.strerror or type(err).__name__}{where}; free space or choose another path "
+        typer.echo(f"error: {err.strerror or type(err).__name__}{where}; check that path or choose another "
                    "(--store, --out or WORKBENCH_HOME).", err=True)
         sys.exit(2)
     except Exception as err:

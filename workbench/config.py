@@ -88,9 +88,10 @@ def setting(default: Any, *, ge: float | None = None, gt: float | None = None, l
 
     - ``ge``/``gt``/``le``/``lt``: the range of a number (>=, >, <=, <); ``steps: int = setting(600, ge=1,
       le=1_000_000)`` reads "600, at least 1, at most a million".
-    - ``choices``: the valid strings, or ``"package.module:NAME"`` naming a registry (a dict or tuple)
-      that the method's own package keeps and would import this config back (merge methods, systems,
-      variants); it is read when checked. Entries of a tuple of choices must differ.
+    - ``choices``: the valid strings, or ``"package.module:NAME"`` naming a registry (a dict: its keys)
+      or the tuple a library function checks against, kept in a module that would import this config
+      back or is heavy to import (merge methods, systems, variants, clustering algorithms); it is read
+      when checked. Entries of a tuple of choices must differ.
     - ``length``: (fewest, most) entries of a tuple.
     - ``path``: the string is a file or folder (empty = none), checked by the loader that reads it.
     """
@@ -187,12 +188,10 @@ class MethodConfig:
         """These settings, after checking every kind, range, choice and link; one sentence for the first that fails."""
         hints = typing.get_type_hints(type(self))
         for f in dataclasses.fields(self):
-            problem = self._problem(f, getattr(self, f.name), hints[f.name])
-            if problem and "must be one of" in problem:  # the choices say it all
-                raise WorkbenchError(f"{problem}.")
-            if problem:
+            problem, listed_choices = self._problem(f, getattr(self, f.name), hints[f.name])
+            if problem:  # the doc's first words say what the setting is, unless its choices say it all
                 doc = re.split(r" \(|; |\. |: |\n", type(self).field_docs().get(f.name, ""))[0].rstrip(".")
-                raise WorkbenchError(f"{problem}{f' ({doc})' if doc else ''}.")
+                raise WorkbenchError(f"{problem}{f' ({doc})' if doc and not listed_choices else ''}.")
         label = f"{self.METHOD}." if self.METHOD else ""
         for left, op, right in self.LINKS:
             a, b = getattr(self, left), getattr(self, right)
@@ -203,8 +202,9 @@ class MethodConfig:
                                      f"multiple of {right}.")
         return self
 
-    def _problem(self, f: dataclasses.Field, value: Any, hint: Any) -> str | None:
-        """What is wrong with one setting's value, in words (without its doc), or None."""
+    def _problem(self, f: dataclasses.Field, value: Any, hint: Any) -> tuple[str, bool]:
+        """What is wrong with one setting's value, in words (without its doc; "" if nothing), and whether
+        the words list its choices."""
         listed = typing.get_origin(hint) is tuple
         kind = typing.get_args(hint)[0] if listed else hint
         shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
@@ -212,18 +212,18 @@ class MethodConfig:
         whom = f"each entry of {f.name}" if listed else f.name
         entries = value if listed and isinstance(value, tuple) else (value,)
         if (listed and not isinstance(value, tuple)) or not all(_is_kind(entry, kind) for entry in entries):
-            return f"{name} is not {'a tuple of ' if listed else ''}{getattr(kind, '__name__', kind)}"
+            return f"{name} is not {'a tuple of ' if listed else ''}{getattr(kind, '__name__', kind)}", False
         fewest, most = f.metadata.get("length", (0, None))
         if listed and not (fewest <= len(value) and (most is None or len(value) <= most)):
             span = f"{fewest} to {most}" if most is not None else f"at least {fewest}"
-            return f"{name} has {len(value)} entries; {f.name} takes {span}, comma-separated"
+            return f"{name} has {len(value)} entries; {f.name} takes {span}, comma-separated", False
         if "choices" in f.metadata:
             valid = _choices(f.metadata["choices"])
             wrong = [entry for entry in entries if entry not in valid]
             if wrong:
-                return f"{name} is not valid: {whom} must be one of {', '.join(valid)} (not {wrong[0]!r})"
+                return f"{name} is not valid: {whom} must be one of {', '.join(valid)} (not {wrong[0]!r})", True
             if listed and len(set(value)) < len(value):
-                return f"{name} names {next(e for e in value if value.count(e) > 1)} twice; list each once"
+                return f"{name} names {next(e for e in value if value.count(e) > 1)} twice; list each once", False
         valid_range = f.metadata.get("range")
         for entry in entries:
             if isinstance(entry, bool) or not isinstance(entry, (int, float)):
@@ -233,8 +233,8 @@ class MethodConfig:
                 continue
             number = "an integer" if isinstance(entry, int) else "a finite number"
             rule = f"{number} {valid_range}" if valid_range is not None else number
-            return f"{name} is out of range: {whom} must be {rule}"
-        return None
+            return f"{name} is out of range: {whom} must be {rule}", False
+        return "", False
 
     # ---- identity -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
