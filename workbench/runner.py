@@ -457,10 +457,13 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
 
 
 RAY_ANSWER_SECONDS = 15.0
-"""How long a Ray address gets to take a TCP connection, and then its GCS to give its cluster id (plus
-the time a child process takes to import Ray), before a command stops with one sentence: ``ray.init``
-itself retries for minutes (26 s against a proxy that takes every connection) and may leave a session
-folder in the temp folder."""
+"""How long a Ray address gets to take a TCP connection before a command stops with one sentence; where
+something does take it, its GCS then gets as long again (plus 15 s for a child process to import Ray)
+to give its cluster id. ``ray.init`` itself retries for minutes (26 s against a proxy that takes every
+connection) and may leave a session folder in the temp folder."""
+
+_ANSWERED: set[str] = set()
+"""Addresses that answered in this process (``from_env`` checks, ``start_ray`` then need not again)."""
 
 _GCS_PROBE = """
 import sys
@@ -493,9 +496,12 @@ def check_reachable(address: str, host: str, port: int, seconds: float = RAY_ANS
     """A TCP connect to the address within ``seconds`` (in a thread, as a name lookup has no timeout of
     its own), then for a GCS address (not ``ray://``) the cluster id from its GCS within ``seconds`` more
     (``_GCS_PROBE``); one sentence when either fails. Nothing is started, so nothing is left behind."""
+    import importlib.util
     import socket
     import subprocess
 
+    if address in _ANSWERED:
+        return
     outcome: list[str] = []
 
     def connect() -> None:
@@ -511,7 +517,7 @@ def check_reachable(address: str, host: str, port: int, seconds: float = RAY_ANS
     thread.start()
     thread.join(seconds)
     why = outcome[0] if outcome else f"no answer within {seconds:g} s"
-    if not why and not address.startswith("ray://"):
+    if not why and not address.startswith("ray://") and importlib.util.find_spec("ray"):  # no Ray: _run_ray says so
         try:
             probe = subprocess.run([sys.executable, "-c", _GCS_PROBE, f"{host}:{port}"], capture_output=True, text=True,
                                    timeout=seconds + 15)  # + the child's import of Ray
@@ -522,6 +528,7 @@ def check_reachable(address: str, host: str, port: int, seconds: float = RAY_ANS
     if why:
         raise WorkbenchError(f"The Ray cluster at {address} does not answer ({why}); start it (ray start --head) or "
                              "check --address.")
+    _ANSWERED.add(address)
 
 
 def start_ray(runner: Runner, gpu: bool = False) -> bool:
