@@ -33,11 +33,12 @@ import torch
 
 from workbench.lm import Grammar, generate, sequence_logprobs
 from workbench.needs.prompts import candidates, chain_text, own_merchants, Popularity
-from workbench.needs.config import Config
 from workbench.needs.data import NeedsData
 from workbench.progress import Progress, scaled
 
 SERVICES_OPEN = "{ services : ["
+RANKS = ("best", "marginal")
+"""How ``predict_chains`` ranks services over the kept paths (module doc; the ``chain_rank`` setting)."""
 TOP_N = 10
 
 
@@ -167,8 +168,8 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
     """Three-stage predictions for ``cases`` (made with ``keep_pool=True``): one row per case with
     ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``.
     ``rank``: ``best`` path or ``marginal`` over the ``beams`` kept paths (module doc)."""
-    if rank not in Config.CHAIN_RANKS:
-        raise ValueError(f"rank={rank!r} is not one of {Config.CHAIN_RANKS}")
+    if rank not in RANKS:
+        raise ValueError(f"rank={rank!r} is not one of {RANKS}")
     phrase_need = data.phrase_need
     grammar = chain_grammar(tok, data)
     prompts = cases["prompt"].tolist()
