@@ -27,11 +27,11 @@ class Config(MethodConfig):
     cross_city_train_share: float = setting(0.15, ge=0, le=1)
     """Share of cityB history records used as training targets (the cross-city test is cityB)."""
     coupling: float = setting(0.0, ge=0, le=1)
-    """How much the world's stages depend on each other beyond the isolated pipeline's factorisation:
-    0 = need | context, category | need, merchant | category and user (the pipeline's own assumptions);
-    raising it plants three cross-stage dependencies (the merchant follows the need's occasion, the
-    category the context, the next need the last order's outcome; ``world`` module doc, measured by
-    ``dependence.planted``). The curve: ``benchmarks/bench_needs_coupling.py``."""
+    """How strongly the world's stages depend on each other; 0 is the isolated pipeline's own world.
+    At 0 the world draws need | context, category | need, merchant | category and user, draw for draw
+    as before the dial; raising it plants three cross-stage dependencies (the merchant follows the
+    need's occasion, the category the context, the next need the last order's outcome; ``world``
+    module doc, measured by ``dependence.planted``). The curve: ``benchmarks/bench_needs_coupling.py``."""
 
     # ---- real check-ins (dataset foursquare / foursquare-tsmc) ---------------------------------
     test_per_user: int = setting(5, ge=1, le=1000)
