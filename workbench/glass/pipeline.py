@@ -13,7 +13,7 @@ depending on it. ``write`` assembles what the notebook and the SID-tree page rea
     beams_<system>.parquet   top-10 beams of TIGER and GLASS per test case (SID, item, score, gate)
     walkthrough.safetensors  test windows, SID-Tier vectors, hard-search buckets, tier edges, prototypes
     <system>.safetensors     TIGER and GLASS weights (spec in the metadata)
-    claims.json           the GLASS claim rows (every seed's per-case tables, ``claims.measure``)
+    claims.json           the GLASS claim rows (every seed's per-case tables, ``claims.claim_rows``)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from workbench.glass.semantic_ids import sid_warnings
 from workbench.glass.systems import (
     LABELS, SEARCH_SYSTEMS, SID_SYSTEMS, expand_systems, setups_needed, summary_rows,
 )
-from workbench.glass.claims import CLAIMS, measure
+from workbench.glass.claims import CLAIMS, claim_rows
 from workbench.runner import Job
 from workbench.runtime import resolve_device
 
@@ -127,7 +127,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
         r = results[f"seed{first}/{name}"]
         diagnostics[name] = {**r["diagnostics"], "curve": r["curve"], "seconds": r["seconds"], "label": LABELS[name]}
     run.write_json("diagnostics", diagnostics)
-    run.write_json("claims", measure(tables, config.dataset, config.profile))
+    run.write_json("claims", claim_rows(tables, config.dataset, config.profile))
     headline = [r for r in summary_rows(tables[0], first) if r["slice"] == "all"]
     run.write_json("summary", {
         "data": data["description"], "device": str(resolve_device(config.device)), "seeds": seeds,
