@@ -65,7 +65,7 @@ def needed(config: Config) -> list[str]:
 # ---- seed{s}/data --------------------------------------------------------------------------------
 def prepare_seed(ctx: JobContext) -> dict:
     """Data, clustering, cases and baselines of one seed, into the job's folder."""
-    config, seed = Config._make(ctx.spec["config"]), ctx.spec["seed"]
+    config, seed = Config.from_dict(ctx.spec["config"]), ctx.spec["seed"]
     seed_everything(seed)
     variants, timer = set(config.variants), StepTimer()
     with timer.step("world"):
@@ -107,7 +107,7 @@ def prepare_seed(ctx: JobContext) -> dict:
 def train_variant(ctx: JobContext) -> dict:
     """Train one LM variant and score it on the test cases (``marked.parquet``); curves in the result."""
     spec = ctx.spec
-    name, seed, config = spec["variant"], spec["seed"], Config._make(spec["config"])
+    name, seed, config = spec["variant"], spec["seed"], Config.from_dict(spec["config"])
     seed_everything(seed)
     device = str(resolve_device(config.device))
     folder = ctx.dep_folder(spec["data"])
@@ -182,7 +182,7 @@ def train_variant(ctx: JobContext) -> dict:
 # ---- umap ----------------------------------------------------------------------------------------
 def layout(ctx: JobContext) -> dict:
     """The 2-D map of a sample of the main seed's history records (``layout.parquet``)."""
-    config = Config._make(ctx.spec["config"])
+    config = Config.from_dict(ctx.spec["config"])
     seed_everything(config.seed)
     timer = StepTimer()
     with timer.step("umap"):

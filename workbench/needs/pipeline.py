@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.runner import Job
+from workbench.runner import Job, gpu_share
 from workbench.needs import claims, evaluate, jobs
 from workbench.needs.config import Config
 
@@ -44,8 +44,6 @@ DATASETS = {"foursquare": "Foursquare NYC check-ins (MAT-Sum csv with tid,label,
             "foursquare-tsmc": "Raw TSMC2014 check-ins (dataset_TSMC2014_NYC.txt / _TKY.txt, or GETNext's csv); "
                                "need = top-level category, category = fine venue category, service = venue"}
 CLAIMS = claims.CLAIMS
-GPU_SHARE = 0.25
-"""Tiny models: four LM jobs share one GPU."""
 
 
 def plan(config: Config, seeds: list[int]) -> list[Job]:
@@ -71,7 +69,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)
             out.append(Job(f"seed{s}/{name}", "workbench.needs.jobs:train_variant", spec, deps, threads=1,
-                           gpu_share=GPU_SHARE, cost=jobs.COST[name] * unit))
+                           gpu_share=gpu_share(config.device), cost=jobs.COST[name] * unit))
     umap = Job("umap", "workbench.needs.jobs:layout", {"config": settings, "data": f"seed{seeds[0]}/data"},
                (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"] * unit)
     first_continuation = next((i for i, j in enumerate(out) if j.spec.get("starts_from")), len(out))
