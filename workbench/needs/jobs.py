@@ -116,7 +116,7 @@ def train_variant(ctx: JobContext) -> dict:
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
     cases = prepare.read_cases(folder)
-    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
+    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
                       batch_negatives=config.batch_negatives if config.batch_softmax else 0)
@@ -144,7 +144,7 @@ def train_variant(ctx: JobContext) -> dict:
             sequences = config.sft_steps * config.sft_batch
         elif name == "sft_more":
             more = replace(sft, steps=config.rl_steps, batch_size=config.rl_prompts * config.rl_generations,
-                           lr=config.sft_lr / 10, warmup_steps=0, scheduler="constant",
+                           lr=config.sft_lr / 10, warmup=0, scheduler="constant",
                            log_every=max(1, config.rl_steps // 20))
             out["sft_curve"] = training.curriculum_sft(model, tok, rl_cases, more, (("services", 1.0),),
                                                        progress=train_progress, label="SFT continued")
