@@ -40,7 +40,7 @@ KEYS = ("method", "profile", "dataset", "data_path", "seeds", "settings")
 
 @dataclass(frozen=True)
 class Recipe:
-    """One recipe file, parsed (its settings are checked against the method's Config by ``config``)."""
+    """One recipe file, parsed (``configs`` checks its settings against its method's Config)."""
 
     name: str
     path: Path
@@ -57,9 +57,12 @@ class Recipe:
     @property
     def about(self) -> str:
         """What the recipe is for: the comment lines at the top of its file."""
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        top = [line for line in lines[: next((i for i, l in enumerate(lines) if not l.startswith("#")), len(lines))]]
-        return " ".join(line.lstrip("# ").strip() for line in top).strip()
+        comments = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("#"):
+                break
+            comments.append(line.lstrip("#").strip())
+        return " ".join(comments).strip()
 
 
 def names() -> list[str]:
