@@ -10,7 +10,7 @@ import pytest
 
 import toy_pipeline
 from workbench.errors import WorkbenchError
-from workbench.runner import Job, Runner, check_graph, run_jobs
+from workbench.runner import GPU_SHARE, Job, Runner, check_graph, gpu_share, run_jobs
 from workbench.store import ArtifactStore
 
 F = "jobs_fixtures"
@@ -81,6 +81,17 @@ def test_runner_settings_are_checked(monkeypatch):
     monkeypatch.setenv("WORKBENCH_WORKERS", "two")
     with pytest.raises(WorkbenchError, match="whole number"):
         Runner.from_env()
+
+
+def test_one_gpu_share_rule(monkeypatch):
+    """A model job takes a quarter of a GPU when the device setting resolves to CUDA, nothing on CPU."""
+    import torch
+
+    from workbench import runtime
+
+    assert gpu_share("cpu") == 0.0
+    monkeypatch.setattr(runtime, "resolve_device", lambda device: torch.device("cuda" if device != "cpu" else "cpu"))
+    assert gpu_share("auto") == GPU_SHARE == 0.25 and gpu_share("cpu") == 0.0
 
 
 def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):

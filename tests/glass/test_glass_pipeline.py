@@ -112,8 +112,11 @@ def test_two_seed_claims_use_both_seeds(two_runners):
     claims = {r["id"]: r for r in run.read_json("claims")}
     assert all(r["seeds"] == 2 for r in claims.values())
     overall = claims["glass.overall"]
-    assert overall["value"] == pytest.approx(r10["glass"].mean(), abs=1e-12)
-    assert overall["reference"] == pytest.approx(r10["tiger"].mean(), abs=1e-12)
+    assert overall["a_value"] == pytest.approx(r10["glass"].mean(), abs=1e-12)
+    assert overall["b_value"] == pytest.approx(r10["tiger"].mean(), abs=1e-12)
+    # the value is the difference the interval is of, not GLASS's own number
+    assert overall["value"] == overall["diff"] == pytest.approx((r10["glass"] - r10["tiger"]).mean(), abs=1e-12)
+    assert overall["interval"][0] <= overall["value"] <= overall["interval"][1] and overall["reference"] == 0.0
     per_seed = (r10["glass"] - r10["tiger"]) - (r10["glass_noisy"] - r10["tiger_noisy"])
     noise = claims["glass.noise"]
     assert noise["value"] == pytest.approx(per_seed.mean(), abs=1e-12)

@@ -8,7 +8,7 @@ import pytest
 import tiny_builds
 from workbench import claims, methods
 from workbench.errors import WorkbenchError
-from workbench.runner import Runner
+from workbench.runner import Runner, gpu_share
 from workbench.needs import pipeline
 from workbench.needs.config import Config
 from workbench.needs.evaluate import VARIANTS, slice_mask
@@ -57,7 +57,8 @@ def test_the_job_graph():
     assert jobs["seed3/flat"].deps == ("seed3/data",)
     assert jobs["seed3/full"].deps == ("seed3/data", "seed3/clustered_sft")
     assert jobs["umap"].deps == ("seed0/data",)
-    assert all(j.threads == 1 and j.gpu_share == 0.25 for n, j in jobs.items() if n != "umap" and not n.endswith("data"))
+    share = gpu_share(Config.for_profile("smoke").device)  # the runner's one rule: a quarter of a GPU on CUDA, else 0
+    assert all(j.threads == 1 and j.gpu_share == share for n, j in jobs.items() if n != "umap" and not n.endswith("data"))
     assert [n for n, j in jobs.items() if j.spec.get("save")] == ["seed0/clustered_sft", "seed0/full", "seed3/clustered_sft"]
 
 

@@ -66,7 +66,7 @@ def needed(config: Config) -> list[str]:
 # ---- seed{s}/data --------------------------------------------------------------------------------
 def prepare(ctx: JobContext) -> dict:
     """Data, clustering, cases and baselines of one seed, into the job's folder."""
-    config, seed = Config._make(ctx.spec["config"]), ctx.spec["seed"]
+    config, seed = Config.from_dict(ctx.spec["config"]), ctx.spec["seed"]
     seed_everything(seed)
     variants, timer = set(config.variants), StepTimer()
     with timer.step("world"):
@@ -108,7 +108,7 @@ def prepare(ctx: JobContext) -> dict:
 def train_variant(ctx: JobContext) -> dict:
     """Train one LM variant and score it on the test cases (``marked.parquet``); curves in the result."""
     spec = ctx.spec
-    name, seed, config = spec["variant"], spec["seed"], Config._make(spec["config"])
+    name, seed, config = spec["variant"], spec["seed"], Config.from_dict(spec["config"])
     seed_everything(seed)
     device = str(resolve_device(config.device))
     folder = ctx.dep_folder(spec["data"])
@@ -117,7 +117,7 @@ def train_variant(ctx: JobContext) -> dict:
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
     cases = seed_data.read_cases(folder)
-    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
+    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
                       batch_negatives=config.batch_negatives if config.batch_softmax else 0)
@@ -145,7 +145,7 @@ def train_variant(ctx: JobContext) -> dict:
             sequences = config.sft_steps * config.sft_batch
         elif name == "sft_more":
             more = replace(sft, steps=config.rl_steps, batch_size=config.rl_prompts * config.rl_generations,
-                           lr=config.sft_lr / 10, warmup_steps=0, scheduler="constant",
+                           lr=config.sft_lr / 10, warmup=0, scheduler="constant",
                            log_every=max(1, config.rl_steps // 20))
             out["sft_curve"] = training.curriculum_sft(model, tok, rl_cases, more, (("services", 1.0),),
                                                        progress=train_progress, label="SFT continued")
@@ -183,7 +183,7 @@ def train_variant(ctx: JobContext) -> dict:
 # ---- umap ----------------------------------------------------------------------------------------
 def layout(ctx: JobContext) -> dict:
     """The 2-D map of a sample of the main seed's history records (``layout.parquet``)."""
-    config = Config._make(ctx.spec["config"])
+    config = Config.from_dict(ctx.spec["config"])
     seed_everything(config.seed)
     timer = StepTimer()
     with timer.step("umap"):

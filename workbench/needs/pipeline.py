@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.runner import Job
-from workbench.needs import evaluate, jobs
+from workbench.runner import Job, gpu_share
+from workbench.needs import claims, evaluate, jobs
 from workbench.needs.config import Config
 
 METHOD = "needs"
@@ -43,9 +43,7 @@ DATASETS = {"foursquare": "Foursquare NYC check-ins (MAT-Sum csv with tid,label,
                           "need = top-level category, category = need x city area, service = venue",
             "foursquare-tsmc": "Raw TSMC2014 check-ins (dataset_TSMC2014_NYC.txt / _TKY.txt, or GETNext's csv); "
                                "need = top-level category, category = fine venue category, service = venue"}
-CLAIMS = evaluate.CLAIMS
-GPU_SHARE = 0.25
-"""Tiny models: four LM jobs share one GPU."""
+CLAIMS = claims.CLAIMS
 
 
 def plan(config: Config, seeds: list[int]) -> list[Job]:
@@ -71,7 +69,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)
             out.append(Job(f"seed{s}/{name}", "workbench.needs.jobs:train_variant", spec, deps, threads=1,
-                           gpu_share=GPU_SHARE, cost=jobs.COST[name] * unit))
+                           gpu_share=gpu_share(config.device), cost=jobs.COST[name] * unit))
     umap = Job("umap", "workbench.needs.jobs:layout", {"config": settings, "data": f"seed{seeds[0]}/data"},
                (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"] * unit)
     first_continuation = next((i for i, j in enumerate(out) if j.spec.get("starts_from")), len(out))
@@ -106,7 +104,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
         if quality:  # planted accidental flags: min(P, R) bootstrapped over users
             history = pd.read_parquet(folder / f"seed{s}" / "data" / "records.parquet",
                                       columns=["user", "split", "kept", "accidental"]).query("split != 'test'")
-            boot = evaluate.filter_bootstrap(history, i)
+            boot = claims.filter_bootstrap(history, i)
             quality["min_low"], quality["min_high"] = boot["low"], boot["high"]
             filter_boots.append(boot)
         filter_rows.append({"seed": s, **quality})
@@ -121,7 +119,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
                                "variants": {v: evaluate.VARIANTS[v] for v in config.variants}})
     if "full" in variants:
         shutil.copytree(folder / f"seed{seeds[0]}" / "full" / jobs.MODEL, run.path / "model_full")
-    run.write_json("claims", evaluate.compute_claims(marked, filter_rows, filter_boots, config.dataset, config.profile))
+    run.write_json("claims", claims.claim_rows(marked, filter_rows, filter_boots, config.dataset, config.profile))
 
 
 def seed_predictions(config: Config, seed: int, folder: Path) -> pd.DataFrame:

@@ -132,7 +132,7 @@ def curriculum_sft(model, tok, cases: pd.DataFrame, settings: SFTSettings, phase
                  for p, c in zip(cases["prompt"], cases[column])]
         report = scaled(progress, done / total, (done + steps) / total)
         loss = train_sft(model, tok, pairs, replace(settings, steps=steps, seed=settings.seed + i,
-                                                    warmup_steps=min(settings.warmup_steps, steps // 5)),
+                                                    warmup=min(settings.warmup, steps // 5)),
                          progress=report, label=f"{label} ({stage})")
         curve += [{"step": done + row["step"], "loss": row["loss"], "stage": stage} for row in loss]
         done += steps
