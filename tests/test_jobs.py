@@ -106,17 +106,6 @@ def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     assert store.clean_partial() == 1 and not list(tmp_path.glob(".jobs-*"))
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray for the Ray tests of this module (run_jobs joins it instead of starting its own)."""
-    ray = pytest.importorskip("ray")
-    from workbench.runner import start_ray
-
-    start_ray(Runner("ray", workers=2))
-    yield
-    ray.shutdown()
-
-
 @pytest.mark.slow
 def test_same_numbers_inline_pool_and_ray(tmp_path, local_ray):
     """Byte-equal results tables for workers=1, workers=2 and a local Ray (3 seeds)."""
