@@ -59,10 +59,16 @@ def merge_models(
     strength: float,
     density: float = 1.0,
     seed: int = 0,
+    layer_weights: dict[str, float] | None = None,
 ) -> torch.nn.Module:
     """A new model (a copy of ``a``) whose every parameter is the merge of the parents' (tied
-    parameters are merged once, as ``named_parameters`` lists them once)."""
+    parameters are merged once, as ``named_parameters`` lists them once). A calibrated method
+    (``activation_informed``) takes each tensor's ``layer_weights[name]``
+    (``merge_methods.activation_weights`` of the two models)."""
     spec = get(method)
+    if spec.calibrated and layer_weights is None:
+        raise WorkbenchError(f"{method} needs per-layer weights from the models' activations; pass "
+                             "layer_weights=merge_methods.activation_weights(a, b, tokenizer, calibration_texts).")
     check_strength(strength, method)
     if spec.uses_density:
         check_density(density, method)
@@ -74,8 +80,9 @@ def merge_models(
     for name, param in merged.named_parameters():
         if name not in pb:
             raise WorkbenchError(f"Cannot merge: model b has no parameter {name}; merge models of one architecture only.")
+        options = {"layer_weight": layer_weights.get(name, 1.0)} if spec.calibrated else {}
         param.copy_(merge(method, param, pb[name], pbase.get(name), strength=strength, density=density,
-                          seed=tensor_seed(seed, name), name=name))
+                          seed=tensor_seed(seed, name), name=name, **options))
     return merged.eval()
 
 
@@ -204,6 +211,10 @@ def merge_checkpoints(
     from safetensors.torch import save_file
 
     spec = get(method)
+    if spec.calibrated:
+        raise WorkbenchError(f"{method} sets each layer's strength from the models' activations, so it merges models "
+                             "loaded in memory (merging.checkpoints.merge_models), not files tensor by tensor; "
+                             "choose another --method.")
     check_strength(strength, method)
     if spec.uses_density:
         check_density(density, method)
