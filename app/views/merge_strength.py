@@ -262,6 +262,7 @@ if run is not None:
             result = evaluate_strength(
                 parents(str(run.path)), live_method, float(live_strength), n_problems=int(live_n),
                 density=float(live_density), merge_seed=int(run.config.get("merge_seed", 0)),
+                overthink=float(run.config.get("overthink", 0.0)),
                 progress=lambda msg, f: bar.progress(min(max(f, 0.0), 1.0), text=msg),
             )
             st.session_state["live-result"] = (live_method, float(live_strength), result)

@@ -204,9 +204,11 @@ def evaluate_strength(
     merge_seed: int = 0,
     seed: int = 0,
     progress: Progress | None = None,
+    overthink: float = 0.0,
 ) -> tuple[dict, pd.DataFrame]:
     """Merge the parents at one exact strength (in memory) and evaluate ``n_problems`` fresh problems
-    (balanced 1-6 ops, the same for every call with this seed): the app's live button."""
+    (balanced 1-6 ops, the same for every call with this seed): the app's live button. ``overthink``:
+    the run's dial, whose generation budget the evaluation keeps."""
     from workbench.merging.evaluate import summarize
     from workbench.merging.parents import TEST_STREAM
 
@@ -215,7 +217,8 @@ def evaluate_strength(
     merged = merge_models(parents.direct, parents.thinking, parents.base, method=method, strength=strength,
                           density=density, seed=merge_seed, layer_weights=layer_weights_of(parents, method, seed))
     problems = world.make_problems(n_problems, seed * 100 + TEST_STREAM + 1)
-    frame = evaluate_arithmetic(merged, parents.tokenizer, problems, Sampling(samples=samples), seed=seed,
+    sampling = Sampling(samples=samples, budget_rechecks=world.Overthinking(overthink).budget_rechecks)
+    frame = evaluate_arithmetic(merged, parents.tokenizer, problems, sampling, seed=seed,
                                 progress=scaled(progress, 0.05, 1.0))
     prompts = {p.id: world.prompt(p) for p in problems}
     frame.insert(0, "prompt", frame["problem"].map(prompts))
