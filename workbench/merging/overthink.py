@@ -169,10 +169,12 @@ def _savings_rows(dial: float, runs: list[dict], thinking: list[dict], n_boot: i
     the same problem resamples for every method), and the activation-informed merge minus the others."""
     values: dict[str, list[float]] = {m: [] for m in GRID}
     reps: dict[str, list[np.ndarray]] = {m: [] for m in GRID}
+    arrays = lambda p: {k: np.asarray(p[k], dtype=float) for k in ("correct", "token_means")}  # noqa: E731
     for r, parent in zip(runs, thinking):
         idx = _resamples(r["n_problems"], n_boot, seed=r["seed"])
+        parent = arrays(parent)
         for m in GRID:
-            pts = [p for p in (_point(r, m, s) for s in SHARED) if p is not None]
+            pts = [arrays(p) for p in (_point(r, m, s) for s in SHARED) if p is not None]
             values[m].append(_saving(pts, parent))
             reps[m].append(np.array([_saving(pts, parent, i) for i in idx]))
     out = []
