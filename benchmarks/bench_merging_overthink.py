@@ -30,6 +30,7 @@ TITLE = "Thinking spectrum: strict Pareto gains along the overthinking dial (3 s
 HERE = Path(__file__).resolve().parent
 ENV = "BENCH_MERGING_OVERTHINK_"
 DEFAULT_SET = "n_eval=600"
+DEFAULT_DIALS = "0.5,1,0"
 
 
 def _env(key: str, default: str) -> str:
@@ -99,7 +100,7 @@ def run() -> list[dict]:
     from workbench.merging import overthink
     from workbench.store import versions
 
-    dials = [float(d) for d in _env("DIALS", "0.5,1,0").split(",")]
+    dials = [float(d) for d in _env("DIALS", DEFAULT_DIALS).split(",")]
     seeds = [int(s) for s in _env("SEEDS", "0,1,2").split(",")]
     store = Path(_env("STORE", str(HERE.parent / "data" / "bench-merging-overthink")))
     store.mkdir(parents=True, exist_ok=True)
@@ -119,7 +120,10 @@ def run() -> list[dict]:
         "grid": {m: list(s) for m, s in overthink.GRID.items()}, "settings": settings,
         "points": [{k: r[k] for k in ("dial", "seed", "cpu_seconds", "wall_seconds")} for r in results],
         "cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
-        "cut": (f"{results[0]['n_problems']} problems x {results[0]['samples']} samples per model (the demo has "
+        "cut": (f"dial points {', '.join(f'{d:g}' for d in sorted({r['dial'] for r in results}))} of the "
+                f"planned {DEFAULT_DIALS.replace(',', ', ')} (each point of 3 seeds took ~12 CPU-minutes, ~55 "
+                "minutes of wall time on the shared 2 cores); "
+                f"{results[0]['n_problems']} problems x {results[0]['samples']} samples per model (the demo has "
                 "1,002); methods linear, TIES, low-rank, activation-informed only (SLERP, task arithmetic = linear, "
                 "DARE left out); the shared grid λ ∈ {" + ", ".join(f"{s:g}" for s in overthink.SHARED) + "} "
                 "for every method, linear also at 0.15 and 0.3; no fine transition window (the sharp "
