@@ -10,7 +10,7 @@ import pytest
 
 import toy_pipeline
 from workbench.errors import WorkbenchError
-from workbench.runner import Job, Runner, check_graph, run_jobs
+from workbench.runner import GPU_SHARE, Job, Runner, check_graph, gpu_share, run_jobs
 from workbench.store import ArtifactStore
 
 F = "jobs_fixtures"
@@ -83,6 +83,17 @@ def test_runner_settings_are_checked(monkeypatch):
         Runner.from_env()
 
 
+def test_one_gpu_share_rule(monkeypatch):
+    """A model job takes a quarter of a GPU when the device setting resolves to CUDA, nothing on CPU."""
+    import torch
+
+    from workbench import runtime
+
+    assert gpu_share("cpu") == 0.0
+    monkeypatch.setattr(runtime, "resolve_device", lambda device: torch.device("cuda" if device != "cpu" else "cpu"))
+    assert gpu_share("auto") == GPU_SHARE == 0.25 and gpu_share("cpu") == 0.0
+
+
 def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     store = ArtifactStore(tmp_path)
     cfg = toy_pipeline.Config.for_profile("smoke", seeds=(1, 2), fail=True)
@@ -93,17 +104,6 @@ def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     assert {p.name for p in logs.rglob("*") if p.is_file()} == {"log.txt", "owner.json"}
     assert "toy build failed on purpose" in next(logs.rglob("seed2/score/log.txt")).read_text()
     assert store.clean_partial() == 1 and not list(tmp_path.glob(".jobs-*"))
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray for the Ray tests of this module (run_jobs joins it instead of starting its own)."""
-    ray = pytest.importorskip("ray")
-    from workbench.runner import start_ray
-
-    start_ray(Runner("ray", workers=2))
-    yield
-    ray.shutdown()
 
 
 @pytest.mark.slow
@@ -123,6 +123,33 @@ def test_same_numbers_inline_pool_and_ray(tmp_path, local_ray):
 
 
 @pytest.mark.slow
+def test_a_running_ray_cluster_passes_the_address_check(local_ray):
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    assert Runner.from_env("ray", 2, address).address == address  # TCP connect and the GCS's cluster id
+
+
+def test_a_ray_address_that_does_not_answer_is_one_sentence_and_leaves_no_session(tmp_path):
+    """Issue 24: a well-formed address where nothing listens fails at once (a real process, its own temp
+    folder: Ray would put a session folder there), instead of minutes of GCS retries."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a port nothing listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    r = subprocess.run([sys.executable, "-m", "workbench.cli", "build", "merging", "--profile", "smoke", "--executor", "ray",
+                        "--address", f"127.0.0.1:{port}"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"127.0.0.1:{port} does not answer" in r.stderr
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "home").exists()
+
+
 def test_ray_failure_names_the_job(tmp_path, local_ray):
     with pytest.raises(WorkbenchError, match=r"Job bad failed: this job fails on purpose"):
         run_jobs([Job("bad", f"{F}:fail"), Job("ok", f"{F}:write_number", {"x": 1})], tmp_path, Runner("ray", workers=2))

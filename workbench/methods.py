@@ -112,16 +112,17 @@ def build_many(configs: list, store=None, progress=None, runner=None) -> list:
     staging folder inside the store, removed at the end. A failing job fails every run of the call
     and nothing is published. Staging left by killed builds is removed first (never a live build's).
     """
-    from workbench.atomic import mark_owner
+    from workbench.atomic import check_apart, mark_owner
     from workbench.runner import Job, Runner, run_jobs
     from workbench.progress import scaled, silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
 
+    store = store or ArtifactStore()
     for config in configs:
         check(config)
+        check_apart(store.root, config.input_paths(), "The store")  # a build never writes into what it reads
     set_threads()
-    store = store or ArtifactStore()
     progress = progress or silent
     runner = runner or Runner.from_env()
     runs: list = [store.find(c.METHOD, c) for c in configs]

@@ -79,7 +79,7 @@ def train_parents(cfg, progress: Progress | None = None) -> tuple[Parents, dict[
 
 
 def _child_settings(cfg) -> SFTSettings:
-    return SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup_steps=10,
+    return SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup=10,
                        max_length=192, seed=cfg.seed, device=cfg.device)
 
 
@@ -95,7 +95,7 @@ def train_base_and_direct(cfg, progress: Progress | None = None):
     split = cfg.base_steps / (cfg.base_steps + cfg.child_steps)
     losses = {"base": train_sft(
         base, tok, pairs,
-        SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup_steps=30,
+        SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup=30,
                     max_length=192, seed=cfg.seed, device=cfg.device),
         progress=scaled(progress, 0.0, split), label="base",
     )}
