@@ -131,6 +131,8 @@ def test_merged_weights_are_the_same_bits_for_any_thread_count(tmp_path):
     before = torch.get_num_threads()
     try:
         for method, spec in REGISTRY.items():
+            if spec.calibrated:  # merges models in memory only (refused here; its threads test is per tensor)
+                continue
             outs = []
             for threads in (1, 2):
                 torch.set_num_threads(threads)
