@@ -119,6 +119,24 @@ def start(root: str | Path, profile: str = "demo", methods: list[str] | None = N
     return "started"
 
 
+def stop(root: str | Path, timeout: float = 60.0) -> bool:
+    """Stop the store's running build (SIGTERM: it unwinds like Ctrl-C) and wait until it ended; whether
+    it did. Nothing to do when no build runs."""
+    deadline = time.monotonic() + timeout
+    while running(root):
+        pid = (read(root) or {}).get("pid")  # None for the moment between start() and the build's first word
+        if pid:
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            return wait_stopped(root, max(0.0, deadline - time.monotonic()))
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def wait_stopped(root: str | Path, timeout: float) -> bool:
     """Wait until no build holds the store's lock (at most ``timeout`` seconds); whether none does."""
     deadline = time.monotonic() + timeout
@@ -163,6 +181,8 @@ def _stop_on_signals() -> None:
     """SIGTERM and SIGHUP unwind like Ctrl-C (KeyboardInterrupt): the build's cleanup runs. SIGINT is
     set too, since a process started from a non-interactive shell inherits it ignored."""
     def interrupt(signum, frame):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # one stop is enough: let the cleanup run
+            signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt(f"signal {signum}")
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -324,7 +324,7 @@ def serve(
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
     code = _serve_child(cmd, env)
-    if started and not background.wait_stopped(root, timeout=30):  # it stops with us; let it clean up first
+    if started and not background.stop(root, timeout=60):  # the build we started ends with the app
         typer.echo(f"The background build in {root} is still stopping.", err=True)
     raise typer.Exit(code)
 
