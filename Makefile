@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test install build app bench notebooks clean-artifacts
+.PHONY: demo test install build app bench notebooks docs clean-artifacts
 
 # (Re)install only when requirements.txt or pyproject.toml changed.
 $(STAMP): requirements.txt pyproject.toml
@@ -40,6 +40,10 @@ bench: install
 ## notebooks: regenerate the .ipynb files from their jupytext .py twins (outputs cleared)
 notebooks: install
 	$(VENV)/bin/jupytext --sync notebooks/*.py
+
+## docs: serve the documentation site at http://127.0.0.1:8000 (tables: `python -m workbench.docs`)
+docs: install
+	$(VENV)/bin/mkdocs serve
 
 clean-artifacts:
 	rm -rf data/artifacts

@@ -26,7 +26,8 @@ import pandas as pd
 
 from workbench.runner import JobContext
 from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import baselines, clustering, prepare, evaluate, inference, rewards, training
+from workbench.needs import baselines, clustering, evaluate, inference, rewards, training
+from workbench.needs import prepare as seed_data  # the module; ``prepare`` below is the job
 from workbench.needs.config import Config
 from workbench.needs.prompts import Popularity
 from workbench.runtime import StepTimer, resolve_device, seed_everything
@@ -69,15 +70,15 @@ def prepare_seed(ctx: JobContext) -> dict:
     seed_everything(seed)
     variants, timer = set(config.variants), StepTimer()
     with timer.step("world"):
-        data = prepare.load_data(config, seed)
+        data = seed_data.load_data(config, seed)
         ctx.progress("world generated", 0.1)
     with timer.step("clustering"):
-        clustered = prepare.cluster_history(data, config, seed)
+        clustered = seed_data.cluster_history(data, config, seed)
         quality = clustering.filter_quality(clustered["kept"], clustered["accidental"].fillna(False).astype(bool)) \
             if data.records["accidental"].notna().any() else {}
         ctx.progress("behavioral clustering done", 0.3)
     with timer.step("cases"):
-        cases = prepare.make_cases(data, config, clustered["kept"], seed)
+        cases = seed_data.make_cases(data, config, clustered["kept"], seed)
         ctx.progress("prompts built", 0.7)
     marked, classifier = [], {}
     test_c, popularity = cases["test_clustered"], cases["popularity"]
@@ -96,10 +97,10 @@ def prepare_seed(ctx: JobContext) -> dict:
             marked.append(evaluate.mark_cases(test_c, baselines.isolated(
                 data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
         ctx.progress("baselines scored", 0.95)
-    prepare.write_folder(ctx.folder, data, prepare.with_clusters(data, clustered), cases)
+    seed_data.write_folder(ctx.folder, data, seed_data.with_clusters(data, clustered), cases)
     if marked:
         pd.concat(marked, ignore_index=True).to_parquet(ctx.folder / "marked.parquet", index=False)
-    return {"name": data.name, "info": data.info, "main_city": prepare.main_city(data), "quality": quality,
+    return {"name": data.name, "info": data.info, "main_city": seed_data.main_city(data), "quality": quality,
             "need_classifier": classifier, "timings": timer.as_dict()}
 
 
@@ -112,10 +113,10 @@ def train_variant(ctx: JobContext) -> dict:
     device = str(resolve_device(config.device))
     folder = ctx.dep_folder(spec["data"])
     timer = StepTimer()
-    data = prepare.read_data(folder, config.dataset)
+    data = seed_data.read_data(folder, config.dataset)
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
-    cases = prepare.read_cases(folder)
+    cases = seed_data.read_cases(folder)
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
@@ -187,7 +188,7 @@ def layout(ctx: JobContext) -> dict:
     timer = StepTimer()
     with timer.step("umap"):
         ctx.progress("UMAP layout of the records", 0.0)
-        data = prepare.read_data(ctx.dep_folder(ctx.spec["data"]), config.dataset)
+        data = seed_data.read_data(ctx.dep_folder(ctx.spec["data"]), config.dataset)
         records = data.records
         history = records[records["split"] != "test"]
         features = clustering.record_features(history, sorted(records["scene"].unique()), data.needs)
