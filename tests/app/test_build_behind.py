@@ -80,3 +80,15 @@ def test_from_an_empty_store_the_pages_follow_the_build_behind_the_app(toy_only)
     assert built_status(home) == ["built"]
     assert home.dataframe[1].value.set_index("id").loc["toy.better", "verdict"] == "reproduced"
     assert len(toy_only.runs("toy")) == 1  # one build, although two sessions and a page asked
+
+
+def test_a_method_pages_build_button_builds_behind_the_page(toy_only):
+    page = AppTest.from_function(toy_page, default_timeout=60)
+    page.run()
+    assert "Nothing of **toy** is built" in texts(page)
+    page.button(key="build-toy-demo").click().run()
+    assert_clean(page)
+    assert "being built in the background" in texts(page)  # the page reran into the build's progress
+    assert background.wait_stopped(toy_only.root, timeout=120)
+    page.run()
+    assert page.success and background.read(toy_only.root)["state"] == "done"
