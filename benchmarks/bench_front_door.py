@@ -90,13 +90,13 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         home = browser.new_page()
-        home.goto(url, wait_until="domcontentloaded")
+        home.goto(url, wait_until="domcontentloaded", timeout=600_000)
         home.get_by_text("Research workbench").first.wait_for(timeout=600_000)
         mark("home_rendered_s")
         tabs = {}
         for method, path in pages.items():
             tabs[method] = browser.new_page()
-            tabs[method].goto(f"{url}/{path}", wait_until="domcontentloaded")
+            tabs[method].goto(f"{url}/{path}", wait_until="domcontentloaded", timeout=600_000)
         for method, tab in tabs.items():
             tab.get_by_text(WAITING).first.wait_for(timeout=600_000)  # each shows the build's progress first
         mark("pages_show_progress_s")
