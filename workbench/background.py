@@ -16,7 +16,8 @@ and the build stops when the process that started it (``workbench app``, the Str
 Runs are published only whole (``ArtifactStore.create``): an interrupted build leaves no run folder.
 
 **First pages first.** The build publishes each method's run as soon as its own jobs are done, and
-starts the jobs of the cheapest method (by ``Job.cost``) first (``methods.build_many(cheapest_first=True)``).
+starts the jobs of the method that would be done soonest (by ``Job.cost``: its longest chain of jobs,
+or its total over the workers) first (``methods.build_many(cheapest_first=True)``).
 
 POSIX only (``fcntl``); elsewhere build first (``workbench build all``), then serve (``workbench app``).
 """

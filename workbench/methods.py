@@ -115,14 +115,15 @@ def build_many(configs: list, store=None, progress=None, runner=None, cheapest_f
     A failing job fails the call: its run, and every run whose jobs were not all done, publishes
     nothing. Staging left by killed builds is removed first (never a live build's).
 
-    ``cheapest_first`` starts the jobs of the config with the smallest total ``Job.cost`` before the
-    others' (the app's background build: the first page fills in soonest); by default the longest
+    ``cheapest_first`` starts the jobs of the config that would be done soonest on its own before the
+    others' (the app's background build: the first page fills in soonest) — by ``Job.cost``, the longer
+    of its longest chain of jobs and its total cost spread over the workers; by default the longest
     chain of jobs starts first (the whole call ends soonest). ``status(method, state, info)`` hears
     of each method's state: ``"building"`` with ``info`` = {jobs_done, jobs, share (of its jobs'
     cost done), message (its latest progress line)}, then ``"built"`` with {run: the run's folder}.
     """
     from workbench.atomic import mark_owner
-    from workbench.runner import Job, Runner, run_jobs
+    from workbench.runner import Job, Runner, check_graph, critical_path, run_jobs
     from workbench.progress import silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
@@ -153,8 +154,10 @@ def build_many(configs: list, store=None, progress=None, runner=None, cheapest_f
     owner = {job.name: i for i in todo for job in plans[i]}
     total = {i: sum(job.cost for job in plans[i]) for i in todo}
     finished = {i: [] for i in todo}
-    by_cost = sorted(todo, key=lambda i: total[i]) if cheapest_first else []
-    rank = {job.name: by_cost.index(i) for i in by_cost for job in plans[i]}
+    width = runner.width(device == "cuda")
+    alone = {i: max(max(critical_path(check_graph(plans[i])).values()), total[i] / width) for i in todo}
+    soonest = sorted(todo, key=lambda i: alone[i]) if cheapest_first else []
+    rank = {job.name: soonest.index(i) for i in soonest for job in plans[i]}
     last = [0.0]
 
     def state(i: int, message: str = "") -> dict:
