@@ -323,13 +323,14 @@ def serve(
     typer.echo(f"Serving the workbench on http://{host}:{port}  (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    code = _serve_child(cmd, env)
+    # a stop of the app (Ctrl+C, SIGTERM) stops the build it started at once, beside the server
+    code = _serve_child(cmd, env, on_stop=(lambda: background.stop(root, timeout=0)) if started else None)
     if started and not background.stop(root, timeout=60):  # the build we started ends with the app
         typer.echo(f"The background build in {root} is still stopping.", err=True)
     raise typer.Exit(code)
 
 
-def _serve_child(cmd: list[str], env: dict | None = None) -> int:
+def _serve_child(cmd: list[str], env: dict | None = None, on_stop=None) -> int:
     """Run the server as a child and stop it with this command: SIGTERM/SIGINT/SIGHUP are passed on and
     waited for, and on Linux the child also gets SIGTERM if this process dies without a word (kill -9)."""
     import signal
@@ -346,6 +347,8 @@ def _serve_child(cmd: list[str], env: dict | None = None) -> int:
     def forward(signum, _frame) -> None:
         forwarded.append(signum)
         proc.send_signal(signum)
+        if on_stop is not None and len(forwarded) == 1:
+            on_stop()
 
     stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {sig: signal.signal(sig, forward) for sig in stops}
