@@ -157,6 +157,164 @@ def _release(root: Path) -> None:
             path.chmod(0o755)
 
 
+# ---- issue 24: outputs never into or over inputs, nor over anything but what the tool may replace ------
+def _inputs(tmp: Path, fam: dict[str, Path], *roles: str) -> Path:
+    """Copies of the family's checkpoints ``roles`` in one folder ``tmp/DIR`` (the folder a user keeps them in)."""
+    folder = tmp / "DIR"
+    for role in roles:
+        _copy(fam[role], folder / role)
+    return folder
+
+
+def out_holds_inputs(tmp, fam):  # the issue's data loss: merge --out DIR --overwrite replaced DIR
+    folder = _inputs(tmp, fam, "b", "base")
+    return ["merge", "--a", str(folder / "b"), "--b", str(folder / "base"), "--out", str(folder), "--overwrite"]
+
+
+def out_is_a(tmp, fam):
+    folder = _inputs(tmp, fam, "a", "b")
+    return _merge_args(folder / "a", folder / "b", folder / "a", "--overwrite")
+
+
+def out_inside_a(tmp, fam):
+    folder = _inputs(tmp, fam, "a", "b")
+    return _merge_args(folder / "a", folder / "b", folder / "a" / "merged")
+
+
+def out_links_to_a(tmp, fam):
+    folder = _inputs(tmp, fam, "a", "b")
+    (tmp / "link").symlink_to(folder / "a")
+    return _merge_args(folder / "a", folder / "b", tmp / "link", "--overwrite")
+
+
+def out_inside_base(tmp, fam):
+    folder = _inputs(tmp, fam, "a", "b", "base")
+    return [*_merge_args(folder / "a", folder / "b", folder / "base" / "merged"), "--base", str(folder / "base"),
+            "--method", "task_arithmetic"]
+
+
+def overwrite_foreign_folder(tmp, fam):
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "thesis.tex").write_text("a folder workbench did not write\n")
+    return _merge_args(fam["a"], fam["b"], tmp / "mine", "--overwrite")
+
+
+def overwrite_a_file(tmp, fam):
+    (tmp / "notes.txt").write_text("a file, not a checkpoint\n")
+    return _merge_args(fam["a"], fam["b"], tmp / "notes.txt", "--overwrite")
+
+
+def merge_out_fifo(tmp, fam):
+    os.mkfifo(tmp / "pipe")
+    return _merge_args(fam["a"], fam["b"], tmp / "pipe", "--overwrite")
+
+
+def merge_negative_seed(tmp, fam):
+    return [*_merge_args(fam["a"], fam["b"], tmp / "out"), "--base", str(fam["base"]), "--method", "dare_linear",
+            "--density", "0.5", "--seed", "-5"]
+
+
+def _config_json(tmp: Path, fam: dict[str, Path], text: str) -> Path:
+    a = _copy(fam["a"], tmp / "a")
+    (a / "config.json").write_text(text)
+    return a
+
+
+def merge_config_list(tmp, fam):
+    return _merge_args(_config_json(tmp, fam, '["llama", 16]'), fam["b"], tmp / "out")
+
+
+def merge_config_null(tmp, fam):
+    return _merge_args(_config_json(tmp, fam, "null"), fam["b"], tmp / "out")
+
+
+def eval_config_string(tmp, fam):
+    return ["eval", str(_config_json(tmp, fam, '"llama"')), "--n", "2", "--device", "cpu"]
+
+
+def eval_config_number(tmp, fam):
+    return ["eval", str(_config_json(tmp, fam, "16")), "--n", "2", "--device", "cpu"]
+
+
+def eval_outputs_inside(tmp, fam):
+    a = _copy(fam["a"], tmp / "a")
+    return ["eval", str(a), "--n", "2", "--device", "cpu", "--outputs", str(a / "outputs.jsonl")]
+
+
+def eval_outputs_is_bench(tmp, fam):
+    (tmp / "bench.jsonl").write_text('{"question": "1 + 1", "answer": "2"}\n')
+    return ["eval", str(fam["a"]), "--n", "1", "--device", "cpu", "--bench", str(tmp / "bench.jsonl"),
+            "--outputs", str(tmp / "bench.jsonl")]
+
+
+def eval_outputs_fifo(tmp, fam):
+    os.mkfifo(tmp / "pipe")
+    return ["eval", str(fam["a"]), "--n", "2", "--device", "cpu", "--outputs", str(tmp / "pipe")]
+
+
+def report_inside_store(tmp, fam):
+    return ["report", "--out", str(tmp / "home" / "report.html")]
+
+
+def report_fifo(tmp, fam):
+    os.mkfifo(tmp / "pipe")
+    return ["report", "--out", str(tmp / "pipe")]
+
+
+def report_socket(tmp, fam):
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp / "sock"))
+    server.close()  # the socket file stays
+    return ["report", "--out", str(tmp / "sock")]
+
+
+def report_folder(tmp, fam):
+    (tmp / "report.html").mkdir()
+    return ["report", "--out", str(tmp / "report.html")]
+
+
+def report_readonly(tmp, fam):
+    (tmp / "ro").mkdir()
+    _make_readonly(tmp / "ro")
+    return ["report", "--out", str(tmp / "ro" / "report.html")]
+
+
+def merge_readonly(tmp, fam):
+    (tmp / "ro").mkdir()
+    _make_readonly(tmp / "ro")
+    return _merge_args(fam["a"], fam["b"], tmp / "ro" / "merged")
+
+
+def eval_outputs_readonly(tmp, fam):
+    (tmp / "ro").mkdir()
+    _make_readonly(tmp / "ro")
+    return ["eval", str(fam["a"]), "--n", "2", "--device", "cpu", "--outputs", str(tmp / "ro" / "outputs.jsonl")]
+
+
+def _ratings(tmp: Path) -> Path:
+    (tmp / "ml").mkdir()
+    (tmp / "ml" / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,1,4.0,964982703\n")
+    return tmp / "ml"
+
+
+def store_is_data(tmp, fam):
+    data = _ratings(tmp)
+    return ["build", "glass", "--profile", "smoke", "--dataset", "movielens", "--data-path", str(data), "--store", str(data)]
+
+
+def store_inside_data(tmp, fam):
+    data = _ratings(tmp)
+    return ["build", "glass", "--profile", "smoke", "--dataset", "movielens", "--data-path", str(data),
+            "--store", str(data / "artifacts")]
+
+
+def doctor_store_file(tmp, fam):
+    (tmp / "store.txt").write_text("not a folder\n")
+    return ["doctor", "--store", str(tmp / "store.txt")]
+
+
 def build(method: str, *extra: str):
     return lambda tmp, fam: ["build", method, "--profile", "smoke", *extra]
 
@@ -176,21 +334,68 @@ CASES = [
     Case("eval: random-bytes pytorch_model.bin", eval_bin_random, ("pytorch_model.bin",)),
     Case("eval: pickle payload in pytorch_model.bin", eval_bin_pickle, ("pytorch_model.bin",)),
     Case("build: read-only method folder in the store", readonly_store, ("merging", "writable")),
-    Case("settings: steps=0", build("glass", "--set", "steps=0"), ("steps=0", ">= 1")),
-    Case("settings: steps=-5", build("glass", "--set", "steps=-5"), ("steps=-5", ">= 1")),
-    Case("settings: lr=nan", build("glass", "--set", "lr=nan"), ("lr=nan", "> 0")),
+    Case("settings: steps=0", build("glass", "--set", "steps=0"), ("steps=0", "[1, 1000000]")),
+    Case("settings: steps=-5", build("glass", "--set", "steps=-5"), ("steps=-5", "[1, 1000000]")),
+    Case("settings: lr=nan", build("glass", "--set", "lr=nan"), ("lr=nan", "(0, 1]")),
     Case("settings: lr=inf", build("glass", "--set", "lr=inf"), ("lr=inf", "finite")),
     Case("settings: sft_lr=nan (needs)", build("needs", "--set", "sft_lr=nan"), ("sft_lr=nan",)),
     Case("settings: density=0 (merging)", build("merging", "--set", "density=0"), ("density=0", "(0, 1]")),
-    Case("settings: codebook of 1", build("glass", "--set", "codebook=1,8,8"), ("codebook", ">= 2")),
+    Case("settings: codebook of 1", build("glass", "--set", "codebook=1,8,8"), ("codebook", "[2, 4096]")),
     Case("settings: share above 1", build("needs", "--set", "tail_test_share=1.5"), ("tail_test_share=1.5", "[0, 1]")),
-    Case("settings: rl_generations=1", build("needs", "--set", "rl_generations=1"), ("rl_generations=1", ">= 2")),
+    Case("settings: rl_generations=1", build("needs", "--set", "rl_generations=1"), ("rl_generations=1", "[2, 1024]")),
     Case("dataset: merging has no real data", build("merging", "--dataset", "nosuch", "--data-path", "/no/such"),
          ("merging", "--dataset")),
     Case("dataset: unknown for needs", build("needs", "--dataset", "nosuch", "--data-path", "/no/such"),
          ("nosuch", "foursquare")),
     Case("dataset: unknown for glass", build("glass", "--dataset", "nosuch", "--data-path", "/no/such"),
          ("nosuch", "amazon_beauty", "movielens")),
+    # issue 24: no command deletes or writes into its inputs; writes replace only what they may
+    Case("merge: --out holds the inputs (--overwrite)", out_holds_inputs, ("--out", "holds the input --a")),
+    Case("merge: --out is --a (--overwrite)", out_is_a, ("--out", "is the input --a")),
+    Case("merge: --out inside --a", out_inside_a, ("lies inside the input --a",)),
+    Case("merge: --out a link to --a (--overwrite)", out_links_to_a, ("is the input --a",)),
+    Case("merge: --out inside --base", out_inside_base, ("lies inside the input --base",)),
+    Case("merge: --overwrite of a folder workbench did not write", overwrite_foreign_folder,
+         ("--overwrite replaces only a folder workbench wrote",)),
+    Case("merge: --overwrite of a file", overwrite_a_file, ("notes.txt", "is a file")),
+    Case("merge: --out is a FIFO (--overwrite)", merge_out_fifo, ("pipe", "a FIFO")),
+    Case("merge: --seed -5", merge_negative_seed, ("seed -5", "[0, 2147483647]")),
+    Case("merge: config.json is a JSON array", merge_config_list, ("config.json", "an array", "JSON object")),
+    Case("merge: config.json is null", merge_config_null, ("config.json", "null", "JSON object")),
+    Case("eval: config.json is a JSON string", eval_config_string, ("config.json", "a string", "JSON object")),
+    Case("eval: config.json is a JSON number", eval_config_number, ("config.json", "a number", "JSON object")),
+    Case("eval: --outputs inside the checkpoint", eval_outputs_inside, ("--outputs", "lies inside the input checkpoint")),
+    Case("eval: --outputs is the --bench file", eval_outputs_is_bench, ("--outputs", "is the input --bench")),
+    Case("eval: --outputs is a FIFO", eval_outputs_fifo, ("pipe", "a FIFO")),
+    Case("report: --out inside the store", report_inside_store, ("--out", "lies inside the input store")),
+    Case("report: --out is a FIFO", report_fifo, ("pipe", "a FIFO", "regular file")),
+    Case("report: --out is a socket", report_socket, ("sock", "a socket")),
+    Case("report: --out is a folder", report_folder, ("report.html", "a folder")),
+    Case("report: --out in a read-only folder", report_readonly, ("ro/report.html", "writable")),
+    Case("merge: --out in a read-only folder", merge_readonly, ("ro", "writable")),
+    Case("eval: --outputs in a read-only folder", eval_outputs_readonly, ("ro", "writable")),
+    Case("build: --store is the --data-path", store_is_data, ("store", "is the input data_path")),
+    Case("build: --store inside the --data-path", store_inside_data, ("store", "lies inside the input data_path")),
+    Case("doctor: --store is a file", doctor_store_file, ("store.txt", "not a folder")),
+    # issue 24: every setting checked, strings and lists too, before any job starts
+    Case("settings: systems=nosuch", build("glass", "--set", "systems=nosuch"), ("systems", "one of popularity")),
+    Case("settings: sid_method=nosuch", build("glass", "--set", "sid_method=nosuch"), ("sid_method", "rqvae")),
+    Case("settings: eval_split=nosuch", build("glass", "--set", "eval_split=nosuch"), ("eval_split", "test, valid")),
+    Case("settings: arch=nosuch (needs)", build("needs", "--set", "arch=nosuch"), ("arch", "llama, qwen2")),
+    Case("settings: variants=nosuch (needs)", build("needs", "--set", "variants=nosuch"), ("variants", "isolated")),
+    Case("settings: cluster_algorithm=nosuch", build("needs", "--set", "cluster_algorithm=nosuch"),
+         ("cluster_algorithm", "hdbscan")),
+    Case("settings: codebook= (empty)", build("glass", "--set", "codebook="), ("codebook", "0 entries", "1 to 8")),
+    Case("settings: methods with a bogus name (merging)", build("merging", "--set", "methods=linear,bogus"),
+         ("methods", "'bogus'", "ties")),
+    Case("settings: steps=1e29 written out", build("glass", "--set", "steps=100000000000000000000000000000"),
+         ("steps", "[1, 1000000]")),
+    Case("settings: users=1_000", build("needs", "--set", "users=1_000"), ("users", "without underscores", "users=1000")),
+    Case("settings: --set profile=demo", build("glass", "--set", "profile=demo"), ("profile", "--profile")),
+    Case("settings: --set sed=1 (not a setting)", build("glass", "--set", "sed=1"), ("'sed'", "did you mean seed or seeds")),
+    Case("settings: --set seed=1,2 (a list)", build("glass", "--set", "seed=1,2"), ("seed", "seeds=1,2")),
+    Case("ray: --address garbage:99999", build("glass", "--executor", "ray", "--address", "garbage:99999"),
+         ("garbage:99999", "HOST:PORT")),
     Case("usage: unknown command", command("runs"), ("runs",)),
     Case("usage: bad option value", command("merge", "--a", "x", "--b", "y", "--out", "z", "--strength", "abc"),
          ("--strength",)),

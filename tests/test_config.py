@@ -89,18 +89,101 @@ def test_every_numeric_setting_declares_its_range(cls):
         cls.for_profile(profile)
 
 
+FREE_TEXT = {"dataset", "name"}
+"""String settings without choices or ``path``: the dataset's choices are its method's ``DATASETS``
+(``workbench.methods.check``), which the config class cannot import; glass's ``name`` picks a dataset
+inside ``--data-path`` (its loader lists the ones there)."""
+
+
+@pytest.mark.parametrize("cls", _method_configs(), ids=lambda c: c.METHOD)
+def test_every_setting_declares_its_kind_and_valid_values(cls):
+    """Issue 24: numbers an upper bound too, strings their choices (or that they are paths), tuples their length."""
+    import dataclasses
+    import math
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    undeclared = []
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        listed = typing.get_origin(hint) is tuple
+        kind = typing.get_args(hint)[0] if listed else hint
+        if listed and "length" not in f.metadata:
+            undeclared.append(f"{f.name}: length")
+        if kind in (int, float) and not (f.metadata.get("range") and f.metadata["range"].high is not None
+                                         and math.isfinite(f.metadata["range"].high)):
+            undeclared.append(f"{f.name}: upper bound")
+        if kind is str and not ("choices" in f.metadata or f.metadata.get("path")) and f.name not in FREE_TEXT:
+            undeclared.append(f"{f.name}: choices or path")
+    assert undeclared == []
+
+
+@pytest.mark.parametrize("method, name, registry", [
+    ("glass", "systems", "workbench.glass.systems:SYSTEMS"),
+    ("needs", "variants", "workbench.needs.evaluate:VARIANTS"),
+    ("merging", "methods", "workbench.merging.merge_methods:REGISTRY"),
+])
+def test_a_family_setting_takes_its_choices_from_the_registry(method, name, registry):
+    import importlib
+
+    from workbench import methods
+
+    cls = methods.load(method).Config
+    module, _, attr = registry.partition(":")
+    assert cls.choices(name) == tuple(getattr(importlib.import_module(module), attr))
+    assert set(getattr(cls.for_profile("full"), name)) <= set(cls.choices(name))
+
+
 @pytest.mark.parametrize("method, pair, words", [
-    ("glass", "steps=0", ["glass.steps=0", "integer >= 1"]),
-    ("glass", "steps=-5", ["glass.steps=-5", ">= 1"]),
-    ("glass", "lr=nan", ["glass.lr=nan", "finite number > 0"]),
+    ("glass", "systems=nosuch", ["glass.systems=nosuch", "one of popularity, sasrec", "'nosuch'"]),
+    ("glass", "systems=glass,glass", ["names glass twice"]),
+    ("glass", "systems=", ["glass.systems=", "at least 1"]),
+    ("glass", "sid_method=nosuch", ["sid_method", "residual_kmeans, rqvae"]),
+    ("glass", "eval_split=nosuch", ["eval_split", "test, valid"]),
+    ("glass", "codebook=", ["codebook", "0 entries", "1 to 8"]),
+    ("glass", "device=tpu", ["device", "auto, cpu, cuda"]),
+    ("needs", "arch=nosuch", ["arch", "llama, qwen2"]),
+    ("needs", "variants=full,nosuch", ["variants", "'nosuch'", "isolated"]),
+    ("needs", "cluster_algorithm=nosuch", ["cluster_algorithm", "dbscan, hdbscan, kmeans"]),
+    ("needs", "tokenizer=nosuch", ["tokenizer", "word, subword, auto"]),
+    ("merging", "methods=linear,bogus", ["methods", "'bogus'", "dare_ties"]),
+    ("needs", "users=1_000", ["needs.users='1_000'", "without underscores", "users=1000"]),
+    ("needs", "users=1e3", ["needs.users='1e3'", "not a valid int"]),
+    ("glass", "seed=1,2", ["seed='1,2'", "seeds=1,2"]),
+    ("glass", "sed=1", ["Unknown setting 'sed'", "did you mean seed or seeds"]),
+    ("glass", "profile=demo", ["--profile", "not a --set setting"]),
+])
+def test_a_string_or_list_setting_outside_its_choices_is_one_sentence(method, pair, words):
+    from workbench import methods
+
+    with pytest.raises(WorkbenchError) as info:
+        methods.make_config(method, "smoke", [pair])
+    message = str(info.value)
+    assert all(w in message for w in words) and "\n" not in message, message
+
+
+def test_a_config_made_directly_with_the_wrong_kind_is_refused():
+    from workbench import methods
+
+    with pytest.raises(WorkbenchError, match="steps=5 is not int"):
+        methods.load("glass").Config(steps="5").check()
+    with pytest.raises(WorkbenchError, match="is not a tuple of str"):
+        methods.load("glass").Config(systems="glass").check()
+
+
+@pytest.mark.parametrize("method, pair, words", [
+    ("glass", "steps=0", ["glass.steps=0", "integer in [1, 1000000]"]),
+    ("glass", "steps=-5", ["glass.steps=-5", "[1, 1000000]"]),
+    ("glass", "steps=100000000000000000000000000000", ["glass.steps=1000000000", "[1, 1000000]"]),
+    ("glass", "lr=nan", ["glass.lr=nan", "finite number in (0, 1]"]),
     ("glass", "lr=inf", ["glass.lr=inf", "finite"]),
-    ("glass", "codebook=16,1,8", ["codebook=16,1,8", "each entry of codebook", ">= 2"]),
+    ("glass", "codebook=16,1,8", ["codebook=16,1,8", "each entry of codebook", "[2, 4096]"]),
     ("glass", "dropout=1", ["dropout=1.0", "[0, 1)"]),
     ("merging", "density=0", ["density=0.0", "(0, 1]"]),
     ("merging", "top_p=1.5", ["top_p=1.5", "(0, 1]"]),
-    ("needs", "rl_generations=1", ["rl_generations=1", ">= 2"]),
+    ("needs", "rl_generations=1", ["rl_generations=1", "[2, 1024]"]),
     ("needs", "min_pop_share=-0.1", ["min_pop_share=-0.1", "[0, 1]"]),
-    ("needs", "seed=-1", ["needs.seed=-1", ">= 0"]),
+    ("needs", "seed=-1", ["needs.seed=-1", "[0, 2147483647]"]),
 ])
 def test_a_setting_out_of_range_is_one_sentence_naming_it(method, pair, words):
     from workbench import methods

@@ -123,6 +123,33 @@ def test_same_numbers_inline_pool_and_ray(tmp_path, local_ray):
 
 
 @pytest.mark.slow
+def test_a_running_ray_cluster_passes_the_address_check(local_ray):
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    assert Runner.from_env("ray", 2, address).address == address  # TCP connect and the GCS's cluster id
+
+
+def test_a_ray_address_that_does_not_answer_is_one_sentence_and_leaves_no_session(tmp_path):
+    """Issue 24: a well-formed address where nothing listens fails at once (a real process, its own temp
+    folder: Ray would put a session folder there), instead of minutes of GCS retries."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a port nothing listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    r = subprocess.run([sys.executable, "-m", "workbench.cli", "build", "merging", "--profile", "smoke", "--executor", "ray",
+                        "--address", f"127.0.0.1:{port}"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert f"127.0.0.1:{port} does not answer" in r.stderr
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "home").exists()
+
+
 def test_ray_failure_names_the_job(tmp_path, local_ray):
     with pytest.raises(WorkbenchError, match=r"Job bad failed: this job fails on purpose"):
         run_jobs([Job("bad", f"{F}:fail"), Job("ok", f"{F}:write_number", {"x": 1})], tmp_path, Runner("ray", workers=2))

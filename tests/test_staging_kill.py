@@ -1,5 +1,6 @@
 """A build killed with SIGKILL leaves its staging inside the store, marked with its owner; `workbench
-doctor` lists it as stale and the next build removes it and completes (issue 11, item 6).
+doctor` lists it as stale and the next build removes it and completes (issue 11, item 6). Its pool
+workers and their resource tracker die with it (issue 24, item 5).
 
 A real ``workbench build`` in a subprocess, killed once a trainer's scratch folder exists (so the
 kill lands mid-training, with both the run's staging and the jobs' folder on disk). ``--workers 1``
@@ -65,3 +66,44 @@ def test_a_killed_build_is_cleaned_by_the_next_build(tmp_path):
     assert staging(home) == [] and not list(system_tmp.glob("workbench-*"))
     store = ArtifactStore(home)
     assert [run.method for run in store.runs()] == [METHOD] and store.damaged(verify=True) == []
+
+
+def _alive(process) -> bool:
+    import psutil
+
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+@pytest.mark.slow
+def test_a_killed_build_leaves_no_worker_behind(tmp_path):
+    """SIGKILL of a build running jobs in its process pool: every worker (and the multiprocessing resource
+    tracker) ends too, through the parent-death signal the pool's initialiser asks for. Without it the
+    workers were re-parented and lived on, idle, for hours."""
+    import psutil
+
+    home = tmp_path / "store"
+    env = {**os.environ, "WORKBENCH_HOME": str(home), "TMPDIR": str(tmp_path)}
+    build = [sys.executable, "-m", "workbench.cli", "build", METHOD, "--profile", "smoke", *SMALL, "--workers", "2"]
+    proc = subprocess.Popen(build, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        while len(list(home.glob(".jobs-*/**/log.txt"))) < 2:  # two jobs started, one in each worker
+            assert proc.poll() is None, f"the build ended before its jobs started: {proc.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "no job of the build started"
+            time.sleep(0.2)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert len([c for c in children if "resource_tracker" not in " ".join(c.cmdline())]) >= 2, children
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    deadline = time.monotonic() + 120  # generous: the workers die at once, the tracker when its pipe closes
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = [c for c in children if _alive(c)]
+    for process in left:  # do not leave them to the next test either
+        process.kill()
+    assert left == [], [" ".join(c.cmdline()) for c in left if _alive(c)]

@@ -87,6 +87,52 @@ def test_atomic_helpers(tmp_path):
             pass
 
 
+def test_a_write_replaces_only_what_it_may(tmp_path):
+    """Issue 24: a file write never replaces a FIFO, folder or link; --overwrite only a folder workbench wrote."""
+    from workbench.atomic import WRITTEN_BY
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere.txt")
+    for name, kind in (("pipe", "a FIFO"), ("folder", "a folder"), ("link", "a symbolic link")):
+        with pytest.raises(WorkbenchError, match=f"it is {kind}"):
+            atomic_write_text(tmp_path / name, "x")
+    assert not (tmp_path / "elsewhere.txt").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["folder", "link", "pipe"]
+
+    with atomic_dir(tmp_path / "out") as staging:
+        (staging / "v").write_text("1")
+    assert (tmp_path / "out" / WRITTEN_BY).is_file()
+    with atomic_dir(tmp_path / "out", overwrite=True) as staging:  # its own folder: replaced
+        (staging / "v").write_text("2")
+    assert (tmp_path / "out" / "v").read_text() == "2"
+    (tmp_path / "folder" / "thesis.tex").write_text("mine")
+    with pytest.raises(WorkbenchError, match="replaces only a folder workbench wrote"):
+        with atomic_dir(tmp_path / "folder", overwrite=True):
+            pass
+    with pytest.raises(WorkbenchError, match="it is a FIFO"):
+        with atomic_dir(tmp_path / "pipe", overwrite=True):
+            pass
+    assert (tmp_path / "folder" / "thesis.tex").read_text() == "mine"
+
+
+@pytest.mark.parametrize("out, inputs, how", [
+    ("d", {"x": "d"}, "is"), ("d/a/m", {"x": "d/a"}, "lies inside"), ("d", {"x": "d/a"}, "holds"),
+    ("link/a/m", {"x": "d/a"}, "lies inside"),  # through a symbolic link to d
+    ("d/ab", {"x": "d/a"}, None), ("e", {"x": "d", "y": None}, None),
+])
+def test_an_output_is_kept_apart_from_the_inputs(tmp_path, out, inputs, how):
+    from workbench.atomic import check_apart
+
+    (tmp_path / "d" / "a").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "d")
+    inputs = {k: v and tmp_path / v for k, v in inputs.items()}
+    if how is None:
+        check_apart(tmp_path / out, inputs)
+        return
+    with pytest.raises(WorkbenchError, match=f"--out .* {how} the input x"):
+        check_apart(tmp_path / out, inputs)
+
+
 # ---- integrity: sizes and SHA-256 in the manifest, damaged runs named, never crashing a listing -----
 def cli(*args, home):
     """The real entry point in a subprocess, as a user runs it."""

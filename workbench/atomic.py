@@ -3,6 +3,11 @@
 Used by the artifact store and by commands that write outside it (``workbench merge --out``). Also
 the bookkeeping of staging folders: each records its owner (``owner.json``: pid, host, process start
 time), so a later build can tell the leftovers of a killed build from the staging of a live one.
+
+A write replaces only what it may: a file write only a regular file (never a device, a FIFO, a
+socket, a link or a folder that happens to sit at the path), a folder write (``overwrite=True``) only a
+folder it wrote itself, which carries ``WRITTEN_BY``. ``check_apart`` keeps an output away from the
+inputs of the same command: equal, inside or holding one is refused, symbolic links followed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import tempfile
 import time
 import uuid
@@ -25,26 +31,99 @@ import numpy as np
 from workbench.errors import WorkbenchError
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary sibling and a rename."""
+WRITTEN_BY = ".written-by-workbench"
+"""Inside every folder ``atomic_dir`` publishes (a merged or saved checkpoint): ``overwrite`` replaces
+only a folder that carries it, so ``--overwrite`` never deletes a folder the user made."""
+
+
+def _kind(info: os.stat_result) -> str:
+    for test, word in ((stat.S_ISREG, "a file"), (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"),
+                       (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+                       (stat.S_ISBLK, "a device")):
+        if test(info.st_mode):
+            return word
+    return "not a regular file"  # a door or whiteout, on some systems
+
+
+def check_file_target(path: Path, probe: bool = False) -> None:
+    """Refuse, before anything is written, a file path that holds something other than a regular file;
+    ``probe``: also a folder that refuses a new file (a command checks before its work, not after)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        raise WorkbenchError(f"Cannot write {path}: {err.strerror}; choose another path.") from err
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise WorkbenchError(f"Cannot write {path}: it is {_kind(info)}, and only a regular file is ever replaced; "
+                             "choose another path.")
+    if probe and path.parent.is_dir():
+        _temp_file(path).unlink()
+
+
+def _temp_file(path: Path) -> Path:
+    """A new empty file beside ``path`` (the atomic write's temp file); one sentence if the folder refuses it."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise WorkbenchError(f"Cannot write {path}: {err.strerror} in its folder; choose a writable folder.") from err
+    os.close(fd)
+    return Path(tmp)
+
+
+def check_dir_target(target: Path, overwrite: bool = False) -> None:
+    """Refuse, before any work, a folder path that exists, unless ``overwrite`` and this tool wrote it."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    if not overwrite:
+        raise WorkbenchError(f"Output folder {target} already exists; choose another path or remove it.")
+    if not stat.S_ISDIR(info.st_mode):
+        raise WorkbenchError(f"Cannot replace {target}: it is {_kind(info)}, not a folder written by workbench; "
+                             "choose another path.")
+    if not (Path(target) / WRITTEN_BY).is_file():
+        raise WorkbenchError(f"Cannot replace {target}: --overwrite replaces only a folder workbench wrote (it has no "
+                             f"{WRITTEN_BY}); remove it yourself or choose another path.")
+
+
+def check_apart(output: Path, inputs: dict[str, Path | str | None], flag: str = "--out") -> None:
+    """Refuse an output that is, lies inside or holds one of ``inputs`` (name -> path; empty ones skipped),
+    comparing resolved paths, so a symbolic link to an input counts as the input."""
+    out = Path(output).expanduser().resolve()
+    for name, given in inputs.items():
+        if not given:
+            continue
+        src = Path(given).expanduser().resolve()
+        how = "is" if out == src else "lies inside" if out.is_relative_to(src) else "holds" if src.is_relative_to(out) else ""
+        if how:
+            raise WorkbenchError(f"{flag} {output} {how} the input {name} ({given}); nothing is written into or over "
+                                 "an input; choose a path outside it.")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary sibling and a rename (refused if the path holds
+    anything but a regular file: a rename would put the file where a device or FIFO was)."""
+    path = Path(path)
+    check_file_target(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_file(path)
+    try:
+        tmp.write_text(text)
+        check_file_target(path)  # nothing else took the path meanwhile
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
 @contextmanager
 def atomic_dir(target: Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a staging folder that becomes ``target`` only if the block finishes without an error."""
+    """Yield a staging folder that becomes ``target`` only if the block finishes without an error;
+    ``overwrite`` replaces a folder only when it carries ``WRITTEN_BY`` (see ``check_dir_target``)."""
     target = Path(target)
-    if target.exists() and not overwrite:
-        raise WorkbenchError(f"Output folder {target} already exists; choose another path or remove it.")
+    check_dir_target(target, overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -55,6 +134,8 @@ def atomic_dir(target: Path, overwrite: bool = False) -> Iterator[Path]:
     staging.mkdir()
     try:
         yield staging
+        atomic_write_text(staging / WRITTEN_BY, json.dumps({"by": "workbench", "created": time.time()}))
+        check_dir_target(target, overwrite)  # still ours (or absent) at the moment it is replaced
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)

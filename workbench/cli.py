@@ -29,7 +29,10 @@ StoreOpt = Annotated[
 def _store(path: Path | None):
     from workbench.store import ArtifactStore
 
-    return ArtifactStore(path)
+    store = ArtifactStore(path)
+    if store.root.exists() and not store.root.is_dir():
+        raise WorkbenchError(f"The store {store.root} is not a folder; pass a folder to --store (or WORKBENCH_HOME).")
+    return store
 
 
 @app.command()
@@ -181,10 +184,14 @@ def report(
     """A shareable report: one self-contained HTML file with the claims, each method's key figure, data
     card and settings, and the versions (opens in any browser, no server)."""
     from workbench import report as reports
+    from workbench.atomic import check_apart, check_file_target
 
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
-    target = reports.write_html(out, _store(store), profile)
+    s = _store(store)
+    check_apart(out, {"store": s.root})
+    check_file_target(out, probe=True)
+    target = reports.write_html(out, s, profile)
     typer.echo(f"report of profile {profile} ({target.stat().st_size / 1e6:.1f} MB) -> {target}")
 
 
@@ -203,6 +210,7 @@ def reference(
     from workbench import report
     from workbench.runner import Runner
     from workbench.progress import tqdm_progress
+    from workbench.atomic import check_file_target
     from workbench.store import atomic_write_text, to_json
 
     if profile not in PROFILES:
@@ -210,9 +218,10 @@ def reference(
     if seeds < 1:
         raise WorkbenchError("--seeds must be at least 1.")
     runner = Runner.from_env(executor, workers, address)
+    target = out or report.reference_path(profile, seeds)
+    check_file_target(target, probe=True)  # refused now, not after hours of builds
     with tqdm_progress(f"reference {profile} x {seeds} seeds") as bar:
         doc = report.build_reference(profile, seeds, _store(store), runner, bar, overrides=list(setting))
-    target = out or report.reference_path(profile, seeds)
     atomic_write_text(target, to_json(doc))
     typer.echo(f"reference claims of {len(doc['claims'])} rows in {doc['wall_seconds']:.0f}s -> {target}")
 
@@ -276,6 +285,11 @@ def eval_cmd(
     set_threads()
     if n < 1 or samples < 1:
         raise WorkbenchError("--n and --samples must be at least 1.")
+    if outputs is not None:  # refused before the model loads: never into or over an input, never over a non-file
+        from workbench.atomic import check_apart, check_file_target
+
+        check_apart(outputs, {"checkpoint": checkpoint, "--bench": bench if bench != "arithmetic" else None}, "--outputs")
+        check_file_target(outputs, probe=True)
     fields = make_layout(layout, question_field, answer_field, answer_regex)  # a bad option fails before the model loads
     if bench == "arithmetic" and (layout != "auto" or question_field or answer_field or answer_regex is not None):
         raise WorkbenchError("--layout, --question-field, --answer-field and --answer-regex apply to a jsonl --bench only.")
@@ -335,13 +349,9 @@ def _serve_child(cmd: list[str], env: dict | None = None, on_stop=None) -> int:
     waited for, and on Linux the child also gets SIGTERM if this process dies without a word (kill -9)."""
     import signal
 
-    stop_with_parent = None
-    if sys.platform.startswith("linux"):
-        import ctypes
+    from workbench.runtime import die_with_parent
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        stop_with_parent = lambda: libc.prctl(1, signal.SIGTERM)  # noqa: E731  (1 = PR_SET_PDEATHSIG; runs in the child)
-    proc = subprocess.Popen(cmd, preexec_fn=stop_with_parent, env=env)
+    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent(signal.SIGTERM), env=env)
     forwarded: list[int] = []
 
     def forward(signum, _frame) -> None:
@@ -383,6 +393,11 @@ def main() -> None:
     except PermissionError as err:  # a read-only store, --out or checkpoint folder
         typer.echo(f"error: permission denied at {err.filename or 'a file'}; make it (or its folder) writable or "
                    "choose another folder (--store, --out or WORKBENCH_HOME).", err=True)
+        sys.exit(2)
+    except OSError as err:  # a write or read the system refused (disk full, read-only file system, I/O error)
+        where = f" at {err.filename}" if err.filename else ""
+        typer.echo(f"error: {err.strerror or type(err).__name__}{where}; check that path or choose another "
+                   "(--store, --out or WORKBENCH_HOME).", err=True)
         sys.exit(2)
     except Exception as err:
         if not (hasattr(err, "format_message") and hasattr(err, "exit_code")):

@@ -122,16 +122,17 @@ def build_many(configs: list, store=None, progress=None, runner=None, cheapest_f
     of each method's state: ``"building"`` with ``info`` = {jobs_done, jobs, share (of its jobs'
     cost done), message (its latest progress line)}, then ``"built"`` with {run: the run's folder}.
     """
-    from workbench.atomic import mark_owner
+    from workbench.atomic import check_apart, mark_owner
     from workbench.runner import Job, Runner, check_graph, critical_path, run_jobs
     from workbench.progress import silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
 
+    store = store or ArtifactStore()
     for config in configs:
         check(config)
+        check_apart(store.root, config.input_paths(), "The store")  # a build never writes into what it reads
     set_threads()
-    store = store or ArtifactStore()
     progress = progress or silent
     status = status or (lambda method, state, detail: None)
     runner = runner or Runner.from_env()

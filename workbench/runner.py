@@ -135,16 +135,22 @@ class Runner:
                 raise WorkbenchError(f"WORKBENCH_WORKERS={os.environ['WORKBENCH_WORKERS']!r} is not a whole number.") from err
         address = address or os.environ.get("WORKBENCH_RAY_ADDRESS") or None
         runner = cls(executor, workers, address)
-        runner.check()
+        runner.check(reach=True)
         return runner
 
-    def check(self) -> None:
+    def check(self, reach: bool = False) -> None:
+        """One sentence for a bad executor, worker count or address; ``reach``: also that the Ray address
+        answers within ``RAY_ANSWER_SECONDS`` (``from_env`` asks, so a command fails before it writes)."""
         if self.executor not in EXECUTORS:
             raise WorkbenchError(f"Unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}.")
         if self.workers is not None and self.workers < 1:
             raise WorkbenchError(f"--workers must be at least 1 (got {self.workers}).")
         if self.address and self.executor != "ray":
             raise WorkbenchError("--address is for --executor ray only.")
+        if self.address and self.address != "auto":
+            host, port = ray_host_port(self.address)
+            if reach:
+                check_reachable(self.address, host, port)
 
     def width(self, gpu: bool) -> int:
         """How many jobs run at once."""
@@ -264,8 +270,17 @@ class _Relay:
 _QUEUE = None  # a worker process's progress queue (set by the pool initializer)
 
 
-def _init_worker(progress_queue) -> None:
+def _init_worker(progress_queue, parent: int) -> None:
+    """A pool worker's start: it dies with the build (SIGKILL when its parent dies, however; it holds
+    nothing to clean up: its files are in the build's staging), and at once if the build already died."""
     global _QUEUE
+    import signal
+
+    from workbench.runtime import die_with_parent
+
+    die_with_parent(signal.SIGKILL)()
+    if os.getppid() != parent:  # the build died before the line above: nobody would ever stop this worker
+        os._exit(1)
     _QUEUE = progress_queue
 
 
@@ -384,7 +399,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay, priority:
     results = Results()
     started: set[str] = set()
     running: dict[Any, Job] = {}
-    pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue,))
+    pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue, os.getpid()))
     try:
         while len(results) < len(order):
             for job in _ready(order, results, started, priority)[: width - len(running)]:
@@ -458,6 +473,81 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
     return results
 
 
+RAY_ANSWER_SECONDS = 15.0
+"""How long a Ray address gets to take a TCP connection before a command stops with one sentence; where
+something does take it, its GCS then gets as long again (plus 15 s for a child process to import Ray)
+to give its cluster id. ``ray.init`` itself retries for minutes (26 s against a proxy that takes every
+connection) and may leave a session folder in the temp folder."""
+
+_ANSWERED: set[str] = set()
+"""Addresses that answered in this process (``from_env`` checks, ``start_ray`` then need not again)."""
+
+_GCS_PROBE = """
+import sys
+from ray._raylet import GcsClient
+try:
+    GcsClient(address=sys.argv[1]).cluster_id
+except Exception as err:
+    print(str(err).splitlines()[0] if str(err) else type(err).__name__)
+    sys.exit(1)
+"""
+"""Run in a child process: Ray's own GCS client asks for the cluster id (its C++ warnings stay in the
+child's captured stderr, and a hang is ended by the timeout)."""
+
+
+def ray_host_port(address: str) -> tuple[str, int]:
+    """``("10.0.0.5", 6379)`` from ``HOST:PORT`` (or ``ray://HOST:PORT``, ``[v6]:PORT``); one sentence otherwise.
+
+    >>> ray_host_port("ray://head:10001"), ray_host_port("[::1]:6379")
+    (('head', 10001), ('::1', 6379))
+    """
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise WorkbenchError(f"Ray address {address!r} is not HOST:PORT with a port in 1-65535 (e.g. 10.0.0.5:6379, or "
+                             "auto for the cluster this machine joined).")
+    return host, int(port)
+
+
+def check_reachable(address: str, host: str, port: int, seconds: float = RAY_ANSWER_SECONDS) -> None:
+    """A TCP connect to the address within ``seconds`` (in a thread, as a name lookup has no timeout of
+    its own), then for a GCS address (not ``ray://``) the cluster id from its GCS within ``seconds`` more
+    (``_GCS_PROBE``); one sentence when either fails. Nothing is started, so nothing is left behind."""
+    import importlib.util
+    import socket
+    import subprocess
+
+    if address in _ANSWERED:
+        return
+    outcome: list[str] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((host, port), timeout=seconds).close()
+            outcome.append("")
+        except socket.timeout:
+            outcome.append(f"no answer within {seconds:g} s")
+        except OSError as err:
+            outcome.append(err.strerror or str(err))
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    why = outcome[0] if outcome else f"no answer within {seconds:g} s"
+    if not why and not address.startswith("ray://") and importlib.util.find_spec("ray"):  # no Ray: _run_ray says so
+        try:
+            probe = subprocess.run([sys.executable, "-c", _GCS_PROBE, f"{host}:{port}"], capture_output=True, text=True,
+                                   timeout=seconds + 15)  # + the child's import of Ray
+            if probe.returncode:
+                why = f"not a Ray cluster: {(probe.stdout.strip().splitlines() or ['no GCS there'])[-1]}"
+        except subprocess.TimeoutExpired:
+            why = f"its GCS gave no cluster id within {seconds:g} s"
+    if why:
+        raise WorkbenchError(f"The Ray cluster at {address} does not answer ({why}); start it (ray start --head) or "
+                             "check --address.")
+    _ANSWERED.add(address)
+
+
 def start_ray(runner: Runner, gpu: bool = False) -> bool:
     """Join the cluster at ``runner.address``, or start a local Ray; False when Ray already runs here."""
     import ray
@@ -466,6 +556,7 @@ def start_ray(runner: Runner, gpu: bool = False) -> bool:
         return False
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if runner.address:
+        runner.check(reach=True)  # ray.init would wait minutes for an address that does not answer
         kwargs["address"] = runner.address
     else:  # a local Ray: its workers see what this process imports (tests, notebooks, scripts)
         kwargs["num_cpus"] = runner.width(gpu) if runner.workers else (os.cpu_count() or 1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import sys
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -53,6 +56,26 @@ def set_threads(n: int | None = None) -> int:
     """Use ``n`` torch threads (default: ``default_threads()``); return it."""
     torch.set_num_threads(max(1, default_threads() if n is None else n))
     return torch.get_num_threads()
+
+
+PR_SET_PDEATHSIG = 1
+"""prctl's option number for the parent-death signal (linux/prctl.h)."""
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> Callable[[], None]:
+    """A function that, called in a child process, has Linux send the child ``signum`` when its parent
+    dies, even by SIGKILL (``prctl(PR_SET_PDEATHSIG)``); a no-op elsewhere. Made in the parent, so the
+    child only makes the one system call (all a ``preexec_fn`` may do). Used for the app's server and
+    the runner's pool workers, which would otherwise live on, re-parented, after a killed command.
+
+    Linux sends it when the parent *thread* that started the child ends: start children from a thread
+    that lives as long as they should (the runner submits from the thread that waits for the jobs)."""
+    if not sys.platform.startswith("linux"):
+        return lambda: None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return lambda: libc.prctl(PR_SET_PDEATHSIG, signum)
 
 
 def resolve_device(device: str = "auto") -> torch.device:

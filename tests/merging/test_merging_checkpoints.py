@@ -103,6 +103,25 @@ def test_bad_arguments_and_existing_output_are_clear_errors(family, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_overwrite_replaces_an_earlier_merge_and_never_an_input(family, tmp_path):
+    """Issue 24: --overwrite replaces the folder an earlier merge wrote; --out never equals, holds or lies in an input."""
+    import hashlib
+
+    def digest(folder):
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+    before = {role: digest(family[role]) for role in ("a", "b")}
+    out = merge_checkpoints(family["a"], family["b"], tmp_path / "m", method="linear", strength=0.2)
+    first = load_file(str(out / "model.safetensors"))
+    merge_checkpoints(family["a"], family["b"], out, method="linear", strength=0.8, overwrite=True)
+    second = load_file(str(out / "model.safetensors"))
+    assert any(not torch.equal(first[key], second[key]) for key in first)
+    for target in (family["a"], family["a"].parent, family["b"] / "sub"):
+        with pytest.raises(WorkbenchError, match="the input --[ab]"):
+            merge_checkpoints(family["a"], family["b"], target, method="linear", strength=0.5, overwrite=True)
+    assert {role: digest(family[role]) for role in ("a", "b")} == before
+
+
 def test_merged_weights_are_the_same_bits_for_any_thread_count(tmp_path):
     """Every method, 1 vs 2 torch threads: bit-identical shards. The tensors are larger than torch's
     parallel grain (32,768 elements), where a plain sum or norm splits across threads (SLERP did)."""

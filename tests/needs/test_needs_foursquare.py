@@ -173,7 +173,7 @@ def test_tsmc_dataset_through_the_settings_with_an_own_category_table(tmp_path):
         pipeline.plan(config.with_overrides({"category_map": str(tmp_path / "nope.csv")}), [0])
     with pytest.raises(WorkbenchError, match="Unknown dataset 'tsmc' for needs"):
         pipeline.plan(config.with_overrides({"dataset": "tsmc"}), [0])
-    with pytest.raises(WorkbenchError, match="venue_words=by_name is not one of ranked, id"):
+    with pytest.raises(WorkbenchError, match="venue_words=by_name is not valid: venue_words must be one of id, ranked"):
         config.with_overrides(["venue_words=by_name"])
     with pytest.raises(WorkbenchError, match="batch_softmax=true samples the prompt's positions; it needs prompt_loss"):
         config.with_overrides(["batch_softmax=true", "prompt_loss=false"])

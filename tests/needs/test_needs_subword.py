@@ -24,7 +24,7 @@ def test_auto_keeps_words_for_the_synthetic_world_and_bad_choice_is_one_sentence
     data = load_data(small_config, 0)
     assert len(data.merchants) <= training.SUBWORD_ABOVE
     assert training.tokenizer_kind("auto", data) == "word" and training.tokenizer_kind("subword", data) == "subword"
-    with pytest.raises(WorkbenchError, match="not one of word, subword, auto"):
+    with pytest.raises(WorkbenchError, match="tokenizer must be one of word, subword, auto"):
         small_config.with_overrides(["tokenizer=bpe"])
 
 

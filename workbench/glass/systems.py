@@ -58,6 +58,8 @@ LABELS = {
     "tiger_noisy": "TIGER (noisy embeddings)",
     "glass_noisy": "GLASS (noisy embeddings)",
 }
+SYSTEMS = (*(name for name in LABELS if not name.endswith("_noisy")), "noise")
+"""What ``config.systems`` may list: the rows above, and ``noise`` for the two noisy-embedding rows."""
 SID_SYSTEMS = ("tiger", "tier_only", "search_only", "glass", "resized", "fixed_gate", "neighbours",
                "tiger_noisy", "glass_noisy")
 
@@ -94,7 +96,7 @@ def expand_systems(systems: tuple[str, ...], synthetic: bool) -> list[str]:
         if name == "noise":
             if synthetic:
                 out += ["tiger_noisy", "glass_noisy"]
-        elif name in LABELS:
+        else:  # the config's choices hold the names (``SYSTEMS``)
             out.append(name)
     return out
 

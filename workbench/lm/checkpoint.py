@@ -6,6 +6,7 @@ on disk. Nothing is fetched from a hub (``local_files_only=True``); problems bec
 
 from __future__ import annotations
 
+import json
 import pickle
 import warnings
 import zipfile
@@ -26,9 +27,24 @@ def check_checkpoint_dir(path: str | Path) -> Path:
         raise WorkbenchError(f"{path} is a file; pass the checkpoint folder (with config.json) instead.")
     if not (path / "config.json").exists():
         raise WorkbenchError(f"{path} has no config.json; pass a folder written by save_pretrained.")
+    read_model_config(path)
     if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
         raise WorkbenchError(f"{path} has no weights (*.safetensors); pass a complete checkpoint folder.")
     return path
+
+
+def read_model_config(path: str | Path) -> dict:
+    """The checkpoint's ``config.json`` as a dict; one sentence when it is unreadable or any JSON but an object."""
+    file = Path(path) / "config.json"
+    try:
+        config = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WorkbenchError(f"{file} is not readable JSON; pass a folder written by save_pretrained.") from err
+    if not isinstance(config, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(config), "a number")
+        raise WorkbenchError(f"{file} holds {kind}, not a JSON object of settings "
+                             "(model_type, hidden_size, ...); pass a folder written by save_pretrained.")
+    return config
 
 
 @contextmanager

@@ -29,10 +29,11 @@ from typing import Any
 import torch
 
 from workbench.errors import WorkbenchError
-from workbench.lm.checkpoint import open_safetensors
+from workbench.lm.checkpoint import open_safetensors, read_model_config
 from workbench.merging.merge_methods import check_density, check_strength, get, merge
 from workbench.progress import Progress, silent
-from workbench.atomic import atomic_dir
+from workbench.atomic import WRITTEN_BY, atomic_dir, check_apart, check_dir_target
+from workbench.config import MAX_SEED
 
 INDEX = "model.safetensors.index.json"
 MERGE_CONFIG = "merge_config.json"
@@ -62,12 +63,7 @@ def merge_models(
 ) -> torch.nn.Module:
     """A new model (a copy of ``a``) whose every parameter is the merge of the parents' (tied
     parameters are merged once, as ``named_parameters`` lists them once)."""
-    spec = get(method)
-    check_strength(strength, method)
-    if spec.uses_density:
-        check_density(density, method)
-    if spec.needs_base and base is None:
-        raise WorkbenchError(f"{method} works on task vectors and needs the shared base model.")
+    spec = _checked(method, strength, density, seed, base is not None, "the shared base model")
     pb = dict(b.named_parameters())
     pbase = dict(base.named_parameters()) if base is not None else {}
     merged = copy.deepcopy(a)
@@ -77,6 +73,19 @@ def merge_models(
         param.copy_(merge(method, param, pb[name], pbase.get(name), strength=strength, density=density,
                           seed=tensor_seed(seed, name), name=name))
     return merged.eval()
+
+
+def _checked(method: str, strength: float, density: float, seed: int, has_base: bool, base_is: str):
+    """The merge method's spec, after checking the arguments every merge takes; one sentence otherwise."""
+    spec = get(method)
+    check_strength(strength, method)
+    if spec.uses_density:
+        check_density(density, method)
+    if not 0 <= seed <= MAX_SEED:
+        raise WorkbenchError(f"Merge seed {seed} is out of range; use a seed in [0, {MAX_SEED}].")
+    if spec.needs_base and not has_base:
+        raise WorkbenchError(f"{method} works on task vectors and needs {base_is}.")
+    return spec
 
 
 # ---- on disk --------------------------------------------------------------------------------------
@@ -144,17 +153,14 @@ def _shapes(path: Path, mapping: dict[str, str]) -> dict[str, tuple[int, ...]]:
 
 
 def _model_type(path: Path) -> str:
-    try:
-        return str(json.loads((path / "config.json").read_text()).get("model_type", ""))
-    except (OSError, json.JSONDecodeError) as err:
-        raise WorkbenchError(f"{path} has no readable config.json; pass a folder written by save_pretrained.") from err
+    return str(read_model_config(path).get("model_type", ""))
 
 
 def side_files(path: Path) -> list[Path]:
     """The files of a checkpoint besides its weights (config, generation config, tokenizer, index),
     which the merged checkpoint copies; a link out of the checkpoint is refused."""
     return [checked_file(path, item.name) for item in sorted(path.iterdir())
-            if item.is_file() and not item.name.endswith((".safetensors", ".bin")) and item.name != MERGE_CONFIG]
+            if item.is_file() and not item.name.endswith((".safetensors", ".bin")) and item.name not in (MERGE_CONFIG, WRITTEN_BY)]
 
 
 def check_compatible(paths: dict[str, Path]) -> dict[str, dict[str, str]]:
@@ -203,20 +209,15 @@ def merge_checkpoints(
     """Merge two local HF checkpoints tensor by tensor into ``out`` (a loadable checkpoint folder)."""
     from safetensors.torch import save_file
 
-    spec = get(method)
-    check_strength(strength, method)
-    if spec.uses_density:
-        check_density(density, method)
-    if spec.needs_base and base is None:
-        raise WorkbenchError(f"{method} works on task vectors and needs the shared base checkpoint; pass --base DIR.")
+    spec = _checked(method, strength, density, seed, base is not None, "the shared base checkpoint; pass --base DIR")
     paths = {"a": Path(a).expanduser(), "b": Path(b).expanduser()}
     if spec.needs_base:
         paths["base"] = Path(base).expanduser()
+    out = Path(out).expanduser()
+    check_apart(out, {"--a": paths["a"], "--b": paths["b"], "--base": base and Path(base).expanduser()})
+    check_dir_target(out, overwrite)  # before any work: an existing folder is replaced only if workbench wrote it
     maps = check_compatible(paths)
     extras = side_files(paths["a"])
-    out = Path(out).expanduser()
-    if out.exists() and not overwrite:
-        raise WorkbenchError(f"Output folder {out} already exists; choose another path or remove it.")
 
     by_file: dict[str, list[str]] = {}
     for key, file in maps["a"].items():

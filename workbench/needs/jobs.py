@@ -64,7 +64,7 @@ def needed(config: Config) -> list[str]:
 
 
 # ---- seed{s}/data --------------------------------------------------------------------------------
-def prepare_seed(ctx: JobContext) -> dict:
+def prepare(ctx: JobContext) -> dict:
     """Data, clustering, cases and baselines of one seed, into the job's folder."""
     config, seed = Config._make(ctx.spec["config"]), ctx.spec["seed"]
     seed_everything(seed)

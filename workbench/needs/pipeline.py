@@ -60,7 +60,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
     unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
     continued = [v for v in variants if v in jobs.STARTS_FROM]
-    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare_seed", {"config": settings, "seed": s}, cost=jobs.COST["data"] * unit)
+    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s}, cost=jobs.COST["data"] * unit)
            for s in seeds]
     for s in seeds:
         data = f"seed{s}/data"

@@ -7,7 +7,7 @@ Folder layout (all parquet, written by ``write_folder``):
 - ``records``   every record with the clustering columns (``user_cluster``, ``support``, ``pop_share``,
                 ``pattern``, ``kept``; empty for test records)
 - ``train_raw``, ``train_clustered``, ``test_raw``, ``test_clustered``, ``rl_cases``   the cases
-- ``marked``    the baselines' marked predictions (``jobs.prepare_seed`` adds it)
+- ``marked``    the baselines' marked predictions (``jobs.prepare`` adds it)
 """
 
 from __future__ import annotations

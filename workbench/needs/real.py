@@ -177,8 +177,8 @@ def _assemble(rec: pd.DataFrame, venues: pd.DataFrame, test_per_user: int, name:
               venue_words: str = "id") -> NeedsData:
     """``NeedsData`` from check-ins in time order per user (``user, city, day, hour, weather, merchant``)
     and their venues (``merchant, category, need, lat, lon, city``): context, splits, slices, tables."""
-    if venue_words not in Config.VENUE_WORDS:
-        raise WorkbenchError(f"venue_words={venue_words!r} is not one of {', '.join(Config.VENUE_WORDS)}.")
+    if venue_words not in Config.choices("venue_words"):
+        raise WorkbenchError(f"venue_words={venue_words!r} is not one of {', '.join(Config.choices('venue_words'))}.")
     if test_per_user < 1:
         raise WorkbenchError(f"test_per_user={test_per_user} must be at least 1.")
     by_merchant = venues.set_index("merchant")
