@@ -101,9 +101,15 @@ def main() -> None:
             tab.get_by_text(WAITING).first.wait_for(timeout=600_000)  # each shows the build's progress first
         mark("pages_show_progress_s")
         deadline = time.monotonic() + (0 if args.home else args.timeout)
+        built = set()  # pages whose method's run is in the store: they must fill in by themselves
         while len(landed) < len(tabs) and time.monotonic() < deadline and not (args.first and landed):
+            status = background.read(store) or {}
+            built |= {m for m, s in (status.get("methods") or {}).items() if s.get("state") == "built"}
             for method, tab in tabs.items():
-                if method not in landed and tab.get_by_text(WAITING).count() == 0 \
+                # a rerun briefly shows neither the progress nor the page: count only a page whose run landed,
+                # that shows no progress and no running script
+                if method in built and method not in landed and tab.get_by_text(WAITING).count() == 0 \
+                        and tab.locator('[data-testid="stStatusWidget"]').count() == 0 \
                         and len(tab.locator('[data-testid="stMain"]').inner_text()) > 300:
                     landed[method] = round(time.perf_counter() - start, 1)
                     print(f"{method} page filled in at {landed[method]} s", flush=True)
