@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test install build app bench notebooks docs clean-artifacts
+.PHONY: demo test test-fast install build app bench notebooks docs clean-artifacts
 
 # (Re)install only when requirements.txt or pyproject.toml changed.
 $(STAMP): requirements.txt pyproject.toml
@@ -32,6 +32,10 @@ app: install
 ## test: the whole suite — unit, AppTest, notebooks (smoke), CLI, browser
 test: install
 	$(PY) -m pytest
+
+## test-fast: the loop while working — every test not marked slow (no smoke builds, notebooks, browser, Ray)
+test-fast: install
+	$(PY) -m pytest -m "not slow"
 
 ## bench: quality and speed measurements -> benchmarks/results/*.json + a markdown table
 bench: install

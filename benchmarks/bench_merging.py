@@ -1,7 +1,7 @@
 """Thinking spectrum: the sweep table and the latency of the app's live merge-and-evaluate button.
 
 Merge speed against mergekit (every method, a ~100M-parameter pair, beside the physical floor) is in
-``bench_peers.py``, with the other side-by-side comparisons.
+``bench_peers_mergekit.py``.
 
 Set ``BENCH_MERGING_PROFILE`` (default ``demo``) to choose the run whose sweep is tabulated; it is built
 first when missing.

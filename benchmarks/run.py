@@ -1,9 +1,10 @@
 """Run the benchmarks: ``python benchmarks/run.py [name ...]`` (``make bench`` runs them all).
 
 Each ``benchmarks/bench_<name>.py`` (found by name: needs, glass, merging, lm, pages — the app's
-interaction timings — and any other) has ``TITLE`` and ``run() -> list[dict]`` (rows of one or more
-tables; a row may carry a ``table`` key to split them). Results go to ``benchmarks/results/<name>.json``
-(with versions, machine and date beside them) and one markdown file ``benchmarks/results/RESULTS.md``.
+interaction timings — peers_cornac, peers_mergekit (``peers`` runs both) and any other) has ``TITLE``
+and ``run() -> list[dict]`` (rows of one or more tables; a row may carry a ``table`` key to split
+them). Results go to ``benchmarks/results/<name>.json`` (with versions, machine and date beside
+them) and one markdown file ``benchmarks/results/RESULTS.md``.
 Timings are measurements, never assertions: this host's speed swings 3-8x within minutes.
 """
 
@@ -44,7 +45,9 @@ def main(names: list[str]) -> None:
 
     set_threads()
     available = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
-    chosen = names or available
+    # a name that is no benchmark but a family's prefix runs the family (``peers``: peers_cornac, peers_mergekit)
+    chosen = [m for n in names for m in ([n] if n in available else [a for a in available if a.startswith(f"{n}_")] or [n])]
+    chosen = chosen or available
     unknown = sorted(set(chosen) - set(available))
     if unknown:
         sys.exit(f"error: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(available)}.")

@@ -16,7 +16,10 @@ def test_unbuilt_method_shows_null_rows(tmp_store, toy_method):
 def test_built_method_reports_measured_rows(tmp_store, toy_method):
     toy_pipeline.build(toy_pipeline.Config.for_profile("smoke"), tmp_store)
     (row,) = [r for r in report.collect(tmp_store, "smoke") if r.method == "toy"]
-    assert row.reproduced is True and row.value > row.reference and row.interval[0] > 0
+    assert row.reproduced is True and row.a_value > row.b_value and row.interval[0] > 0
+    # the row contract: value, diff and interval are of one quantity, and the value lies in its interval
+    assert row.value == row.diff == pytest.approx(row.a_value - row.b_value) and row.reference == 0.0
+    assert row.interval[0] <= row.value <= row.interval[1]
     d = row.to_dict()
     claims.validate_rows([d])
     assert set(claims.FIELDS) <= set(d)
@@ -99,7 +102,7 @@ SPEC = ClaimSpec("glass.overall", "glass", "GLASS beats TIGER.", "Recall@10 GLAS
 
 def test_sentence_states_the_comparison_in_words_and_numbers():
     c = claims.compare([np.array([1.0] * 40 + [0.0] * 60)], [np.array([1.0] * 30 + [0.0] * 70)])
-    row = Claim.from_spec(SPEC, **claims.compared(c), reproduced=c.holds(), seeds=1, budget="demo: 600 training steps")
+    row = claims.row(SPEC, c, seeds=1, budget="demo: 600 training steps")
     text = row.sentence
     assert text.startswith("GLASS vs TIGER, Recall@10 on all test cases: .400 vs .300, +.100 [")
     assert text.endswith(f"→ {'reproduced' if c.holds() else 'not reproduced'} (1 seed, demo: 600 training steps)")
@@ -107,6 +110,25 @@ def test_sentence_states_the_comparison_in_words_and_numbers():
     assert (d["a"], d["b"], d["a_value"], d["b_value"]) == ("GLASS", "TIGER", 0.4, 0.3)
     assert d["diff"] == pytest.approx(0.1) and d["interval"] == pytest.approx(c.interval) and d["budget"].startswith("demo")
     claims.validate_rows([d])
+
+
+def test_row_numbers_are_all_of_one_quantity():
+    """``claims.row``: a comparison's value is its difference, an estimate's its own statistic; either way
+    the value lies in its interval, the reference is the bar and the verdict is the interval against it."""
+    a, b = [np.array([1.0] * 45 + [0.0] * 55)] * 2, [np.array([1.0] * 30 + [0.0] * 70)] * 2
+    c = claims.compare(a, b)
+    r = claims.row(SPEC, c, seeds=2)
+    assert (r.a_value, r.b_value, r.value, r.diff, r.reference) == (c.a, c.b, c.diff, c.diff, 0.0)
+    assert r.interval == c.interval and r.interval[0] <= r.value <= r.interval[1] and r.reproduced is True
+    assert claims.row(SPEC, c, bar=0.5).reproduced is False  # the same interval held against a higher bar
+    assert claims.row(SPEC, c, reproduced=False).reproduced is False  # a second condition may refuse it
+    est = claims.estimate([np.array([0.8, 0.9, 0.7, 0.85] * 25)])
+    spec = ClaimSpec("x.bar", "x", "The filter is good.", "min(P, R)", "the filter", "the 0.7 bar", "min(precision, recall)")
+    bar = claims.row(spec, est, 0.9, direction=-1)
+    assert (bar.a_value, bar.b_value, bar.diff, bar.value, bar.reference) == (est.value, 0.9, None, est.value, 0.9)
+    assert bar.interval[0] <= bar.value <= bar.interval[1] and bar.reproduced is True  # below the bar, as asked
+    with pytest.raises(TypeError):  # the numbers come from the measurement only
+        claims.row(SPEC, c, a_value=1.0)
 
 
 def test_sentence_of_a_statistic_against_a_bar_relative_change_and_a_second_condition():

@@ -44,6 +44,18 @@ def test_bad_overrides_give_one_clear_error(pair, message):
         Config.for_profile("demo").with_overrides([pair])
 
 
+def test_from_dict_rebuilds_the_settings_a_job_got():
+    import json
+
+    cfg = Config.for_profile("full", dataset="numbers", skill=0.6)
+    spec = json.loads(json.dumps(cfg.to_dict()))  # as a job reads it: tuples came back as lists
+    assert spec["seeds"] == [1, 2] and Config.from_dict(spec) == cfg
+    del spec["n"]  # a run stored before a setting existed: its profile's value
+    assert Config.from_dict(spec).n == 2000
+    with pytest.raises(WorkbenchError, match="Unknown setting"):
+        Config.from_dict({**spec, "colour": "red"})
+
+
 def test_unknown_profile():
     with pytest.raises(WorkbenchError, match="Unknown profile 'huge'"):
         Config.for_profile("huge")

@@ -23,6 +23,7 @@ def copy_project(tmp_path: Path) -> Path:
     root = tmp_path / "clone"
     shutil.copytree(ROOT / "docs", root / "docs", symlinks=True)
     shutil.copytree(ROOT / "workbench" / "reference", root / "workbench" / "reference")
+    shutil.copytree(ROOT / "recipes", root / "recipes")  # the pages' recipe tables are generated from them
     shutil.copy(ROOT / "README.md", root / "README.md")
     return root
 

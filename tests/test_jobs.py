@@ -10,7 +10,7 @@ import pytest
 
 import toy_pipeline
 from workbench.errors import WorkbenchError
-from workbench.runner import Job, Runner, check_graph, run_jobs
+from workbench.runner import GPU_SHARE, Job, Runner, check_graph, gpu_share, run_jobs
 from workbench.store import ArtifactStore
 
 F = "jobs_fixtures"
@@ -83,6 +83,17 @@ def test_runner_settings_are_checked(monkeypatch):
         Runner.from_env()
 
 
+def test_one_gpu_share_rule(monkeypatch):
+    """A model job takes a quarter of a GPU when the device setting resolves to CUDA, nothing on CPU."""
+    import torch
+
+    from workbench import runtime
+
+    assert gpu_share("cpu") == 0.0
+    monkeypatch.setattr(runtime, "resolve_device", lambda device: torch.device("cuda" if device != "cpu" else "cpu"))
+    assert gpu_share("auto") == GPU_SHARE == 0.25 and gpu_share("cpu") == 0.0
+
+
 def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     store = ArtifactStore(tmp_path)
     cfg = toy_pipeline.Config.for_profile("smoke", seeds=(1, 2), fail=True)
@@ -93,17 +104,6 @@ def test_seeds_are_jobs_and_a_failing_seed_publishes_nothing(tmp_path):
     assert {p.name for p in logs.rglob("*") if p.is_file()} == {"log.txt", "owner.json"}
     assert "toy build failed on purpose" in next(logs.rglob("seed2/score/log.txt")).read_text()
     assert store.clean_partial() == 1 and not list(tmp_path.glob(".jobs-*"))
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    """One local Ray for the Ray tests of this module (run_jobs joins it instead of starting its own)."""
-    ray = pytest.importorskip("ray")
-    from workbench.runner import start_ray
-
-    start_ray(Runner("ray", workers=2))
-    yield
-    ray.shutdown()
 
 
 @pytest.mark.slow

@@ -62,6 +62,17 @@ def test_the_report_opens_in_chromium_without_errors_and_shows_the_claims(built_
         assert r.claim in text and r.sentence in text, r.id
 
 
+def test_every_built_claim_row_keeps_the_row_contract(smoke_store):
+    """Every method's rows: value is the quantity of the interval (the difference, or the statistic
+    against a bar) and a difference lies in its own interval."""
+    rows = [r for r in report.collect(smoke_store, "smoke") if r.value is not None]
+    assert {r.method for r in rows} == {m for m in ("needs", "glass", "merging") if smoke_store.latest(m, "smoke")}
+    for r in rows:
+        assert r.value == (r.diff if r.diff is not None else r.a_value), r.id
+        if r.diff is not None and r.interval:
+            assert r.interval[0] <= r.diff <= r.interval[1], r.id
+
+
 def test_bad_out_is_one_sentence_and_leaves_no_file(tmp_path, smoke_store):
     with pytest.raises(WorkbenchError, match="is a folder"):
         report.write_html(tmp_path, smoke_store, "smoke")

@@ -16,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from workbench.claims import Claim, ClaimSpec, compare
+from workbench.claims import ClaimSpec, compare, row
 from workbench.config import MethodConfig
 from workbench.errors import WorkbenchError
 from workbench.runner import Job
@@ -72,8 +72,7 @@ def write(run, config: Config, seeds: list[int], results: dict, folder) -> None:
                                "per_seed": json.loads(json.dumps([results[f"seed{s}/score"] for s in seeds]))})
     run.write_parquet("cases", pd.concat([f.assign(seed=s) for s, f in zip(seeds, frames)], ignore_index=True))
     cmp = compare([f["model"].to_numpy() for f in frames], [f["baseline"].to_numpy() for f in frames])
-    claim = Claim.from_spec(CLAIMS[0], value=cmp.a, reference=cmp.b, interval=cmp.interval, reproduced=cmp.holds(),
-                            seeds=cmp.seeds, dataset=config.dataset, profile=config.profile)
+    claim = row(CLAIMS[0], cmp, seeds=cmp.seeds, dataset=config.dataset, profile=config.profile)
     run.write_json("claims", [claim.to_dict()])
 
 

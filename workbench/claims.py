@@ -24,9 +24,15 @@ Row fields — the comparison, read by ``sentence`` (one way to say every row in
 - ``also``: the claim's second condition, in words and numbers ("the overall gain, +.012, is smaller").
 - ``reproduced``: true / false from the measured numbers, or null when not built.
 - ``seeds``, ``budget`` (the profile and its training steps), ``dataset``, ``profile``.
-- ``value``, ``reference``: the older pair (the number the verdict rests on and what it was compared
-  with; their meaning differs between rows). Kept so runs stored before ``a``/``b`` existed still
-  render; read the fields above instead.
+- ``value``, ``reference``: the number the verdict rests on — ``diff``, or ``a_value`` when ``diff`` is
+  null, so always the quantity of ``interval`` — and the bar it is held against (0 for a difference).
+  Rows stored before ``a``/``b`` existed carry only this pair, with a meaning that differed between
+  methods (e.g. a system's own number beside the interval of a difference); they render as they are.
+
+**The row contract.** ``a_value``, ``b_value``, ``diff`` and ``interval`` are always of one quantity,
+so no number stands outside its own interval. Every method fills them one way, ``row``: from a
+``compare`` of two per-case columns (one array per seed) and a bar, or from an ``Estimate`` of one
+statistic and its bar.
 """
 
 from __future__ import annotations
@@ -112,11 +118,6 @@ class Claim:
     @property
     def sentence(self) -> str:
         return sentence(self)
-
-
-def compared(c: "Comparison") -> dict[str, Any]:
-    """The measured fields of a row from a ``compare`` result: ``Claim.from_spec(spec, **compared(c), ...)``."""
-    return {"a_value": c.a, "b_value": c.b, "diff": c.diff, "interval": c.interval}
 
 
 # ---- the row in words -------------------------------------------------------------------------------
@@ -296,6 +297,10 @@ class Estimate:
     def interval(self) -> list[float]:
         return [self.low, self.high]
 
+    def holds(self, direction: int = 1, bar: float = 0.0) -> bool:
+        """True when the interval lies strictly above ``bar`` (below it for direction -1)."""
+        return bool(self.low > bar) if direction > 0 else bool(self.high < bar)
+
 
 def over_seeds(values: list[float], replicates: list[np.ndarray], n_boot: int = N_BOOT, alpha: float = 0.05,
                seed: int = 0) -> Estimate:
@@ -370,3 +375,27 @@ def estimate(per_seed: list, statistic=None, n_boot: int = N_BOOT, seed: int = 0
     """A statistic of per-case values (default: the mean), one array per seed, with the same rule."""
     boots = [bootstrap(np.asarray(x), statistic=statistic, n_boot=n_boot, seed=seed + i) for i, x in enumerate(per_seed)]
     return over_seeds([r["value"] for r in boots], [r["replicates"] for r in boots], n_boot=n_boot, seed=seed)
+
+
+# ---- a row from the rule -----------------------------------------------------------------------------
+def row(spec: ClaimSpec, measured: Comparison | Estimate, bar: float = 0.0, direction: int = 1, **fields: Any) -> Claim:
+    """A claim row whose numbers are all of one quantity (the row contract above).
+
+    A ``Comparison`` fills ``a_value``, ``b_value`` (the two means), ``diff`` (a − b) and its
+    ``interval``; an ``Estimate`` (a statistic held against a bar) fills ``a_value`` and its own
+    ``interval``, with the bar as ``b_value`` and no ``diff``. ``value`` is what the interval is of and
+    ``reference`` the bar. The claim holds when the interval lies beyond ``bar`` (above it; below it for
+    ``direction`` −1); a claim with a further condition passes its own ``reproduced``. ``fields`` are the
+    rest of the row (seeds, dataset, note, also, ...).
+
+    >>> r = row(ClaimSpec("x.y", "x", "a beats b", "a - b"), compare([np.array([1, 1, 0, 1] * 50)], [np.zeros(200)]))
+    >>> r.a_value, r.b_value, r.diff == r.value, r.interval[0] <= r.value <= r.interval[1], r.reproduced
+    (0.75, 0.0, True, True, True)
+    """
+    reproduced = fields.pop("reproduced", measured.holds(direction, bar))
+    if isinstance(measured, Comparison):
+        numbers = {"a_value": measured.a, "b_value": measured.b, "diff": measured.diff, "value": measured.diff}
+    else:
+        numbers = {"a_value": measured.value, "b_value": bar, "value": measured.value}
+    return Claim.from_spec(spec, **numbers, reference=bar, interval=measured.interval, reproduced=reproduced, **fields)
+

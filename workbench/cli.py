@@ -24,6 +24,10 @@ ProfileOpt = Annotated[str, typer.Option("--profile", "-p", help=f"One of {', '.
 StoreOpt = Annotated[
     Optional[Path], typer.Option("--store", help="Artifact folder (default: $WORKBENCH_HOME or data/artifacts).")
 ]
+RecipeProfileOpt = Annotated[Optional[str], typer.Option(
+    "--profile", "-p", help=f"One of {', '.join(PROFILES)} (default: the recipe's, else demo).")]
+RecipeOpt = Annotated[Optional[str], typer.Option(
+    help="A recipe: a name in recipes/ (e.g. beauty-tiger) or a .toml file; --set and the other options override it.")]
 
 
 def _store(path: Path | None):
@@ -86,8 +90,9 @@ def doctor(
 
 @app.command()
 def build(
-    method: Annotated[str, typer.Argument(help=f"{' | '.join(methods.METHODS)} | all")],
-    profile: ProfileOpt = "demo",
+    method: Annotated[Optional[str], typer.Argument(help=f"{' | '.join(methods.METHODS)} | all (or --recipe)")] = None,
+    profile: RecipeProfileOpt = None,
+    recipe: RecipeOpt = None,
     setting: Annotated[list[str], typer.Option("--set", help="Override a setting: --set key=value (repeatable).")] = [],
     dataset: Annotated[Optional[str], typer.Option(help="A real dataset name instead of the synthetic world.")] = None,
     data_path: Annotated[Optional[Path], typer.Option(help="Where that dataset lies.")] = None,
@@ -108,16 +113,21 @@ def build(
     from workbench.runner import Runner
     from workbench.progress import tqdm_progress
 
+    if recipe:  # the recipe's method, profile and settings, under this command line's (recipes.py)
+        from workbench import recipes
+
+        method, profile, overrides = recipes.build_options(recipes.load(recipe, check=True), method, profile, dataset,
+                                                           data_path, setting)
+    else:
+        overrides = [*setting, *([f"dataset={dataset}"] if dataset else []), *([f"data_path={data_path}"] if data_path else [])]
+    if method is None:
+        raise WorkbenchError(f"Name a method to build ({' | '.join(methods.METHODS)} | all) or a --recipe.")
+    profile = profile or "demo"
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
     names = methods.available() if method == "all" else [method]
     if method == "all" and not names:
         raise WorkbenchError("No method is available to build yet.")
-    overrides = list(setting)
-    if dataset:
-        overrides.append(f"dataset={dataset}")
-    if data_path:
-        overrides.append(f"data_path={data_path}")
     runner = Runner.from_env(executor, workers, address)
     s = _store(store)
     configs = []
@@ -197,8 +207,9 @@ def report(
 
 @app.command()
 def reference(
-    profile: ProfileOpt = "demo",
-    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 of every method.")] = 3,
+    profile: RecipeProfileOpt = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds 0..N-1 of every method (default 3).")] = None,
+    recipe: RecipeOpt = None,
     setting: Annotated[list[str], typer.Option("--set", help="The budget: METHOD.key=value, e.g. --set glass.steps=2400 (repeatable).")] = [],
     workers: Annotated[Optional[int], typer.Option(help="Jobs at once (default: the cores).")] = None,
     executor: Annotated[Optional[str], typer.Option(help="local (default) or ray.")] = None,
@@ -213,6 +224,11 @@ def reference(
     from workbench.atomic import check_file_target
     from workbench.store import atomic_write_text, to_json
 
+    if recipe:
+        from workbench import recipes
+
+        profile, seeds, setting = recipes.reference_options(recipes.load(recipe, check=True), profile, seeds, setting)
+    profile, seeds = profile or "demo", 3 if seeds is None else seeds
     if profile not in PROFILES:
         raise WorkbenchError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}.")
     if seeds < 1:

@@ -3,7 +3,8 @@
 Every method has one frozen dataclass of settings (``workbench/<method>/config.py``) that subclasses
 ``MethodConfig``. Each field's default is the ``demo`` profile; ``PRESETS`` holds what the ``smoke``
 and ``full`` profiles change. ``for_profile`` builds one, ``with_overrides`` applies ``key=value``
-strings from the CLI with types taken from the field annotations.
+strings from the CLI with types taken from the field annotations, ``from_dict`` rebuilds one from its
+``to_dict()`` (in a job, from its spec).
 
 Profiles:
 - ``smoke``: each method builds in about a minute on 2 cores; used by the tests and notebook runs.
@@ -154,6 +155,13 @@ class MethodConfig:
         dataset = cls.DATASET_PRESETS.get(str(overrides.get("dataset", "synthetic")), {})
         values = {**dataset, **cls.PRESETS.get(profile, {}), **overrides, "profile": profile}
         return cls._make(values)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        """Settings back from their ``to_dict()`` — a job's spec, a run's manifest — checked again (JSON
+        turned tuples into lists); a setting the dict lacks (a run stored before it existed) takes its
+        profile's value. The one way a job or a page rebuilds its config."""
+        return cls.for_profile(values.get("profile", "demo"), **{k: v for k, v in values.items() if k != "profile"})
 
     def with_overrides(self, pairs: list[str] | dict[str, Any]) -> Self:
         """Apply ``["steps=200", "lr=1e-3"]`` (strings, coerced by field type) or a dict of values."""

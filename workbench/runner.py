@@ -71,6 +71,18 @@ class Job:
     share of the build's bar and decides the start order (longest remaining chain first)."""
 
 
+GPU_SHARE = 0.25
+"""Share of one GPU that a job running a model takes: the models are tiny, four share one GPU."""
+
+
+def gpu_share(device: str) -> float:
+    """The ``gpu_share`` of a model job for a config's ``device`` setting: ``GPU_SHARE`` when it
+    resolves to CUDA, else 0 (the one rule every method's plan uses)."""
+    from workbench.runtime import resolve_device  # torch: only when a plan asks
+
+    return GPU_SHARE if resolve_device(device).type == "cuda" else 0.0
+
+
 @dataclass
 class JobContext:
     """What a job function receives."""

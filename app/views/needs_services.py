@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from workbench.needs import budget as needs_budget
 from workbench.needs import cases as needs_cases
+from workbench.needs import coupling as needs_coupling
 from workbench.store import Run
 from workbench.viz import needs as viz
 
@@ -149,6 +150,50 @@ def budget_study() -> None:
                 st.caption(study["note"])
 
 
+@st.cache_resource(show_spinner=False)
+def coupling_figures(path: str, mtime: float):
+    """The committed coupling study and its three figures, read and drawn once per version of the file."""
+    study = needs_coupling.load(path)
+    if study is None or study["curve"].empty:
+        return study, ()
+    curve = study["curve"]
+    return study, (viz.coupling_curve(study["points"]), viz.coupling_ratio(curve, needs_coupling.GOAL),
+                   viz.coupling_stages(curve))
+
+
+def coupling_study() -> None:
+    """Where does the joint model win? The committed coupling study (benchmarks/bench_needs_coupling.py)."""
+    path = needs_coupling.REFERENCE
+    study, figures = coupling_figures(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    with st.expander("Where does the joint model win? The world's coupling dial (measured study)"):
+        st.markdown(
+            "The generated world draws need | context, then category | need, then merchant | category and user "
+            "— exactly the isolated pipeline's factorisation, so there a fitted pipeline is close to the best "
+            "possible. The **coupling** dial (`--set coupling=0.5`) plants three dependencies across the stages "
+            "that real life has: the merchant of a category follows the need's occasion, the category follows "
+            "the context, the next need follows the last order's outcome. Each is measured on the generated "
+            "data (conditional mutual information, bits, in the table below).")
+        if study is None:
+            st.caption("No coupling study in this checkout yet: `python benchmarks/run.py needs_coupling` measures it.")
+            return
+        if not figures:
+            st.caption("The study has no dial setting with both the full framework and the isolated pipeline yet.")
+            return
+        st.markdown(needs_coupling.answer(study["curve"]))
+        for i, figure in enumerate(figures):
+            st.plotly_chart(figure, key=f"ns_coupling_{i}")
+        st.dataframe(study["points"], hide_index=True, width="stretch")
+        featured = study.get("featured")
+        if featured:
+            st.markdown(f"**A case at coupling {featured['coupling']:g}** where the full framework is right and the "
+                        "isolated pipeline, with the same need and category, ranked another merchant of that "
+                        "category first:")
+            st.code(featured["prompt"], language=None, wrap_lines=True)
+            st.dataframe(needs_coupling.featured_table(featured), width="stretch")
+        st.caption(f"What was cut: {study['cut']}. Settings: {study['settings']}. `{study['command']}` at commit "
+                   f"{study['commit']}, {study['created']}.")
+
+
 def evidence_caption(dataset: dict, config: dict) -> str:
     """What each side of the comparison was given: the isolated pipeline's chosen need classifier and
     ranking, and whether the language model's prompts listed the user's merchants with their counts."""
@@ -165,6 +210,7 @@ def evidence_caption(dataset: dict, config: dict) -> str:
 
 with ui.guard():
     budget_study()
+    coupling_study()
     run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         t = tables(str(run.path))

@@ -119,3 +119,44 @@ def test_budget_study_is_shown_above_the_runs_or_its_command_when_absent(tmp_sto
     assert "96x2: full / isolated HR@1 0.40 at 1k SFT steps → 1.10 at 4k" in texts(at)
     assert "evidence=16" in texts(at) and "measured with the evidence block" in texts(at)
     assert "Nothing of **needs** is built" in texts(at)  # the study does not hide the missing run
+
+
+def fake_point(dial: float, seed: int, full_rate: float, iso_rate: float, n: int = 400) -> dict:
+    """A (dial, seed) point file as ``coupling.point_result`` writes it, with set hit rates."""
+    hits = lambda rate: [int(i < rate * n) for i in range(n)]  # noqa: E731
+    stages = {"need right": 0.7, "category right | need right": 0.6, "HR@1 | need, category right": 0.5}
+    return {"coupling": dial, "seed": seed, "records": n, "jobs_seconds": 10,
+            "cases": {v: {"hit1": hits(r), "hit3": hits(min(1, r + .1)), "need_ok": hits(.7), "category_ok": hits(.4)}
+                      for v, r in (("history", .2), ("isolated", iso_rate), ("clustered_sft", full_rate), ("full", full_rate))},
+            "stages": {v: stages for v in ("history", "isolated", "clustered_sft", "full")},
+            "planted": {"merchant | occasion": 0.1 * dial}}
+
+
+def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store, tmp_path, monkeypatch):
+    import json
+
+    from workbench.needs import coupling
+
+    monkeypatch.setattr(coupling, "REFERENCE", tmp_path / "absent.json")
+    at = run_page("views/needs_services.py")
+    assert "python benchmarks/run.py needs_coupling" in texts(at)
+    rows = coupling.study([fake_point(0.0, 0, .2, .3), fake_point(1.0, 0, .45, .3)])
+    study = tmp_path / "needs-coupling.json"
+    study.write_text(json.dumps({"rows": rows, "cut": "users 600", "settings": {"sft_steps": 3000},
+                                 "command": "python benchmarks/run.py needs_coupling", "commit": "abc1234",
+                                 "created": "2026-12-06",
+                                 "featured": {"record": 7, "coupling": 1.0, "prompt": "ctx weekday h_morning home",
+                                              "truth": {"need_text": "brekkie", "category": "bakery", "merchant": "mA9"},
+                                              "full": {"need": "brekkie", "category": "bakery", "services": ["mA9"]},
+                                              "isolated": {"need": "breakfast", "category": "bakery",
+                                                           "services": ["mA3", "mA9"]}}}))
+    monkeypatch.setattr(coupling, "REFERENCE", study)
+    at = run_page("views/needs_services.py")
+    shown = texts(at)
+    assert "full / isolated HR@1: 0.67" in shown and "at 1 (1 seed each)" in shown
+    assert "the 1.25x goal is reached at coupling 1" in shown and "What was cut: users 600" in shown
+    assert "A case at coupling 1" in shown
+    chains = next(d.value for d in at.dataframe if list(d.value.columns) == ["need", "category", "services"])
+    assert chains.loc["isolated", "services"] == "mA3 mA9" and chains.loc["truth", "services"] == "mA9"
+    points = next(d.value for d in at.dataframe if "planted merchant | occasion (bits)" in d.value.columns)
+    assert set(points["coupling"]) == {0.0, 1.0} and set(points["variant"]) == {"history", "isolated", "clustered_sft", "full"}

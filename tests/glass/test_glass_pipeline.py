@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import tiny_builds
+
 from workbench import methods
 from workbench.claims import compare, validate_rows
 from workbench.errors import WorkbenchError
@@ -13,9 +15,7 @@ from workbench.glass.world import make_world, noisy_twin
 from workbench.runner import Runner
 from workbench.store import ArtifactStore
 
-TINY = {"train_users": 120, "test_users": 60, "cases_per_user": 3, "steps": 15, "sasrec_steps": 10,
-        "systems": "popularity,tiger,glass,noise", "seeds": "1"}
-"""Two seeds, four SID models per seed: small enough to build twice in a test."""
+TINY = tiny_builds.GLASS
 
 
 def test_smoke_run_has_every_artifact_and_claim_row(smoke_store):
@@ -76,12 +76,10 @@ def test_saved_model_reloads_and_decodes_the_same_beams(smoke_store):
 
 
 @pytest.fixture(scope="module")
-def two_runners(tmp_path_factory):
-    """The TINY two-seed build run inline (workers=1) and in two spawned workers, in two stores."""
-    root = tmp_path_factory.mktemp("glass-runners")
-    inline = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "a"), runner=Runner(workers=1))
-    pooled = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "b"), runner=Runner(workers=2))
-    return root, inline, pooled
+def two_runners(tiny_builds):
+    """The TINY two-seed build run inline (workers=1) and in two spawned workers (the session's two
+    runner calls for every method's tiny build)."""
+    return tiny_builds.root, tiny_builds.inline["glass"], tiny_builds.pool["glass"]
 
 
 def test_same_numbers_whatever_runs_the_jobs_and_rebuild_is_a_no_op(two_runners):
@@ -91,14 +89,12 @@ def test_same_numbers_whatever_runs_the_jobs_and_rebuild_is_a_no_op(two_runners)
         assert a.read_bytes() == b.read_bytes(), name
     assert inline.file("glass.safetensors").read_bytes() == pooled.file("glass.safetensors").read_bytes()
     assert inline.read_json("claims") == pooled.read_json("claims")
-    again = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "a"))
+    again = methods.build("glass", "smoke", TINY, store=ArtifactStore(root / "inline"))
     assert again.path == inline.path and again.manifest["created"] == inline.manifest["created"]
 
 
-@pytest.mark.slow
-def test_ray_gives_the_same_bytes(two_runners, tmp_path):
-    """The same TINY build as Ray tasks on a local Ray: byte-equal tables, weights and claims."""
-    pytest.importorskip("ray")
+def test_ray_gives_the_same_bytes(two_runners, tmp_path, local_ray):
+    """The same TINY build as Ray tasks on the session's local Ray: byte-equal tables, weights and claims."""
     _, inline, _ = two_runners
     on_ray = methods.build("glass", "smoke", TINY, store=ArtifactStore(tmp_path / "ray"), runner=Runner("ray", workers=2))
     for name in ("results", "per_case/glass", "per_case/tiger", "beams_glass"):
@@ -116,8 +112,11 @@ def test_two_seed_claims_use_both_seeds(two_runners):
     claims = {r["id"]: r for r in run.read_json("claims")}
     assert all(r["seeds"] == 2 for r in claims.values())
     overall = claims["glass.overall"]
-    assert overall["value"] == pytest.approx(r10["glass"].mean(), abs=1e-12)
-    assert overall["reference"] == pytest.approx(r10["tiger"].mean(), abs=1e-12)
+    assert overall["a_value"] == pytest.approx(r10["glass"].mean(), abs=1e-12)
+    assert overall["b_value"] == pytest.approx(r10["tiger"].mean(), abs=1e-12)
+    # the value is the difference the interval is of, not GLASS's own number
+    assert overall["value"] == overall["diff"] == pytest.approx((r10["glass"] - r10["tiger"]).mean(), abs=1e-12)
+    assert overall["interval"][0] <= overall["value"] <= overall["interval"][1] and overall["reference"] == 0.0
     per_seed = (r10["glass"] - r10["tiger"]) - (r10["glass_noisy"] - r10["tiger_noisy"])
     noise = claims["glass.noise"]
     assert noise["value"] == pytest.approx(per_seed.mean(), abs=1e-12)

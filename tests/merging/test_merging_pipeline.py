@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+import tiny_builds
 from workbench import methods
 from workbench.claims import validate_rows
 from workbench.runner import Runner
@@ -118,11 +119,7 @@ def test_plan_lays_out_one_graph_per_seed():
     assert jobs["seed0/linear-coarse-1"].spec["config"]["seed"] == 0 and jobs["seed1/ties"].spec["config"]["seed"] == 1
 
 
-# A reduced smoke config with two seeds: tiny models, one problem per difficulty, a coarse grid, and
-# three methods (linear, SLERP reusing linear's endpoints, DARE-TIES with its random masks).
-TINY = {"hidden": 16, "intermediate": 32, "layers": 1, "base_steps": 6, "child_steps": 3, "n_eval": 6,
-        "samples": 1, "methods": ("linear", "slerp", "dare_ties"), "coarse_step": 0.5, "fine_step": 0.25,
-        "fine_edge": 0.0, "switch_window": 0.0, "slerp_step": 0.5, "other_step": 0.5, "n_boot": 50, "seeds": (1,)}
+TINY = tiny_builds.MERGING
 TABLES = ("outputs", "summary", "difficulty", "pareto", "examples", "weights")
 
 
@@ -131,10 +128,9 @@ def build_tiny(root, runner: Runner):
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    return {"root": root, "inline": build_tiny(root / "inline", Runner(workers=1)),
-            "pool": build_tiny(root / "pool", Runner(workers=2))}
+def tiny(tiny_builds):
+    """The reduced two-seed build, inline and in two workers (the session's two runner calls)."""
+    return {"root": tiny_builds.root, "inline": tiny_builds.inline["merging"], "pool": tiny_builds.pool["merging"]}
 
 
 def test_the_numbers_do_not_depend_on_the_workers(tiny):

@@ -62,3 +62,27 @@ def test_shared_head_scores_equal_each_candidates_own_log_prob():
     for prefix, cands, scores in zip(prefixes, cand_lists, got):
         want = sequence_logprobs(model, tok, [prefix] * len(cands), cands).numpy()
         assert scores == pytest.approx(want, abs=1e-4)
+
+
+def test_marginal_ranking_equals_greedy_with_one_path_and_differs_with_more(setting):
+    """k = 1: summing over the one kept path is the greedy chain's ranking, case for case. With more
+    paths the marginal sums a service's paths, so it may reorder (it never invents a service)."""
+    data, pop, cases, tok = setting
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=160), tok, seed=1)
+    greedy = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1)
+    marginal = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1, rank="marginal")
+    pd.testing.assert_frame_equal(greedy, marginal)
+    best4 = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=4)
+    marg4 = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=4, rank="marginal")
+    assert [set(s) for s in best4["services"]] == [set(s) for s in marg4["services"]]
+    with pytest.raises(ValueError, match="marginal"):
+        inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1, rank="sum")
+
+
+def test_marginal_ranking_sums_a_services_paths():
+    import math
+
+    scored = [(math.log(.40), "m1", "lunch", "ff"), (math.log(.25), "m2", "lunch", "ns"),
+              (math.log(.25), "m2", "midday_meal", "ns"), (math.log(.10), "m3", "dinner", "bbq")]
+    assert inference.marginal_ranking(scored) == ["m2", "m1", "m3"]  # .50 beats the best single path's .40
+    assert inference.marginal_ranking(scored[:2]) == ["m1", "m2"]

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tiny_builds
 from workbench import claims, methods
 from workbench.errors import WorkbenchError
-from workbench.runner import Runner
+from workbench.runner import Runner, gpu_share
 from workbench.needs import pipeline
 from workbench.needs.config import Config
 from workbench.needs.evaluate import VARIANTS, slice_mask
@@ -19,11 +20,8 @@ TABLES = ("records", "cases", "predictions", "metrics", "sft_curves", "rl_curves
 
 
 def tiny(**extra):
-    """The smoke profile cut further: 40 users, three variants, a few steps (seconds per job)."""
-    return Config.for_profile("smoke", **{
-        "users": 40, "min_records": 20, "max_records": 24, "variants": ("isolated", "clustered_sft", "full"),
-        "sft_steps": 6, "sft_batch": 8, "rl_steps": 2, "rl_prompts": 2, "rl_generations": 2, "max_train_cases": 200,
-        "umap_points": 100, **extra})
+    """The smoke profile cut further (tests/tiny_builds.py: 40 users, three variants, a few steps), one seed."""
+    return Config.for_profile("smoke", **{**tiny_builds.NEEDS, "seeds": (), **extra})
 
 
 def build(config, root, workers=1):
@@ -59,14 +57,14 @@ def test_the_job_graph():
     assert jobs["seed3/flat"].deps == ("seed3/data",)
     assert jobs["seed3/full"].deps == ("seed3/data", "seed3/clustered_sft")
     assert jobs["umap"].deps == ("seed0/data",)
-    assert all(j.threads == 1 and j.gpu_share == 0.25 for n, j in jobs.items() if n != "umap" and not n.endswith("data"))
+    share = gpu_share(Config.for_profile("smoke").device)  # the runner's one rule: a quarter of a GPU on CUDA, else 0
+    assert all(j.threads == 1 and j.gpu_share == share for n, j in jobs.items() if n != "umap" and not n.endswith("data"))
     assert [n for n, j in jobs.items() if j.spec.get("save")] == ["seed0/clustered_sft", "seed0/full", "seed3/clustered_sft"]
 
 
-def test_two_seeds_same_bytes_inline_and_in_two_workers_and_claims_use_both(tmp_path):
+def test_two_seeds_same_bytes_inline_and_in_two_workers_and_claims_use_both(tiny_builds):
     config = tiny(seeds=(1,))
-    inline = build(config, tmp_path / "a", workers=1)
-    pooled = build(config, tmp_path / "b", workers=2)
+    inline, pooled = tiny_builds.inline["needs"], tiny_builds.pool["needs"]  # the session's two runner calls
     for name in TABLES:
         pd.testing.assert_frame_equal(inline.read_parquet(name), pooled.read_parquet(name), check_exact=True, obj=name)
     assert inline.read_json("claims") == pooled.read_json("claims")
@@ -87,7 +85,7 @@ def test_two_seeds_same_bytes_inline_and_in_two_workers_and_claims_use_both(tmp_
     low, high = rows["needs.filter"]["interval"]
     assert low <= rows["needs.filter"]["value"] <= high
 
-    again = build(config, tmp_path / "a")
+    again = build(config, tiny_builds.root / "inline")
     assert again.path == inline.path and again.manifest["created"] == inline.manifest["created"]
 
 
@@ -102,6 +100,6 @@ def test_a_failing_job_fails_the_build_naming_the_job_and_its_log(tmp_path):
 def test_unknown_dataset_and_missing_path_are_one_sentence(tmp_path):
     with pytest.raises(WorkbenchError, match="Unknown dataset"):
         build(tiny(dataset="imaginary"), tmp_path)
-    with pytest.raises(WorkbenchError, match="does not exist"):
-        build(tiny(dataset="foursquare", data_path=str(tmp_path / "nowhere")), tmp_path)
-    assert not any((tmp_path / "needs").glob("*/manifest.json")), "nothing half written"
+    with pytest.raises(WorkbenchError, match="does not exist"):  # the store apart from the input (never into an input)
+        build(tiny(dataset="foursquare", data_path=str(tmp_path / "nowhere")), tmp_path / "store")
+    assert not any(tmp_path.rglob("manifest.json")), "nothing half written"

@@ -68,3 +68,40 @@ def test_second_city_is_a_minority(world):
     share_b = (world.users["city"] == "cityB").mean()
     assert 0.1 <= share_b <= 0.3
     assert np.isin(world.users["persona"], range(8)).all()
+
+
+def test_coupling_zero_is_the_world_before_the_dial():
+    """The dial draws from its own generator: at 0 every table is the one the code before the dial
+    made (the digest below was printed by commit b003c27's ``generate_world`` with the same spec)."""
+    import hashlib
+
+    data = generate_world(WorldSpec(users=60, min_records=20, max_records=25, coupling=0.0), seed=5)
+    text = "".join(t.to_csv(index=False) for t in (data.records, data.merchants, data.users))
+    assert hashlib.sha256(text.encode()).hexdigest() == "296247dcd11709ddb197e9fd20c6faefd71ef2d3c2bc5cf033475da37ee308b8"
+    assert "outcome" not in data.records
+
+
+def test_each_planted_dependence_rises_with_the_dial():
+    from workbench.needs.dependence import MEASURES, planted
+
+    measured = [planted(generate_world(WorldSpec(users=200, coupling=c), seed=2).records) for c in (0.0, 0.5, 1.0)]
+    for name in MEASURES:
+        low, mid, high = (m[name] for m in measured)
+        assert low < mid < high, (name, low, mid, high)
+    assert measured[0]["need | last outcome"] == 0.0  # no outcome below the dial, nothing to depend on
+    assert measured[2]["category | context"] > measured[0]["category | context"] + 0.3
+
+
+def test_a_coupled_world_keeps_its_tables_consistent_and_shows_the_last_outcome():
+    from workbench.needs import prompts
+
+    data = generate_world(WorldSpec(users=40, min_records=20, max_records=22, coupling=1.0), seed=1)
+    data.validate()
+    rec = data.records
+    assert rec["category"].map(data.category_need).eq(rec["need"]).all()
+    assert set(rec["outcome"]) == {"good", "bad"}
+    pop = prompts.Popularity.from_records(rec[rec["split"] != "test"], data.merchants)
+    cases = prompts.build_cases(data, rec, rec["split"] == "test", rec["split"] != "test", pop, 4, 3, 5)
+    previous = rec[rec["t"] == rec.groupby("user")["t"].transform("max") - 1].set_index("user")
+    for case in cases.itertuples():
+        assert f"last {previous.loc[case.user, 'need_text']} {previous.loc[case.user, 'outcome']} pat" in case.prompt

@@ -1,4 +1,4 @@
-"""The GLASS claims, measured: each row's value, reference, 95% interval and verdict come from numbers.
+"""The GLASS claims, measured: each row's numbers, 95% interval and verdict come from the per-case tables.
 
 Every comparison goes through the project's one rule, ``workbench.claims.compare``: per-case scores
 of two systems, one array per seed, paired within a seed (every system is scored on the same held-out
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.claims import Claim, ClaimSpec, Comparison, compare, compared, number
+from workbench.claims import Claim, ClaimSpec, compare, number, row
 
 CLAIMS = [
     ClaimSpec("glass.overall", "glass", "GLASS beats TIGER on the whole test set.",
@@ -52,71 +52,65 @@ def _col(tables: list[dict[str, pd.DataFrame]], system: str, column: str, absent
     return out
 
 
-def _compare(a_list: list[np.ndarray], b_list: list[np.ndarray]) -> tuple[float, float, Comparison]:
-    """(mean of a, mean of b, the comparison) over every seed."""
-    c = compare(a_list, b_list)
-    return c.a, c.b, c
-
-
-def measure(tables: list[dict[str, pd.DataFrame]], dataset: str, profile: str) -> list[dict]:
+def claim_rows(tables: list[dict[str, pd.DataFrame]], dataset: str, profile: str) -> list[dict]:
     """claims.json rows from the per-case tables of every seed (``tables[s][system]``)."""
     have = set(tables[0])
-    rows = []
-
-    def row(spec, c: Comparison | None = None, **kw):
-        measured = {**compared(c), "reproduced": c.holds()} if c is not None else {}
-        rows.append(Claim.from_spec(spec, seeds=len(tables), dataset=dataset, profile=profile, **{**measured, **kw}).to_dict())
-
-    def missing(spec, systems):
-        row(spec, note=f"not measured: system(s) {', '.join(sorted(set(systems) - have))} not run in this profile/dataset")
-
+    common = {"seeds": len(tables), "dataset": dataset, "profile": profile}
     col = lambda system, column, absent=None: _col(tables, system, column, absent)  # noqa: E731
     s_overall, s_absent, s_tier, s_search, s_resize, s_noise = CLAIMS
+    rows = []
+
+    def missing(spec, systems):
+        rows.append(Claim.from_spec(spec, note=f"not measured: system(s) {', '.join(sorted(set(systems) - have))} "
+                                                "not run in this profile/dataset", **common))
+
     if {"glass", "tiger"} <= have:
-        g, t, c = _compare(col("glass", "Recall@10"), col("tiger", "Recall@10"))
+        c = compare(col("glass", "Recall@10"), col("tiger", "Recall@10"))
+        g, t = c.a, c.b
         rel = (g - t) / t if t > 0 else float("nan")
-        g1, t1, _ = _compare(col("glass", "Recall@1"), col("tiger", "Recall@1"))
-        row(s_overall, c, value=g, reference=t,
-            note=f"R@10 {g:.3f} vs {t:.3f} ({rel:+.0%}); R@1 {g1:.3f} vs {t1:.3f}. Paper (TAOBAO-MM): H@1 +33%.")
-        ga, ta, ca = _compare(col("glass", "Recall@10", True), col("tiger", "Recall@10", True))
-        gc, tc, _ = _compare(col("glass", "Recall@10", False), col("tiger", "Recall@10", False))
-        row(s_absent, ca, value=ga, reference=ta, reproduced=ca.holds() and (ga - ta) > (gc - tc),
-            also=f"on the continuing slice the gain is {number(gc - tc, True)} (must be smaller)",
-            note=f"absent slice {ga:.3f} vs {ta:.3f} ({ga - ta:+.3f}); continuing slice {gc:.3f} vs {tc:.3f} ({gc - tc:+.3f})")
+        r1 = compare(col("glass", "Recall@1"), col("tiger", "Recall@1"))
+        rows.append(row(s_overall, c, note=f"R@10 {g:.3f} vs {t:.3f} ({rel:+.0%}); R@1 {r1.a:.3f} vs {r1.b:.3f}. "
+                                           "Paper (TAOBAO-MM): H@1 +33%.", **common))
+        absent = compare(col("glass", "Recall@10", True), col("tiger", "Recall@10", True))
+        cont = compare(col("glass", "Recall@10", False), col("tiger", "Recall@10", False))
+        ga, ta, gc, tc = absent.a, absent.b, cont.a, cont.b
+        rows.append(row(s_absent, absent, reproduced=absent.holds() and (ga - ta) > (gc - tc),
+                        also=f"on the continuing slice the gain is {number(gc - tc, True)} (must be smaller)",
+                        note=f"absent slice {ga:.3f} vs {ta:.3f} ({ga - ta:+.3f}); continuing slice {gc:.3f} vs {tc:.3f} "
+                             f"({gc - tc:+.3f})", **common))
     else:
         missing(s_overall, {"glass", "tiger"})
         missing(s_absent, {"glass", "tiger"})
 
     if {"tier_only", "tiger"} <= have:
-        a, b, c = _compare(col("tier_only", "c1 acc"), col("tiger", "c1 acc"))
-        a3, b3, _ = _compare(col("tier_only", "c1@3", True), col("tiger", "c1@3", True))
-        row(s_tier, c, value=a, reference=b,
-            note=f"c1 accuracy {a:.3f} vs {b:.3f}; on the absent slice the true c1 is among the top 3 first codes "
-                 f"{a3:.2f} vs {b3:.2f}")
+        c = compare(col("tier_only", "c1 acc"), col("tiger", "c1 acc"))
+        top3 = compare(col("tier_only", "c1@3", True), col("tiger", "c1@3", True))
+        rows.append(row(s_tier, c, note=f"c1 accuracy {c.a:.3f} vs {c.b:.3f}; on the absent slice the true c1 is among "
+                                        f"the top 3 first codes {top3.a:.2f} vs {top3.b:.2f}", **common))
     else:
         missing(s_tier, {"tier_only", "tiger"})
 
     if {"search_only", "tiger"} <= have:
         avg = lambda sys: [(x + y) / 2 for x, y in zip(col(sys, "c2 acc"), col(sys, "c3 acc"))]  # noqa: E731
-        a, b, c = _compare(avg("search_only"), avg("tiger"))
-        a2, b2, _ = _compare(col("search_only", "c2 acc", True), col("tiger", "c2 acc", True))
-        row(s_search, c, value=a, reference=b,
-            note=f"mean c2/c3 accuracy {a:.3f} vs {b:.3f}; c2 accuracy on the absent slice {a2:.3f} vs {b2:.3f}")
+        c = compare(avg("search_only"), avg("tiger"))
+        c2 = compare(col("search_only", "c2 acc", True), col("tiger", "c2 acc", True))
+        rows.append(row(s_search, c, note=f"mean c2/c3 accuracy {c.a:.3f} vs {c.b:.3f}; c2 accuracy on the absent slice "
+                                          f"{c2.a:.3f} vs {c2.b:.3f}", **common))
     else:
         missing(s_search, {"search_only", "tiger"})
 
     if {"resized", "glass"} <= have:
-        a, b, c = _compare(col("resized", "Recall@10"), col("glass", "Recall@10"))
-        row(s_resize, c, value=a, reference=b, note=f"R@10 resized {a:.3f} vs base codebook {b:.3f}")
+        c = compare(col("resized", "Recall@10"), col("glass", "Recall@10"))
+        rows.append(row(s_resize, c, note=f"R@10 resized {c.a:.3f} vs base codebook {c.b:.3f}", **common))
     else:
         missing(s_resize, {"resized", "glass"})
 
     if {"glass", "tiger", "glass_noisy", "tiger_noisy"} <= have:
         gain = [g - t for g, t in zip(col("glass", "Recall@10"), col("tiger", "Recall@10"))]
         gain_noisy = [g - t for g, t in zip(col("glass_noisy", "Recall@10"), col("tiger_noisy", "Recall@10"))]
-        a, b, c = _compare(gain, gain_noisy)
-        row(s_noise, c, value=c.diff, reference=0.0,
-            note=f"GLASS − TIGER R@10: {a:+.3f} at base noise, {b:+.3f} with noisy embeddings")
+        c = compare(gain, gain_noisy)
+        rows.append(row(s_noise, c, note=f"GLASS − TIGER R@10: {c.a:+.3f} at base noise, {c.b:+.3f} with noisy "
+                                         "embeddings", **common))
     else:
         missing(s_noise, {"glass", "tiger", "glass_noisy", "tiger_noisy"})
-    return rows
+    return [r.to_dict() for r in rows]

@@ -57,7 +57,7 @@ class Config(MethodConfig):
 
     # ---- semantic IDs ----------------------------------------------------------------------------
     sid_method: str = setting("residual_kmeans", choices=("residual_kmeans", "rqvae"))
-    """``residual_kmeans`` (no training; as good as RQ-VAE in practice) or ``rqvae``."""
+    """``residual_kmeans`` (no training) or ``rqvae`` (a trained residual-quantising autoencoder)."""
     codebook: tuple[int, ...] = setting((16, 8, 8), ge=2, le=4096, length=(1, 8))
     """Codebook size per level (a collision digit is appended). 16 > 8 topics: sparse level-1 buckets."""
     resized_codebook: tuple[int, ...] = setting((8, 8, 8), ge=2, le=4096, length=(1, 8))
@@ -99,8 +99,8 @@ class Config(MethodConfig):
     warmup: int = setting(50, ge=0, le=1_000_000)
     """Linear learning-rate warm-up steps of the SID models (then linear decay to 10% of ``lr``)."""
     length_batches: bool = False
-    """Batches of cases with similar window lengths (every case still once per epoch). Real data with
-    short histories trains ~3x faster; the synthetic world's windows are always full, so it is off there."""
+    """Batches of cases with similar window lengths (every case still once per epoch): faster on real data
+    with short histories; the synthetic world's windows are always full, so it is off there."""
     sasrec_steps: int = setting(600, ge=1, le=1_000_000)
     """Optimiser steps of the SASRec baseline."""
     select_every: int = setting(0, ge=0, le=1_000_000)

@@ -37,11 +37,6 @@ SAVED_MODELS = ("tiger", "glass")
 """Systems whose beams and weights the run keeps (first seed): the app and notebook show them."""
 
 
-def config_of(spec: dict) -> Config:
-    """The run's settings back from a job's JSON spec."""
-    return Config().with_overrides(spec["config"])
-
-
 def world_kwargs(config: Config, noise: float | None = None) -> dict:
     return dict(
         n_topics=config.n_topics, n_subtopics=config.n_subtopics, styles=config.styles, dim=config.emb_dim,
@@ -69,7 +64,7 @@ def load_data(config: Config, seed: int | None = None):
 # ---- seed{s}/data ---------------------------------------------------------------------------------------
 def prepare_seed(ctx: JobContext) -> dict:
     """Data and every SID setup of one seed, as files; returns the data description and SID statistics."""
-    config, seed = config_of(ctx.spec), ctx.spec["seed"]
+    config, seed = Config.from_dict(ctx.spec["config"]), ctx.spec["seed"]
     seed_everything(seed)
     ctx.progress(f"seed {seed}: preparing data", 0.0)
     data, noisy, world = load_data(config, seed)
@@ -124,10 +119,10 @@ def _write_tables(ctx: JobContext, data: SeqData, setups: dict[str, SidSetup], w
 # ---- seed{s}/{system} -----------------------------------------------------------------------------------
 def train_one(ctx: JobContext) -> dict:
     """Train and score one system of one seed; its tables and (first seed) weights go to files."""
-    config, seed, name = config_of(ctx.spec), ctx.spec["seed"], ctx.spec["system"]
+    config, seed, name = Config.from_dict(ctx.spec["config"]), ctx.spec["seed"], ctx.spec["system"]
     seed_everything(seed)
     device = resolve_device(config.device)
-    setup = load_setup(ctx.dep_folder(ctx.job.deps[0]) / "setups" / SETUP_OF.get(name, "base"))
+    setup = load_setup(ctx.dep_folder(f"seed{seed}/data") / "setups" / SETUP_OF.get(name, "base"))
     result = train_system(name, config, setup, seed, device, ctx.progress)
     result.per_case.to_parquet(ctx.folder / "per_case.parquet", index=False)
     if ctx.spec["keep"] and name in SAVED_MODELS:

@@ -13,7 +13,7 @@ depending on it. ``write`` assembles what the notebook and the SID-tree page rea
     beams_<system>.parquet   top-10 beams of TIGER and GLASS per test case (SID, item, score, gate)
     walkthrough.safetensors  test windows, SID-Tier vectors, hard-search buckets, tier edges, prototypes
     <system>.safetensors     TIGER and GLASS weights (spec in the metadata)
-    claims.json           the GLASS claim rows (every seed's per-case tables, ``claims.measure``)
+    claims.json           the GLASS claim rows (every seed's per-case tables, ``claims.claim_rows``)
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from workbench.glass.semantic_ids import sid_warnings
 from workbench.glass.systems import (
     LABELS, SEARCH_SYSTEMS, SID_SYSTEMS, expand_systems, setups_needed, summary_rows,
 )
-from workbench.glass.claims import CLAIMS, measure
-from workbench.runner import Job
+from workbench.glass.claims import CLAIMS, claim_rows
+from workbench.runner import Job, gpu_share
 from workbench.runtime import resolve_device
 
 TITLE = "GLASS: long-term interests in generative recommendation"
@@ -46,8 +46,6 @@ DATASETS = {
                  "titles + genres with the offline MiniLM encoder",
 }
 METHOD = "glass"
-GPU_SHARE = 0.25
-"""Share of one GPU per training job: four tiny models train on one GPU at once."""
 
 __all__ = ["CLAIMS", "DATASETS", "TITLE", "Config", "load_data", "load_sid_model", "plan", "write"]
 
@@ -85,7 +83,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     """Per seed a data job, then one job per system of ``config.systems`` that reads its files."""
     if config.dataset != "synthetic":
         real.check(config)  # a wrong dataset or path fails here, before any job starts
-    gpu = resolve_device(config.device).type == "cuda"
+    share = gpu_share(config.device)
     spec = config.to_dict()
     jobs = []
     for seed in seeds:
@@ -96,7 +94,7 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
             trains = system == "sasrec" or system in SID_SYSTEMS
             jobs.append(Job(f"seed{seed}/{system}", "workbench.glass.jobs:train_one",
                             {"config": spec, "seed": seed, "system": system, "keep": seed == seeds[0]},
-                            deps=(data,), gpu_share=GPU_SHARE if gpu and trains else 0.0,
+                            deps=(data,), gpu_share=share if trains else 0.0,
                             cost=job_cost(config, system)))
     return jobs
 
@@ -127,7 +125,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
         r = results[f"seed{first}/{name}"]
         diagnostics[name] = {**r["diagnostics"], "curve": r["curve"], "seconds": r["seconds"], "label": LABELS[name]}
     run.write_json("diagnostics", diagnostics)
-    run.write_json("claims", measure(tables, config.dataset, config.profile))
+    run.write_json("claims", claim_rows(tables, config.dataset, config.profile))
     headline = [r for r in summary_rows(tables[0], first) if r["slice"] == "all"]
     run.write_json("summary", {
         "data": data["description"], "device": str(resolve_device(config.device)), "seeds": seeds,

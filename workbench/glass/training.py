@@ -30,25 +30,26 @@ from torch import nn
 from workbench.glass.features import CaseArrays
 from workbench.glass.model import SeqRecModel
 from workbench.progress import Progress
+from workbench.training import TrainingSettings
 
 
 @dataclass(frozen=True)
-class TrainSettings:
+class TrainSettings(TrainingSettings):
+    """The loop's settings (the shared fields: ``workbench.training``); ``weight_decay`` applies to the
+    matrices and embeddings only (none on biases and norms)."""
+
     steps: int = 600
     batch_size: int = 256
     lr: float = 2e-3
-    weight_decay: float = 0.01
-    """Decoupled weight decay of the matrices and embeddings (none on biases and norms)."""
     warmup: int = 50
-    seed: int = 0
+    weight_decay: float = 0.01
+    log_every: int = 25
     length_batches: bool = False
     """Draw each batch from cases of similar window length (``length_batches``) instead of uniformly:
     every case is still seen once per epoch, but short windows are no longer padded to the longest
     one in the batch (3x less encoder work on Amazon Beauty). Off for the synthetic world (full windows)."""
     clip: float = 1.0
     """Largest global gradient norm (clipped above it)."""
-    log_every: int = 25
-    """Steps between two points of the learning curve (and the only steps that read the loss back)."""
 
 
 @dataclass

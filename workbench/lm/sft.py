@@ -24,26 +24,24 @@ import torch
 from workbench.atomic import scratch_dir
 from workbench.progress import Progress, silent
 from workbench.runtime import resolve_device
+from workbench.training import TrainingSettings
 
 
 @dataclass(frozen=True)
-class SFTSettings:
-    """How long and how hard to train. Defaults suit a ~1M-parameter model on a CPU."""
+class SFTSettings(TrainingSettings):
+    """How long and how hard to train (the shared fields: ``workbench.training``). Defaults suit a
+    ~1M-parameter model on a CPU; a batch is ``batch_size`` (prompt, completion) pairs; tiny models
+    from scratch like ``lr`` 1e-3..3e-3, fine-tuning 1e-4..5e-4."""
 
     steps: int = 300
-    """Optimizer steps (each of ``batch_size`` pairs)."""
     batch_size: int = 32
     lr: float = 3e-3
-    """Peak learning rate (AdamW); tiny models from scratch like 1e-3..3e-3, fine-tuning 1e-4..5e-4."""
-    warmup_steps: int = 20
+    warmup: int = 20
+    log_every: int = 10
     scheduler: str = "cosine"
     """Any transformers scheduler name: cosine, linear, constant_with_warmup, ..."""
-    weight_decay: float = 0.0
     max_length: int = 256
     """Longer prompt+completion sequences are truncated."""
-    log_every: int = 10
-    """Record the training loss every this many steps (the Trainer keeps the loss on the device in
-    between, so a GPU is not synchronised every step just to log it)."""
     completion_only_loss: bool = True
     """Loss on the completion only (default); False also trains on the prompt tokens (more signal per step)."""
     compact_head: bool = True
@@ -258,7 +256,7 @@ def train_sft(
             per_device_train_batch_size=settings.batch_size,
             learning_rate=settings.lr,
             lr_scheduler_type=settings.scheduler,
-            warmup_steps=min(settings.warmup_steps, max(settings.steps - 1, 0)),
+            warmup_steps=min(settings.warmup, max(settings.steps - 1, 0)),
             weight_decay=settings.weight_decay,
             max_length=settings.max_length,
             completion_only_loss=settings.completion_only_loss or settings.batch_softmax,

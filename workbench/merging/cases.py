@@ -38,7 +38,7 @@ def parse_setting(name: str) -> tuple[str, float]:
 def problem_prompts(config: dict) -> dict[int, str]:
     """The prompt of every evaluation problem of a run (``run.config``): the problems are regenerated
     from their seed, so every case can show its question (the sweep stores text for a few only)."""
-    cfg = Config.for_profile(config["profile"]).with_overrides(dict(config))
+    cfg = Config.from_dict(dict(config))
     return {p.id: world.prompt(p) for p in eval_problems(cfg)}
 
 

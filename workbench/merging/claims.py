@@ -5,7 +5,9 @@ Each seed's analysis job leaves its ``Evidence``: the statistics a claim rests o
 replicates over problems, and the per-problem cases of the paired comparisons. A rule turns the
 evidence of every seed into one row: ``claims.over_seeds`` for a statistic with replicates,
 ``claims.compare`` for a paired mean difference. Both use every seed; with one seed both give that
-seed's own percentile bootstrap interval. The value is the mean over seeds. The rules, in one place:
+seed's own percentile bootstrap interval. The value is the mean over seeds. Each row is made by
+``claims.row``, so its two numbers, difference and interval are of one quantity (the Pareto row: the
+merge's and its parent's mean tokens, and the relative change). The rules, in one place:
 
 - tokens rise:   Spearman ρ(mean tokens, thinking weight) over the linear grid (``over_seeds``);
                  reproduced when its interval lies above 0.
@@ -28,13 +30,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from workbench.claims import Claim, ClaimSpec, compare, compared, number, over_seeds
+from workbench.claims import Claim, ClaimSpec, Comparison, compare, number, over_seeds, row
 from workbench.merging import analysis
 from workbench.merging.analysis import REPLICATES, equal_accuracy_cuts, without_replicates
 
@@ -65,20 +67,6 @@ CLAIMS = [
               "the thinking parent", "the direct parent", "accuracy on 5–6-operation problems"),
 ]
 SPECS = {spec.id: spec for spec in CLAIMS}
-
-
-@dataclass
-class Finding:
-    value: float | None
-    reference: float | None
-    interval: list[float] | None
-    reproduced: bool | None
-    note: str
-    per_seed: list[float] = field(default_factory=list)
-    """The statistic of each seed (listed in the note when there are several)."""
-    compared: dict = field(default_factory=dict)
-    """The row's comparison fields (``a_value``, ``b_value``, ``diff``, ``also``; ``a``/``b`` when the
-    measurement names them), read by ``workbench.claims.sentence``."""
 
 
 # ---- one seed's evidence ----------------------------------------------------------------------------
@@ -159,29 +147,34 @@ def _over_seeds(seeds: list[Evidence], value, key: str):
     return over_seeds([value(e.metrics) for e in seeds], reps, n_boot=len(reps[0]))
 
 
-def tokens_rise(seeds: list[Evidence], n_boot: int) -> Finding:
+def _spread(per_seed: list[float]) -> str:
+    """The statistic of each seed, for a row's note when there are several."""
+    return f"; {len(per_seed)} seeds, per seed {', '.join(_f(v) for v in per_seed)}" if len(per_seed) > 1 else ""
+
+
+def tokens_rise(seeds: list[Evidence], n_boot: int) -> Claim:
     est = _over_seeds(seeds, lambda m: m["token_trend"]["rho"], "rho")
     trend = [e.metrics["token_trend"] for e in seeds]
     ends = (f"mean tokens {_f(_mean(t['tokens_thinking_end'] for t in trend), 1)} at λ=0 (thinking), "
             f"{_f(_mean(t['tokens_direct_end'] for t in trend), 1)} at λ=1 (direct)")
-    return Finding(est.value, None, est.interval, bool(est.low > 0), ends, est.per_seed,
-                   {"a_value": est.value, "b_value": 0.0, "also": f"the interval must lie above 0; {ends}"})
+    return row(SPECS["merging.tokens_rise"], est, 0.0, also=f"the interval must lie above 0; {ends}",
+               note=ends + _spread(est.per_seed))
 
 
-def sharp_transition(seeds: list[Evidence], n_boot: int) -> Finding:
+def sharp_transition(seeds: list[Evidence], n_boot: int) -> Claim:
     width = _over_seeds(seeds, lambda m: m["transition"]["width"], "width")
     off = _over_seeds(seeds, lambda m: m["transition"]["switch_off"], "switch_off")
     tr = [e.metrics["transition"] for e in seeds]
     by_level = [{int(k): v for k, v in t["switch_off_by_ops"].items()} for t in tr]  # JSON made the keys text
     ops = sorted({k for m in by_level for k in m})
     by_ops = ", ".join(f"{k} ops {_f(_mean(m[k] for m in by_level if k in m), 2)}" for k in ops)
-    ok = not math.isnan(width.high) and width.high <= SHARP_WIDTH
+    ok = not math.isnan(width.high) and width.high <= SHARP_WIDTH  # at most the bar: its end may touch it
     also = (f"its upper end must be at most the bar; switch-off (thinking share 50%) at λ = {number(off.value)} "
             f"[{number(off.low)}, {number(off.high)}]")
-    return Finding(width.value, SHARP_WIDTH, width.interval, bool(ok),
-                   f"switch-off (thinking share 50%) at λ={_f(off.value)} [{_f(off.low)}, {_f(off.high)}]; "
-                   f"share 90% at λ={_f(_mean(t['share90_at'] for t in tr))}, 10% at λ={_f(_mean(t['share10_at'] for t in tr))}; "
-                   f"by difficulty: {by_ops}", width.per_seed, {"a_value": width.value, "b_value": SHARP_WIDTH, "also": also})
+    return row(SPECS["merging.sharp_transition"], width, SHARP_WIDTH, direction=-1, reproduced=bool(ok), also=also,
+               note=f"switch-off (thinking share 50%) at λ={_f(off.value)} [{_f(off.low)}, {_f(off.high)}]; "
+                    f"share 90% at λ={_f(_mean(t['share90_at'] for t in tr))}, 10% at λ={_f(_mean(t['share10_at'] for t in tr))}; "
+                    f"by difficulty: {by_ops}" + _spread(width.per_seed))
 
 
 def combined_summary(seeds: list[Evidence], parent_rows: dict = PARENT_ROWS) -> pd.DataFrame:
@@ -217,8 +210,11 @@ def best_improvement(pareto: pd.DataFrame) -> pd.Series | None:
 
 
 def pareto_finding(pareto: pd.DataFrame, parent_tokens: dict[str, float], summary: pd.DataFrame | None = None,
-                   parent_rows: dict | None = None) -> Finding:
-    """The row from a Pareto table (``analysis.pareto_improvements``) of a (combined) summary."""
+                   parent_rows: dict | None = None, per_seed: list[float] | None = None) -> Claim:
+    """The row from a Pareto table (``analysis.pareto_improvements``) of a (combined) summary: the best
+    merge's mean tokens against its parent's, and the relative change with its interval; ``per_seed``
+    (that change in each seed) goes into the note."""
+    spec = SPECS["merging.pareto"]
     best = best_improvement(pareto)
     closest = ""
     if summary is not None and parent_rows:
@@ -230,67 +226,66 @@ def pareto_finding(pareto: pd.DataFrame, parent_tokens: dict[str, float], summar
                        f"[{c['rel_tok_thinking_low']:+.1%}, {c['rel_tok_thinking_high']:+.1%}], Δacc "
                        f"{c['d_acc_thinking']:+.3f} [{c['d_acc_thinking_low']:+.3f}, {c['d_acc_thinking_high']:+.3f}]")
     if best is None:
-        return Finding(None, None, None, False,
-                       "no merge matched a parent's accuracy with fewer tokens (point estimates)" + closest,
-                       compared={"also": "no merge matched a parent's accuracy with fewer tokens (point estimates)"})
+        nothing = "no merge matched a parent's accuracy with fewer tokens (point estimates)"
+        return Claim.from_spec(spec, reproduced=False, note=nothing + closest, also=nothing)
     n_sig = int(pareto["significant"].sum())
+    per_seed = list(per_seed or [])
     note = (f"{best['method']} λ={best['strength']:.2f} vs {best['parent']} parent: Δacc {best['d_acc']:+.3f} "
             f"[{best['d_acc_low']:+.3f}, {best['d_acc_high']:+.3f}], tokens {best['rel_tokens']:+.1%} "
             f"[{best['rel_tokens_low']:+.1%}, {best['rel_tokens_high']:+.1%}]; "
             f"{n_sig} significant / {len(pareto)} point-estimate improvements in the sweep{closest}")
-    parent_tok = parent_tokens.get(best["parent"])
     sig = "a significant improvement" if best["significant"] else "not significant on either axis"
-    return Finding(float(best["rel_tokens"]), parent_tok,
-                   [float(best["rel_tokens_low"]), float(best["rel_tokens_high"])], bool(best["significant"]), note,
-                   compared={"a": f"{best['method']} λ = {best['strength']:.2f}", "b": f"the {best['parent']} parent",
-                             "a_value": float(best["tokens"]), "b_value": parent_tok, "diff": float(best["rel_tokens"]),
-                             "relative": True,
-                             "also": (f"accuracy {number(best['d_acc'], True)} [{number(best['d_acc_low'], True)}, "
-                                      f"{number(best['d_acc_high'], True)}]: {sig}; "
-                                      f"{n_sig} significant of {len(pareto)} point-estimate improvements")})
+    # the relative token change, combined over seeds by ``combined_summary`` (no per-case arrays: n = 0)
+    tokens = Comparison(float(best["tokens"]), parent_tokens.get(best["parent"]), float(best["rel_tokens"]),
+                        float(best["rel_tokens_low"]), float(best["rel_tokens_high"]), len(per_seed), per_seed, 0)
+    return row(spec, tokens, 0.0, direction=-1, reproduced=bool(best["significant"]), relative=True,
+               a=f"{best['method']} λ = {best['strength']:.2f}", b=f"the {best['parent']} parent",
+               also=(f"accuracy {number(best['d_acc'], True)} [{number(best['d_acc_low'], True)}, "
+                     f"{number(best['d_acc_high'], True)}]: {sig}; "
+                     f"{n_sig} significant of {len(pareto)} point-estimate improvements"),
+               note=note + _spread(per_seed))
 
 
-def pareto(seeds: list[Evidence], n_boot: int) -> Finding:
+def pareto(seeds: list[Evidence], n_boot: int) -> Claim:
     summary = combined_summary(seeds)
     table = analysis.pareto_improvements(summary, PARENT_ROWS)
     tokens = {name: _mean(e.metrics["parent_tokens"][name] for e in seeds) for name in PARENT_ROWS}
-    found = pareto_finding(table, tokens, summary, PARENT_ROWS)
     best = best_improvement(table)
+    per_seed = None
     if best is not None:
         key = (best["method"], float(best["strength"]))
-        found.per_seed = [float(e.summary.set_index(["method", "strength"]).loc[key, f"rel_tok_{best['parent']}"])
-                          for e in seeds]
-    return found
+        per_seed = [float(e.summary.set_index(["method", "strength"]).loc[key, f"rel_tok_{best['parent']}"]) for e in seeds]
+    return pareto_finding(table, tokens, summary, PARENT_ROWS, per_seed)
 
 
-def slerp_linear(seeds: list[Evidence], n_boot: int) -> Finding:
+def slerp_linear(seeds: list[Evidence], n_boot: int) -> Claim:
+    spec = SPECS["merging.slerp_linear"]
     if not all("case/slerp" in e.arrays for e in seeds):
-        return Finding(None, None, None, None, "SLERP was not swept")
+        return Claim.from_spec(spec, note="SLERP was not swept")
     cmp = compare([e.arrays["case/slerp"] for e in seeds], [e.arrays["case/linear"] for e in seeds], n_boot=n_boot)
     gaps = [e.metrics["slerp_vs_linear"] for e in seeds]
     widest = max(gaps, key=lambda g: g["max_abs_gap"])
     ok = -EQUIVALENCE <= cmp.low and cmp.high <= EQUIVALENCE
     strengths = "/".join(dict.fromkeys(str(g["strengths"]) for g in gaps))
-    return Finding(cmp.diff, 0.0, cmp.interval, bool(ok),
-                   f"{strengths} shared strengths; largest per-strength gap {_f(widest['max_abs_gap'])} at "
-                   f"λ={_f(widest['max_gap_at'], 2)}; tokens Δ {_f(_mean(g['d_tokens'] for g in gaps), 2)}; parents "
-                   f"{_mean(e.metrics['parents_rel_l2'] for e in seeds):.1%} apart (rel. L2); "
-                   f"equivalence margin ±{EQUIVALENCE}", cmp.per_seed,
-                   {**compared(cmp), "also": f"the interval must lie within ±{number(EQUIVALENCE)}"})
+    return row(spec, cmp, reproduced=bool(ok), also=f"the interval must lie within ±{number(EQUIVALENCE)}",
+               note=f"{strengths} shared strengths; largest per-strength gap {_f(widest['max_abs_gap'])} at "
+                    f"λ={_f(widest['max_gap_at'], 2)}; tokens Δ {_f(_mean(g['d_tokens'] for g in gaps), 2)}; parents "
+                    f"{_mean(e.metrics['parents_rel_l2'] for e in seeds):.1%} apart (rel. L2); "
+                    f"equivalence margin ±{EQUIVALENCE}" + _spread(cmp.per_seed))
 
 
-def parents(seeds: list[Evidence], n_boot: int) -> Finding:
+def parents(seeds: list[Evidence], n_boot: int) -> Claim:
     cmp = compare([e.arrays["case/hard_thinking"] for e in seeds], [e.arrays["case/hard_direct"] for e in seeds],
                   n_boot=n_boot)
     p = {k: _mean(e.metrics["parents"][k] for e in seeds) for k in seeds[0].metrics["parents"]}
     ratio = p["tokens_thinking"] / max(p["tokens_direct"], 1e-9)
     ok = cmp.low > 0 and ratio >= 2.0
-    return Finding(cmp.diff, cmp.b, cmp.interval, bool(ok),
-                   f"hard problems: thinking {cmp.a:.3f} vs direct {cmp.b:.3f}; all problems: thinking "
-                   f"{p['accuracy_thinking']:.3f} at {p['tokens_thinking']:.1f} tokens vs direct {p['accuracy_direct']:.3f} at "
-                   f"{p['tokens_direct']:.1f} tokens ({ratio:.1f}x)", cmp.per_seed,
-                   {**compared(cmp), "also": (f"tokens {number(p['tokens_thinking'])} vs {number(p['tokens_direct'])} "
-                                              f"({ratio:.1f}×, must be at least 2×)")})
+    return row(SPECS["merging.parents"], cmp, reproduced=bool(ok),
+               also=(f"tokens {number(p['tokens_thinking'])} vs {number(p['tokens_direct'])} "
+                     f"({ratio:.1f}×, must be at least 2×)"),
+               note=f"hard problems: thinking {cmp.a:.3f} vs direct {cmp.b:.3f}; all problems: thinking "
+                    f"{p['accuracy_thinking']:.3f} at {p['tokens_thinking']:.1f} tokens vs direct {p['accuracy_direct']:.3f} at "
+                    f"{p['tokens_direct']:.1f} tokens ({ratio:.1f}x)" + _spread(cmp.per_seed))
 
 
 RULES = {
@@ -306,12 +301,6 @@ def claim_rows(seeds: list[Evidence], n_boot: int, size: str, dataset: str, prof
     """The claims.json rows: every rule over every seed's evidence; ``size`` closes each note."""
     rows = []
     for spec in CLAIMS:
-        f = RULES[spec.id](seeds, n_boot)
-        spread = (f"; {len(seeds)} seeds, per seed {', '.join(_f(v) for v in f.per_seed)}"
-                  if len(seeds) > 1 and f.per_seed else "")
-        rows.append(Claim.from_spec(
-            spec, value=f.value, reference=f.reference, interval=f.interval, reproduced=f.reproduced,
-            seeds=len(seeds), dataset=dataset, profile=profile, note=f"{f.note}{spread} ({size})",
-            **{k: v for k, v in f.compared.items() if k != "interval"},  # the interval is the finding's own
-        ).to_dict())
+        r = RULES[spec.id](seeds, n_boot)
+        rows.append(replace(r, seeds=len(seeds), dataset=dataset, profile=profile, note=f"{r.note} ({size})").to_dict())
     return rows

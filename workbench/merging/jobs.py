@@ -30,27 +30,16 @@ from workbench.merging import analysis, claims
 from workbench.merging.config import Config
 from workbench.merging.merge_methods import get
 from workbench.merging.parents import eval_problems, load_parents_from, save_parents, train_parents
-from workbench.merging.sweep import chunks, evaluate_points, window_from
+from workbench.merging.sweep import chunks, coarse_names, evaluate_points, window_from
 from workbench.runtime import resolve_device, seed_everything
 
 PARENTS = "parents"
 ANALYSIS = "analysis"
 
 
-def config_of(spec: dict) -> Config:
-    """The settings a job was planned with (JSON turned lists back into tuples)."""
-    values = spec["config"]
-    return Config.for_profile(values["profile"]).with_overrides(values)
-
-
-def _deps(ctx: JobContext) -> dict[str, str]:
-    """This job's dependencies by their short name (``parents``, ``linear-coarse-1``): all of one seed."""
-    return {name.rsplit("/", 1)[-1]: name for name in ctx.job.deps}
-
-
 def train(ctx: JobContext) -> dict:
     """``seed{s}/parents``: train the base and both children; save them and their loss curves."""
-    cfg = config_of(ctx.spec)
+    cfg = Config.from_dict(ctx.spec["config"])
     seed_everything(cfg.seed)
     parents, losses = train_parents(cfg, ctx.progress)
     save_parents(parents, ctx.folder)
@@ -70,11 +59,10 @@ def _parent_rows(ctx: JobContext, coarse: list[str], method: str, strengths: lis
 
 def sweep(ctx: JobContext) -> dict:
     """``seed{s}/<chunk>``: evaluate one chunk's merges; returns its strengths and thinking shares."""
-    cfg = config_of(ctx.spec)
+    cfg = Config.from_dict(ctx.spec["config"])
     seed_everything(cfg.seed)
     chunk = next(c for c in chunks(cfg) if c.name == ctx.spec["chunk"])
-    deps = _deps(ctx)
-    coarse = [full for short, full in deps.items() if short.startswith("linear-coarse")]
+    coarse = [ctx.dep(name) for name in coarse_names(cfg)] if chunk.needs_coarse else []
     window = window_from([ctx.results[name] for name in coarse], cfg) if chunk.window else []
     points = chunk.points(window)
     if chunk.method == "linear":  # the coarse chunks evaluated their points already
@@ -86,7 +74,7 @@ def sweep(ctx: JobContext) -> dict:
     device = resolve_device(cfg.device).type
     frames, examples = [], []
     if todo:
-        parents = load_parents_from(ctx.dep_folder(deps[PARENTS]), device)
+        parents = load_parents_from(ctx.dep_folder(PARENTS), device)
         outputs, shown = evaluate_points(parents, eval_problems(cfg), cfg, chunk.method, todo, ctx.progress)
         frames.append(outputs)
         examples.append(shown)
@@ -110,20 +98,19 @@ def _by_strength(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def analyse(ctx: JobContext) -> dict:
     """``seed{s}/analysis``: the seed's tables and claims evidence; returns its metrics.json entry."""
-    cfg = config_of(ctx.spec)
+    cfg = Config.from_dict(ctx.spec["config"])
     seed_everything(cfg.seed)
-    deps = _deps(ctx)
     names = [c.name for c in chunks(cfg)]
     rank = {m: i for i, m in enumerate(dict.fromkeys(c.method for c in chunks(cfg)))}
     tables = {}
     for table in ("outputs", "examples"):
-        parts = [pd.read_parquet(ctx.dep_folder(deps[n]) / f"{table}.parquet") for n in names]
+        parts = [pd.read_parquet(ctx.dep_folder(n) / f"{table}.parquet") for n in names]
         frame = pd.concat([p for p in parts if len(p)], ignore_index=True)  # an empty window leaves an empty chunk
         order = frame["method"].map(rank) * 10.0 + frame["strength"]  # method order, then strength
         tables[table] = frame.loc[order.sort_values(kind="stable").index].reset_index(drop=True)
     frame = tables["outputs"]
     ctx.progress("weights of the parents", 0.05)
-    parents = load_parents_from(ctx.dep_folder(deps[PARENTS]))
+    parents = load_parents_from(ctx.dep_folder(PARENTS))
     weights = analysis.weight_differences(parents.direct, parents.thinking, parents.base)
     rel_l2 = analysis.global_difference(parents.direct, parents.thinking)
     ctx.progress("bootstrapping the sweep", 0.1)

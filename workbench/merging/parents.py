@@ -74,11 +74,11 @@ def train_parents(cfg, progress: Progress | None = None) -> tuple[Parents, dict[
     split1, split2 = cfg.base_steps / total, (cfg.base_steps + cfg.child_steps) / total
     losses = {"base": train_sft(
         base, tok, pairs,
-        SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup_steps=30,
+        SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup=30,
                     max_length=192, seed=cfg.seed, device=device),
         progress=scaled(progress, 0.0, split1), label="base",
     )}
-    child = SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup_steps=10,
+    child = SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup=10,
                         max_length=192, seed=cfg.seed, device=device)
     n_child = cfg.child_steps * cfg.child_batch
     direct = copy.deepcopy(base)

@@ -32,13 +32,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.runner import Job
+from workbench.runner import Job, gpu_share
 from workbench.merging import claims
 from workbench.merging.config import Config
 from workbench.merging.jobs import ANALYSIS, PARENTS
 from workbench.merging.parents import MODELS, load_parents_from
 from workbench.merging.sweep import chunks, coarse_names, window
-from workbench.runtime import resolve_device
 
 TITLE = "Thinking spectrum"
 CLAIMS = claims.CLAIMS
@@ -61,8 +60,7 @@ def _window_guess(cfg: Config) -> int:
 
 def plan(config: Config, seeds: list[int]) -> list[Job]:
     """Per seed: the parents, one job per sweep chunk, the analysis (see the module docstring)."""
-    gpu = resolve_device(config.device).type == "cuda"
-    resources = {"threads": 1, "gpu_share": 0.25 if gpu else 0.0}
+    resources = {"threads": 1, "gpu_share": gpu_share(config.device)}
     jobs = []
     for seed in seeds:
         cfg = dataclasses.replace(config, seed=seed, seeds=())

@@ -80,12 +80,20 @@ def popularity_fallback_need(data: NeedsData) -> str:
 
 # ---- the isolated pipeline -------------------------------------------------------------------------
 def need_features(cases: pd.DataFrame, data: NeedsData, scenes: list[str], weathers: list[str]) -> np.ndarray:
-    """Context one-hots + the user's need histograms (overall, same place, same part of day), per case."""
+    """Context one-hots + the user's need histograms (overall, same place, same part of day), per case;
+    where cases know the last order (a coupled world, ``prompts.with_last_order``) also its need one-hot
+    by its outcome (good, bad), as the language model's prompt shows it."""
     needs = data.needs
     index = {n: i for i, n in enumerate(needs)}
     cat_need = data.category_need
     columns = [("day", list(DAY_TYPES)), ("hour_bin", list(HOUR_BINS)), ("scene", scenes), ("weather", weathers)]
-    out = np.zeros((len(cases), sum(len(v) for _, v in columns) + 3 * len(needs)), dtype=np.float32)
+    width = sum(len(v) for _, v in columns) + 3 * len(needs)
+    out = np.zeros((len(cases), width + (2 * len(needs) if "last_outcome" in cases else 0)), dtype=np.float32)
+    if "last_outcome" in cases:
+        phrase_need = data.phrase_need
+        for row, (text, outcome) in enumerate(zip(cases["last_need_text"], cases["last_outcome"])):
+            if outcome in ("good", "bad"):
+                out[row, width + ("good", "bad").index(outcome) * len(needs) + index[phrase_need[text]]] = 1.0
     for row, case in enumerate(cases.itertuples()):
         col = 0
         for name, values in columns:

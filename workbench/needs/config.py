@@ -13,7 +13,7 @@ from workbench.errors import WorkbenchError
 class Config(MethodConfig):
     # ---- the world -------------------------------------------------------------------------------
     users: int = setting(1500, ge=1, le=200_000)
-    """Users in the synthetic world (80% in cityA, 20% in cityB); 1,500 gives ~600 long-tail test cases."""
+    """Users in the synthetic world (80% in cityA, 20% in cityB)."""
     min_records: int = setting(40, ge=2, le=10_000)
     """Fewest records per user; the filter needs about 40 to see a user's habits."""
     max_records: int = setting(60, ge=2, le=10_000)
@@ -26,6 +26,12 @@ class Config(MethodConfig):
     """Share of test cases drawn from the users' rare situations (the long-tail slice)."""
     cross_city_train_share: float = setting(0.15, ge=0, le=1)
     """Share of cityB history records used as training targets (the cross-city test is cityB)."""
+    coupling: float = setting(0.0, ge=0, le=1)
+    """How strongly the world's stages depend on each other; 0 is the isolated pipeline's own world.
+    At 0 the world draws need | context, category | need, merchant | category and user, draw for draw
+    as before the dial; raising it plants three cross-stage dependencies (the merchant follows the
+    need's occasion, the category the context, the next need the last order's outcome; ``world``
+    module doc, measured by ``dependence.planted``). The curve: ``benchmarks/bench_needs_coupling.py``."""
 
     # ---- real check-ins (dataset foursquare / foursquare-tsmc) ---------------------------------
     test_per_user: int = setting(5, ge=1, le=1000)
@@ -36,10 +42,8 @@ class Config(MethodConfig):
     venue_words: str = setting("id", choices=("id", "ranked"))
     """Real data: how a venue is written. ``id``: one word per venue (``v21580``). ``ranked``: its
     category and its rank there by training check-ins (``pizza_place/17``), two tokens of the word
-    tokenizer, so the vocabulary holds the categories and one token per rank instead of one per venue
-    (11k → 2.2k words on Foursquare MAT): the MAT demo build 30.5 → 11.2 min, but clustered SFT's HR@3
-    .252 → .189 (copying a venue from a habit line is then a two-token match). The original id stays
-    in the merchants table (``venue``)."""
+    tokenizer, so the vocabulary holds the categories and one token per rank instead of one per venue.
+    The original id stays in the merchants table (``venue``)."""
 
     # ---- behavioral clustering -----------------------------------------------------------------
     cluster_algorithm: str = setting("dbscan", choices="workbench.needs.clustering:ALGORITHMS")
@@ -53,10 +57,9 @@ class Config(MethodConfig):
     filter_rule: str = setting("clusters", choices="workbench.needs.clustering:RULES")
     """What decides "typical": ``clusters`` (the paper's behavioral clustering: ``min_support`` or
     ``min_pop_share`` above) or ``routine`` (``routine_score`` of the record against the user's other
-    records > ``min_routine``; on 3 demo worlds precision/recall .77/.77 vs .75/.68, see
-    ``benchmarks/bench_needs_filter.py``)."""
+    records > ``min_routine``)."""
     min_routine: float = setting(0.9, ge=0, le=100)
-    """Threshold of the ``routine`` rule (chosen on 20% labelled users of 3 demo worlds: 0.85-0.98)."""
+    """Threshold of the ``routine`` rule."""
     n_patterns: int = setting(20, ge=1, le=1000)
     """Population-wide behavior patterns (k-means) for browsing on the Behavior clusters page."""
     umap_points: int = setting(4000, ge=1, le=1_000_000)
@@ -96,9 +99,7 @@ class Config(MethodConfig):
     tokenizer: str = setting("word", choices="workbench.needs.training:TOKENIZERS")
     """The tiny model's tokenizer: ``word`` (every id one token; a real venue ``category/rank`` two),
     ``subword`` (BPE pieces, at most ``subword_vocab`` ids) or ``auto`` (word up to 4,000 vocabulary
-    entries, else subword). On Foursquare MAT with one word per venue (``venue_words=id``) subword made
-    an SFT step ~4x cheaper but clustered SFT's HR@3 fell from .255 to .175; ranked venue words keep
-    the word tokenizer's vocabulary at 2.2k instead."""
+    entries, else subword)."""
     subword_vocab: int = setting(1000, ge=64, le=1_000_000)
     """Vocabulary size of the sub-word tokenizer (the ids' characters alone may need more)."""
 
@@ -110,21 +111,18 @@ class Config(MethodConfig):
     sft_lr: float = setting(5e-3, gt=0, le=1)
     """Peak learning rate; from-scratch tiny models like 3e-3..5e-3 (LoRA: use ~1e-3)."""
     prompt_loss: bool = True
-    """Also train on the prompt's tokens (habit lines): much more signal per step for a model trained from
-    scratch (need accuracy .58 → .68 at equal steps in a test run; on Foursquare clustered SFT's HR@3
-    .255 vs .127 without it); False = loss on the completion only (4x cheaper steps on 11k venue words)."""
+    """Also train on the prompt's tokens (habit lines): more signal per step for a model trained from
+    scratch; False = loss on the completion only (cheaper steps on a large vocabulary)."""
     batch_softmax: bool = False
     """SFT scores each prompt token against the batch's prompt targets only, corrected for how likely
     each is to be among them, and the completion against the whole vocabulary
     (``SFTSettings.batch_softmax``). Off on the synthetic world (a small vocabulary); on for real
-    check-ins (``DATASET_PRESETS``), where one word per venue makes 11k words: the MAT build then
-    takes about half the CPU time, and the saving buys the 1,500 steps of that preset. Needs
+    check-ins (``DATASET_PRESETS``), where one word per venue makes a large vocabulary. Needs
     ``prompt_loss``."""
     batch_negatives: int = setting(0, ge=0, le=1_000_000)
     """Uniformly drawn vocabulary tokens added each SFT step to the batch softmax's prompt candidates
     (0 = the batch's prompt targets only; ``SFTSettings.batch_negatives``); unused without
-    ``batch_softmax`` (so ``--set batch_softmax=false`` alone turns a preset's sampling off). On Foursquare
-    MAT 1,024 brought clustered SFT's HR@3 from .245 to .251 (mean of 3 seeds; README)."""
+    ``batch_softmax`` (so ``--set batch_softmax=false`` alone turns a preset's sampling off)."""
     curriculum: bool = True
     """Curriculum SFT (need → need + category → full path); false trains the full path throughout."""
 
@@ -136,7 +134,7 @@ class Config(MethodConfig):
     rl_generations: int = setting(8, ge=2, le=1024)
     """Completions sampled per prompt (the group whose rewards are compared)."""
     rl_lr: float = setting(2e-4, gt=0, le=1)
-    """GRPO learning rate (at 3e-4 a service-only reward broke the format in the feasibility runs)."""
+    """GRPO learning rate."""
     rl_beta: float = setting(0.0, ge=0, le=100)
     """KL weight to the SFT model (0 = none; the format reward stays on instead)."""
     rl_gate_patience: int = setting(0, ge=0, le=1_000_000)
@@ -149,6 +147,10 @@ class Config(MethodConfig):
     # ---- evaluation ------------------------------------------------------------------------------
     chain_beams: int = setting(2, ge=1, le=100)
     """(need, category) paths kept by constrained beam search; services are ranked over all of them."""
+    chain_rank: str = setting("best", choices="workbench.needs.inference:RANKS")
+    """How services are ranked over the kept paths: ``best`` (each service by its best path's
+    P(path)·P(service | path)) or ``marginal`` (by the sum over the paths: a chain that keeps its
+    alternatives, so one wrong category does not doom the service; ``inference.marginal_ranking``)."""
     variants: tuple[str, ...] = setting(("popularity", "history", "isolated", "flat", "raw_sft", "clustered_sft",
                                          "sft_more", "rl_sparse", "full"),
                                         choices="workbench.needs.evaluate:VARIANTS", length=(1, None))

@@ -10,7 +10,9 @@ tiny model's tokenizer makes one token of each word (``mA017``, ``noodle_shop``,
 - ``records``     one consumption record per row, in time order per user (see ``RECORD_COLUMNS``)
 
 Hidden truth columns (``accidental``, ``kind``, ``true_need``, ``tail``) are known for the synthetic
-world and left empty (NaN/False) for real data; nothing the models see reads them.
+world and left empty (NaN/False) for real data; nothing the models see reads them. A world whose
+``coupling`` dial is above 0 adds ``outcome`` (good | bad, the order's outcome), which the next case's
+prompt shows (``prompts.with_last_order``).
 """
 
 from __future__ import annotations

@@ -7,8 +7,11 @@ Three-stage model:
 2. For each path, one forward pass of ``prompt + path + "{ services : ["`` gives the path's
    log-probability and the model's distribution over the first service slot; every candidate of the
    path's category (the user's own merchants there + the city's popular ones) is scored by it.
-3. Services are ranked by path log-prob + candidate log-prob over all kept paths; the chain shown is
-   the path of the best service. (With ``beams=1`` this is the greedy chain with ranked services.)
+3. Services are ranked over all kept paths, by their best path's log P(path) + log P(service | path)
+   (``rank="best"``), or by the chain's marginal over the kept paths, log Σ_path P(path)·P(service |
+   path) (``rank="marginal"``: a service that several likely paths lead to rises, so one wrong category
+   no longer dooms the service stage). The chain shown is the best single path of the top service.
+   With ``beams=1`` both are the greedy chain with ranked services.
 
 Flat model: the same scoring with ``{ services : [`` right after the prompt, over the flat candidates
 (all of the user's merchants + the city's popular ones).
@@ -34,6 +37,8 @@ from workbench.needs.data import NeedsData
 from workbench.progress import Progress, scaled
 
 SERVICES_OPEN = "{ services : ["
+RANKS = ("best", "marginal")
+"""How ``predict_chains`` ranks services over the kept paths (module doc; the ``chain_rank`` setting)."""
 TOP_N = 10
 
 
@@ -158,9 +163,13 @@ def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]]
 
 
 def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity: Popularity, n_popular: int,
-                   beams: int = 2, batch_size: int = 64, progress: Progress | None = None) -> pd.DataFrame:
+                   beams: int = 2, batch_size: int = 64, progress: Progress | None = None,
+                   rank: str = "best") -> pd.DataFrame:
     """Three-stage predictions for ``cases`` (made with ``keep_pool=True``): one row per case with
-    ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``."""
+    ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``.
+    ``rank``: ``best`` path or ``marginal`` over the ``beams`` kept paths (module doc)."""
+    if rank not in RANKS:
+        raise ValueError(f"rank={rank!r} is not one of {RANKS}")
     phrase_need = data.phrase_need
     grammar = chain_grammar(tok, data)
     prompts = cases["prompt"].tolist()
@@ -196,6 +205,9 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
     for i in range(len(cases)):
         scored = sorted(per_case.get(i, []), key=lambda x: -x[0])
         ranked = list(dict.fromkeys(m for _, m, _, _ in scored))[:TOP_N]
+        if rank == "marginal" and scored:
+            ranked = marginal_ranking(scored)[:TOP_N]
+            scored = sorted((x for x in scored if x[1] == ranked[0]), key=lambda x: -x[0])  # the top service's best path
         if scored:
             _, _, need_text, category = scored[0]
         else:  # no candidate at all: keep the best path
@@ -203,6 +215,24 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
         rows.append({"need_text_pred": need_text, "need_pred": phrase_need[need_text], "category_pred": category,
                      "services": ranked, "completion": chain_text(need_text, category, ranked[:3])})
     return pd.DataFrame(rows, index=cases.index)
+
+
+def marginal_ranking(scored: list[tuple[float, str, str, str]]) -> list[str]:
+    """Services by log Σ over paths of exp(path log-prob + service log-prob); ties keep the order of
+    each service's best path.
+
+    >>> import math
+    >>> marginal_ranking([(math.log(.4), "m1", "lunch", "ff"), (math.log(.3), "m2", "lunch", "ns"),
+    ...                   (math.log(.3), "m2", "dinner", "bbq")])
+    ['m2', 'm1']
+    """
+    best_first = sorted(scored, key=lambda x: -x[0])
+    order = {m: k for k, m in enumerate(dict.fromkeys(m for _, m, _, _ in best_first))}
+    totals: dict[str, list[float]] = {}
+    for score, m, _, _ in best_first:
+        totals.setdefault(m, []).append(score)
+    mass = {m: float(np.logaddexp.reduce(s)) for m, s in totals.items()}
+    return sorted(order, key=lambda m: (-mass[m], order[m]))
 
 
 def predict_flat(model, tok, cases: pd.DataFrame, batch_size: int = 64, progress: Progress | None = None) -> pd.DataFrame:

@@ -26,26 +26,14 @@ import pandas as pd
 
 from workbench.runner import JobContext
 from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import baselines, clustering, evaluate, inference, rewards, training
+from workbench.needs import baselines, clustering, evaluate, inference, rewards, training, variants
 from workbench.needs import prepare as seed_data  # the module; ``prepare`` below is the job
 from workbench.needs.config import Config
 from workbench.needs.prompts import Popularity
 from workbench.runtime import StepTimer, resolve_device, seed_everything
 
-ORDER = ("clustered_sft", "flat", "raw_sft", "full", "rl_sparse", "sft_more")
-STARTS_FROM = {"full": "clustered_sft", "rl_sparse": "clustered_sft", "sft_more": "clustered_sft"}
-THIRD = 1 / 3
-SCHEDULES = {
-    # the curriculum: format and need from the start, then category, then the service
-    "full": {"format": 0.0, "need_semantic": 0.0, "category": THIRD, "service": 2 * THIRD},
-    "rl_sparse": {"full_path": 0.0},
-}
-GATES = {"category": "need_semantic", "service": "category"}
-"""With ``rl_gate_patience`` > 0 the curriculum's later rewards also switch on once the earlier stage's
-reward has stopped rising (``rewards.plateaued``); the fractions above are then the latest they wait."""
-COST = {"data": 0.15, "umap": 0.1, "clustered_sft": 1.0, "flat": 1.0, "raw_sft": 1.0, "full": 0.45, "rl_sparse": 0.45,
-        "sft_more": 0.2}
-"""Rough relative run time of each job (weighs its share of the build's progress bar)."""
+JOB_COST = {"data": 0.15, "umap": 0.1}
+"""Rough relative run time of the jobs that are no LM variant (the variants' own: ``variants.REGISTRY``)."""
 MODEL = "model"
 """The folder (inside a variant's job folder) its saved model goes to, when another job or the run needs it."""
 
@@ -56,17 +44,14 @@ def tiny_config(config: Config) -> TinyLMConfig:
 
 
 def needed(config: Config) -> list[str]:
-    """LM variants to train, in a stable order (``clustered_sft`` whenever a continuation needs it)."""
-    wanted = set(config.variants)
-    if wanted & set(STARTS_FROM):
-        wanted.add("clustered_sft")
-    return [name for name in ORDER if name in wanted]
+    """LM variants to train, in registry order (with every variant a requested one starts from)."""
+    return variants.needed(config.variants)
 
 
 # ---- seed{s}/data --------------------------------------------------------------------------------
 def prepare(ctx: JobContext) -> dict:
     """Data, clustering, cases and baselines of one seed, into the job's folder."""
-    config, seed = Config._make(ctx.spec["config"]), ctx.spec["seed"]
+    config, seed = Config.from_dict(ctx.spec["config"]), ctx.spec["seed"]
     seed_everything(seed)
     variants, timer = set(config.variants), StepTimer()
     with timer.step("world"):
@@ -108,7 +93,7 @@ def prepare(ctx: JobContext) -> dict:
 def train_variant(ctx: JobContext) -> dict:
     """Train one LM variant and score it on the test cases (``marked.parquet``); curves in the result."""
     spec = ctx.spec
-    name, seed, config = spec["variant"], spec["seed"], Config._make(spec["config"])
+    name, seed, config = spec["variant"], spec["seed"], Config.from_dict(spec["config"])
     seed_everything(seed)
     device = str(resolve_device(config.device))
     folder = ctx.dep_folder(spec["data"])
@@ -117,51 +102,47 @@ def train_variant(ctx: JobContext) -> dict:
     history = data.records[data.records["split"] != "test"]
     popularity = Popularity.from_records(history, data.merchants)
     cases = seed_data.read_cases(folder)
-    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup_steps=30,
+    sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup=30,
                       max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
                       batch_negatives=config.batch_negatives if config.batch_softmax else 0)
+    variant = variants.REGISTRY[name]
     out: dict = {"sft_curve": [], "rl_log": []}
     train_share = 0.85
     train_progress = lambda m, f: ctx.progress(m, train_share * f)  # noqa: E731
     with timer.step(f"train_{name}"):
-        if name in STARTS_FROM:
+        if variant.starts_from:
             start = ctx.dep_folder(spec["starts_from"]) / MODEL
             model, tok = training.resume_model(start, config.base_checkpoint, config.lora_r, device)
-            info = {"kind": "continued from " + STARTS_FROM[name]}
+            info = {"kind": "continued from " + variant.starts_from}
         else:
             model, tok, info = training.initial_model(tiny_config(config), data, config.base_checkpoint, config.lora_r,
                                                       seed, device, config.tokenizer, config.subword_vocab)
-        rl_cases = cases["rl_cases"]
-        if name == "flat":
-            out["sft_curve"] = training.curriculum_sft(model, tok, cases["train_clustered"], sft, (("services", 1.0),),
-                                                       column="flat_completion", progress=train_progress, label="SFT flat")
+        train = cases[variant.train_cases]
+        if variant.training == "sft":
+            phases = training.CURRICULUM if config.curriculum and not variant.flat else (("services", 1.0),)
+            out["sft_curve"] = training.curriculum_sft(
+                model, tok, train, sft, phases, column="flat_completion" if variant.flat else "completion",
+                progress=train_progress, label=f"SFT {'flat' if variant.flat else name}")
             sequences = config.sft_steps * config.sft_batch
-        elif name in ("raw_sft", "clustered_sft"):
-            phases = training.CURRICULUM if config.curriculum else (("services", 1.0),)
-            train = cases["train_raw"] if name == "raw_sft" else cases["train_clustered"]
-            out["sft_curve"] = training.curriculum_sft(model, tok, train, sft, phases, progress=train_progress,
-                                                       label=f"SFT {name}")
-            sequences = config.sft_steps * config.sft_batch
-        elif name == "sft_more":
+        elif variant.training == "continued_sft":
             more = replace(sft, steps=config.rl_steps, batch_size=config.rl_prompts * config.rl_generations,
-                           lr=config.sft_lr / 10, warmup_steps=0, scheduler="constant",
+                           lr=config.sft_lr / 10, warmup=0, scheduler="constant",
                            log_every=max(1, config.rl_steps // 20))
-            out["sft_curve"] = training.curriculum_sft(model, tok, rl_cases, more, (("services", 1.0),),
+            out["sft_curve"] = training.curriculum_sft(model, tok, train, more, (("services", 1.0),),
                                                        progress=train_progress, label="SFT continued")
             sequences = config.rl_steps * config.rl_prompts * config.rl_generations
         else:
             vocab = rewards.RewardVocab(phrase_need=data.phrase_need,
                                         need_categories={n: set(c) for n, c in data.need_categories.items()},
                                         merchants=set(data.merchants["merchant"]))
-            schedule = SCHEDULES[name]
-            observe = tuple(r for r in rewards.REWARDS if r not in schedule)
-            funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe, gates=GATES,
-                                                      patience=config.rl_gate_patience)
+            observe = tuple(r for r in rewards.REWARDS if r not in variant.schedule)
+            funcs, weights = rewards.reward_functions(vocab, dict(variant.schedule), observe=observe,
+                                                      gates=dict(variant.gates), patience=config.rl_gate_patience)
             grpo = training.GRPOSettings(steps=config.rl_steps, prompts_per_step=config.rl_prompts,
                                          generations=config.rl_generations, lr=config.rl_lr, beta=config.rl_beta,
                                          temperature=config.rl_temperature, seed=seed, device=device)
-            out["rl_log"] = training.train_grpo(model, tok, rl_cases, funcs, grpo, weights=weights,
+            out["rl_log"] = training.train_grpo(model, tok, train, funcs, grpo, weights=weights,
                                                 progress=train_progress, label=f"GRPO {name}")
             sequences = config.rl_steps * config.rl_prompts * config.rl_generations
         out["compute"] = {"sequences": sequences, **info}
@@ -169,12 +150,12 @@ def train_variant(ctx: JobContext) -> dict:
         model = training.save_model(model, tok, ctx.folder / MODEL)
     with timer.step(f"eval_{name}"):
         report = lambda m, f: ctx.progress(f"{name}: {m}", train_share + (1 - train_share) * f)  # noqa: E731
-        test = cases["test_raw"] if name == "raw_sft" else cases["test_clustered"]
-        if name == "flat":
+        test = cases[variant.test_cases]
+        if variant.flat:
             preds = inference.predict_flat(model, tok, test, progress=report)
         else:
             preds = inference.predict_chains(model, tok, data, test, popularity, config.n_popular,
-                                             beams=config.chain_beams, progress=report)
+                                             beams=config.chain_beams, progress=report, rank=config.chain_rank)
         evaluate.mark_cases(test, preds, name).to_parquet(ctx.folder / "marked.parquet", index=False)
     out["timings"] = timer.as_dict()
     return out
@@ -183,7 +164,7 @@ def train_variant(ctx: JobContext) -> dict:
 # ---- umap ----------------------------------------------------------------------------------------
 def layout(ctx: JobContext) -> dict:
     """The 2-D map of a sample of the main seed's history records (``layout.parquet``)."""
-    config = Config._make(ctx.spec["config"])
+    config = Config.from_dict(ctx.spec["config"])
     seed_everything(config.seed)
     timer = StepTimer()
     with timer.step("umap"):

@@ -33,9 +33,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.runner import Job
-from workbench.needs import evaluate, jobs
+from workbench.runner import Job, gpu_share
+from workbench.needs import claims, evaluate, jobs
 from workbench.needs.config import Config
+from workbench.needs.variants import REGISTRY
 
 METHOD = "needs"
 TITLE = "Living needs → services"
@@ -43,9 +44,7 @@ DATASETS = {"foursquare": "Foursquare NYC check-ins (MAT-Sum csv with tid,label,
                           "need = top-level category, category = need x city area, service = venue",
             "foursquare-tsmc": "Raw TSMC2014 check-ins (dataset_TSMC2014_NYC.txt / _TKY.txt, or GETNext's csv); "
                                "need = top-level category, category = fine venue category, service = venue"}
-CLAIMS = evaluate.CLAIMS
-GPU_SHARE = 0.25
-"""Tiny models: four LM jobs share one GPU."""
+CLAIMS = claims.CLAIMS
 
 
 def plan(config: Config, seeds: list[int]) -> list[Job]:
@@ -59,21 +58,22 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     variants = jobs.needed(config)
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
     unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
-    continued = [v for v in variants if v in jobs.STARTS_FROM]
-    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s}, cost=jobs.COST["data"] * unit)
+    continued = [v for v in variants if REGISTRY[v].starts_from]
+    out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s},
+               cost=jobs.JOB_COST["data"] * unit)
            for s in seeds]
     for s in seeds:
         data = f"seed{s}/data"
         for name in variants:
-            start = jobs.STARTS_FROM.get(name)
+            start = REGISTRY[name].starts_from
             save = (name == "clustered_sft" and bool(continued)) or (name == "full" and s == seeds[0])
             spec = {"config": settings, "seed": s, "variant": name, "data": data, "save": save,
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)
             out.append(Job(f"seed{s}/{name}", "workbench.needs.jobs:train_variant", spec, deps, threads=1,
-                           gpu_share=GPU_SHARE, cost=jobs.COST[name] * unit))
+                           gpu_share=gpu_share(config.device), cost=REGISTRY[name].cost * unit))
     umap = Job("umap", "workbench.needs.jobs:layout", {"config": settings, "data": f"seed{seeds[0]}/data"},
-               (f"seed{seeds[0]}/data",), cost=jobs.COST["umap"] * unit)
+               (f"seed{seeds[0]}/data",), cost=jobs.JOB_COST["umap"] * unit)
     first_continuation = next((i for i, j in enumerate(out) if j.spec.get("starts_from")), len(out))
     return [*out[:first_continuation], umap, *out[first_continuation:]]
 
@@ -106,7 +106,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
         if quality:  # planted accidental flags: min(P, R) bootstrapped over users
             history = pd.read_parquet(folder / f"seed{s}" / "data" / "records.parquet",
                                       columns=["user", "split", "kept", "accidental"]).query("split != 'test'")
-            boot = evaluate.filter_bootstrap(history, i)
+            boot = claims.filter_bootstrap(history, i)
             quality["min_low"], quality["min_high"] = boot["low"], boot["high"]
             filter_boots.append(boot)
         filter_rows.append({"seed": s, **quality})
@@ -121,7 +121,7 @@ def write(run, config: Config, seeds: list[int], results: dict[str, dict], folde
                                "variants": {v: evaluate.VARIANTS[v] for v in config.variants}})
     if "full" in variants:
         shutil.copytree(folder / f"seed{seeds[0]}" / "full" / jobs.MODEL, run.path / "model_full")
-    run.write_json("claims", evaluate.compute_claims(marked, filter_rows, filter_boots, config.dataset, config.profile))
+    run.write_json("claims", claims.claim_rows(marked, filter_rows, filter_boots, config.dataset, config.profile))
 
 
 def seed_predictions(config: Config, seed: int, folder: Path) -> pd.DataFrame:
@@ -130,7 +130,7 @@ def seed_predictions(config: Config, seed: int, folder: Path) -> pd.DataFrame:
     if (folder / f"seed{seed}" / "data" / "marked.parquet").exists():
         frames.append(pd.read_parquet(folder / f"seed{seed}" / "data" / "marked.parquet"))
     frames += [pd.read_parquet(folder / f"seed{seed}" / name / "marked.parquet")
-               for name in jobs.ORDER if name in config.variants]
+               for name in REGISTRY if name in config.variants]
     marked = pd.concat(frames, ignore_index=True)
     marked.insert(0, "seed", seed)
     return marked

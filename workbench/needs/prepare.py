@@ -35,7 +35,8 @@ def load_data(config: Config, seed: int) -> NeedsData:
     if config.dataset == "synthetic":
         spec = WorldSpec(users=config.users, min_records=config.min_records, max_records=config.max_records,
                          accident_rate_routine=config.accident_rate_routine,
-                         accident_rate_other=config.accident_rate_other, tail_test_share=config.tail_test_share)
+                         accident_rate_other=config.accident_rate_other, tail_test_share=config.tail_test_share,
+                         coupling=config.coupling)
         data = generate_world(spec, seed=seed)
     elif config.dataset == "foursquare":
         from workbench.needs.real import load_foursquare

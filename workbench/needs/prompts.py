@@ -52,6 +52,10 @@ MATCH_WORDS = ("r0", "r1", "r2")
 """How well a pattern's context matches the case: r2 = same place and part of day, r1 = one of them."""
 SYNTAX_WORDS = ("ctx", "pat", "own", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS,
                 *MATCH_WORDS)
+LAST_WORDS = ("last", "good", "bad", "none")
+"""The last order's outcome in the context (``last <need phrase> good|bad``): only in a world whose
+``coupling`` dial is above 0, the only data with an ``outcome`` column (else the vocabulary and every
+prompt stay as they were)."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,25 @@ def parse_chain(text: str) -> Chain | None:
 
 # ---- prompts -------------------------------------------------------------------------------------
 def context_words(row) -> str:
-    return f"{row.day} {row.hour_bin} {row.scene} {row.weather} {row.city}"
+    """The case's context; with ``last_outcome`` (a coupled world) also the last order's need and outcome.
+
+    >>> class Case: day, hour_bin, scene, weather, city, last_need_text, last_outcome = (
+    ...     "weekday", "h_noon", "office", "sunny", "cityA", "supper", "bad")
+    >>> context_words(Case)
+    'weekday h_noon office sunny cityA last supper bad'
+    """
+    words = f"{row.day} {row.hour_bin} {row.scene} {row.weather} {row.city}"
+    return words + (f" last {row.last_need_text} {row.last_outcome}" if getattr(row, "last_outcome", None) else "")
+
+
+def with_last_order(records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` with the user's previous record's ``last_need_text`` and ``last_outcome`` (``none``
+    for a first record) where they have an ``outcome`` column; unchanged otherwise."""
+    if "outcome" not in records:
+        return records
+    previous = records.sort_values("t").groupby("user")[["need_text", "outcome"]].shift(1).reindex(records.index)
+    return records.assign(last_need_text=previous["need_text"].fillna("none"),
+                          last_outcome=previous["outcome"].fillna("none"))
 
 
 def pattern_lines(pool: dict[str, np.ndarray], case, n: int) -> list[str]:
@@ -260,6 +282,7 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
     """
     cat_need = data.category_need
     rows = []
+    records = with_last_order(records)
     target_rows = records[targets]
     pools = {u: g.sort_values("t") for u, g in records[pool_mask].groupby("user")}
     empty = records.iloc[:0]
@@ -281,6 +304,8 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
                                          [case.merchant, *[m for m in cands if m != case.merchant][:2]]),
                 "flat_completion": chain_text(services=[case.merchant, *[m for m in flat if m != case.merchant][:2]]),
                 "long_tail": bool(case.long_tail) if pd.notna(case.long_tail) else False,
+                **({"last_need_text": case.last_need_text, "last_outcome": case.last_outcome}
+                   if "last_outcome" in records else {}),
             }
             if keep_pool:
                 row["pool_categories"] = sub["category"].tolist()

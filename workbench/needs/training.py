@@ -27,7 +27,7 @@ from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
 from workbench.lm.sft import bf16_ok, last_token_logprobs
 from workbench.lm.tokenizer import build_subword_tokenizer, word_pieces
-from workbench.needs.prompts import (COUNT_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
+from workbench.needs.prompts import (COUNT_WORDS, LAST_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
                                      prompt_text)
 from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
@@ -41,6 +41,8 @@ def domain_words(data: NeedsData) -> list[str]:
     for column in ("scene", "weather", "city"):
         words += sorted(records[column].astype(str).unique())
     words += data.phrases["phrase"].tolist() + data.categories["category"].tolist() + data.merchants["merchant"].tolist()
+    if "outcome" in records:  # a coupled world's context names the last order's outcome
+        words += LAST_WORDS
     return list(dict.fromkeys(words))
 
 
@@ -132,7 +134,7 @@ def curriculum_sft(model, tok, cases: pd.DataFrame, settings: SFTSettings, phase
                  for p, c in zip(cases["prompt"], cases[column])]
         report = scaled(progress, done / total, (done + steps) / total)
         loss = train_sft(model, tok, pairs, replace(settings, steps=steps, seed=settings.seed + i,
-                                                    warmup_steps=min(settings.warmup_steps, steps // 5)),
+                                                    warmup=min(settings.warmup, steps // 5)),
                          progress=report, label=f"{label} ({stage})")
         curve += [{"step": done + row["step"], "loss": row["loss"], "stage": stage} for row in loss]
         done += steps

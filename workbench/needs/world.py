@@ -14,6 +14,30 @@ What it plants (the phenomena of the method doc):
   outside a user's routine, as real accidental purchases are; ``accidental``/``kind`` keep the truth.
 - **Long tail**: each persona has two rare situations (context → a specific need) that are rare in the
   history and common among test cases (``long_tail`` flag).
+- **Coupling** (``WorldSpec.coupling``, a dial in [0, 1]; 0 = the world above, draw for draw): the
+  world above draws need | context, then category | need, then merchant | category and user — the
+  isolated pipeline's own factorisation, so a fitted pipeline is near the best possible there. Raising
+  the dial plants three dependencies across the stages that real life has (each measured on the data
+  by ``dependence.planted``, in bits):
+
+  1. *Which merchant of a category depends on the need's occasion.* Each category serves one need
+     here, so what the need adds within a category is its occasion, the part of day: with probability
+     ``coupling`` an order at any but the need's first part of day goes to the user's favourite for
+     (category, place, part of day), not the one for (category, place) — the early breakfast from
+     one bakery, the late one from another. Measured: I(merchant; part of day | user, category, place).
+  2. *Which category serves a need depends on context beyond the need.* With probability ``coupling``
+     the category is the user's own choice for (need, part of day) — and on a rainy day the need's
+     first category, on a cold one its last — instead of the user's usual one. Measured:
+     I(category; part of day, weather | user, need).
+  3. *The next need depends on the last service's outcome.* Every record gets an ``outcome`` (``bad``
+     with probability ``BAD_OUTCOME``, else ``good``); after a bad one, with probability ``coupling``
+     the user orders the same need again right away, from another of its categories. Measured:
+     I(same need as last; last outcome). The prompt shows the last order's need and outcome
+     (``prompts.context_words``) and the isolated classifier gets them as features.
+
+  The dial's draws come from a second generator (``coupling_rng``), so the main stream — and every
+  number of the world at 0 — is the same as without the dial; ``outcome`` is written only when the
+  dial is above 0.
 - **Splits** by time per user: the last record is the test case, the one before it validation; users of
   the second city form the cross-city test. Evaluation cases are never accidental (an accident is by
   definition unpredictable; the training history keeps them).
@@ -34,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
+from workbench.needs.dependence import planted
 
 SCENES = ("home", "office", "school", "mall", "street")
 WEATHERS = ("sunny", "rainy", "cold")
@@ -105,6 +130,17 @@ class WorldSpec:
     """Chance that a clean order goes to the user's favourite merchant for (category, place)."""
     promo_share: float = 0.15
     """Share of a city's merchants that run promotions (a user tries each promoted merchant once)."""
+    coupling: float = 0.0
+    """How strongly the stages depend on each other beyond the pipeline's factorisation (module doc)."""
+
+
+BAD_OUTCOME = 0.25
+"""Chance that an order goes badly (late, wrong, closed) when ``coupling`` > 0."""
+
+
+def coupling_rng(seed: int) -> np.random.Generator:
+    """The dial's own random stream, apart from the world's (so ``coupling=0`` changes no draw)."""
+    return np.random.default_rng([seed, 22])
 
 
 def _cells() -> list[tuple[str, str, str]]:
@@ -225,10 +261,13 @@ def generate_world(spec: WorldSpec = WorldSpec(), seed: int = 0) -> NeedsData:
         pick = rng.choice(len(pool), size=int(spec.promo_share * len(pool)), replace=False, p=weight / weight.sum())
         promos[city] = pool["merchant"].to_numpy()[pick]
 
-    def pick_merchant(cat: str, city: str, at: np.ndarray, sharp: float = 0.3) -> str:
+    def pick_merchant(cat: str, city: str, at: np.ndarray, sharp: float = 0.3, gen: np.random.Generator = rng,
+                      avoid: str | None = None) -> str:
         ids, xy, pop = by_cat_city[(cat, city)]
-        w = pop * np.exp(-np.hypot(xy[:, 0] - at[0], xy[:, 1] - at[1]) / sharp)
-        return ids[rng.choice(len(ids), p=w / w.sum())]
+        w = pop * np.exp(-np.hypot(xy[:, 0] - at[0], xy[:, 1] - at[1]) / sharp) * (ids != avoid)
+        return ids[gen.choice(len(ids), p=w / w.sum())]
+
+    crng, dial = coupling_rng(seed), spec.coupling
 
     users, rows = [], []
     record_id = 0
@@ -243,6 +282,9 @@ def generate_world(spec: WorldSpec = WorldSpec(), seed: int = 0) -> NeedsData:
             w[rng.integers(len(cats))] = 0.8 if len(cats) > 1 else 1.0
             cat_pref[n] = w / w.sum()
         favourites: dict[tuple[str, str], str] = {}
+        occasion_favourites: dict[tuple[str, str, str], str] = {}  # coupling 1: (category, place, part of day)
+        own_category: dict[tuple[str, str], str] = {}  # coupling 2: (need, part of day) -> category
+        last: tuple[str, str, str] | None = None  # coupling 3: the previous order's (need, category, outcome)
         tried_promos: set[str] = set()
         user = f"u{u:05d}"
         users.append({"user": user, "city": city, "persona": persona["id"],
@@ -266,15 +308,31 @@ def generate_world(spec: WorldSpec = WorldSpec(), seed: int = 0) -> NeedsData:
                 kind = ("promo", "for_others", "random")[rng.choice(3, p=(0.5, 0.3, 0.2))]
             if kind == "clean":
                 need = true_need
+                retry = dial > 0 and last is not None and last[2] == "bad" and crng.random() < dial
+                if retry:  # coupling 3: a bad order is ordered again right away
+                    need = last[0]
                 cats = NEEDS[need][1]
                 if weather == "rainy" and rng.random() < 0.5:
                     cat = cats[0]
                 else:
                     cat = cats[rng.choice(len(cats), p=cat_pref[need])]
+                if dial > 0 and crng.random() < dial:  # coupling 2: the category follows the context
+                    if weather in ("rainy", "cold"):
+                        cat = cats[0] if weather == "rainy" else cats[-1]
+                    else:
+                        cat = own_category.setdefault((need, hbin), cats[int(crng.integers(len(cats)))])
+                if retry and cat == last[1] and len(cats) > 1:  # ... from another category than the bad one
+                    cat = [c for c in cats if c != cat][int(crng.integers(len(cats) - 1))]
                 key = (cat, place)
                 if key not in favourites:
                     favourites[key] = pick_merchant(cat, city, anchors[place], sharp=0.15)
                 merchant = favourites[key] if rng.random() < spec.favourite_share else pick_merchant(cat, city, anchors[place], 0.15)
+                if dial > 0 and merchant == favourites[key] and hbin != NEEDS[need][2][0] and crng.random() < dial:
+                    # coupling 1: this occasion of the need has its own favourite in the category
+                    if (cat, place, hbin) not in occasion_favourites:
+                        occasion_favourites[(cat, place, hbin)] = pick_merchant(
+                            cat, city, anchors[place], 0.15, crng, avoid=favourites[key])
+                    merchant = occasion_favourites[(cat, place, hbin)]
             elif kind == "promo":
                 fresh = [m for m in promos[city] if m not in tried_promos]  # a promotion is tried once
                 merchant = fresh[int(rng.integers(len(fresh)))]
@@ -298,12 +356,15 @@ def generate_world(spec: WorldSpec = WorldSpec(), seed: int = 0) -> NeedsData:
             start = {"h_early": 5, "h_morning": 8, "h_noon": 11, "h_afternoon": 14, "h_evening": 17, "h_night": 21}[hbin]
             span = 8 if hbin == "h_night" else (4 if hbin == "h_evening" else 3)
             paraphrases = NEEDS[need][0]
+            if dial > 0:
+                last = (need, cat, "bad" if crng.random() < BAD_OUTCOME else "good")
             rows.append({
                 "record": record_id, "user": user, "t": t, "city": city, "day": day,
                 "hour": int((start + rng.integers(span)) % 24), "hour_bin": hbin, "scene": scene, "weather": weather,
                 "need_text": paraphrases[int(rng.integers(len(paraphrases)))], "need": need, "category": cat,
                 "merchant": merchant, "split": split, "accidental": kind != "clean", "kind": kind,
                 "true_need": true_need, "long_tail": cell in persona["tail"],
+                **({"outcome": last[2]} if dial > 0 else {}),
             })
             record_id += 1
     records = pd.DataFrame(rows)
@@ -313,6 +374,8 @@ def generate_world(spec: WorldSpec = WorldSpec(), seed: int = 0) -> NeedsData:
         "needs": len(NEEDS), "phrases": len(phrases), "categories": len(categories), "merchants": len(merchants),
         "long_tail": "test cases in one of the persona's two rare situations (planted)",
         "cross_city": "users of cityB (their merchants are rarely seen in training targets)",
+        "coupling": spec.coupling,
+        **{f"{name} (bits)": bits for name, bits in planted(records).items()},
     }
     return NeedsData(phrases=phrases, categories=categories, merchants=merchants.drop(columns="popularity"),
                      users=pd.DataFrame(users), records=records, name="synthetic", info=info)

@@ -100,6 +100,49 @@ def budget_curve(curve: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
     return fig
 
 
+def coupling_curve(points: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
+    """``metric`` of each variant against the world's coupling dial (mean over the seeds of each point;
+    ``coupling.study``'s "points" rows): where the full framework's line crosses the isolated
+    pipeline's dashed one is the answer to "where does one model win?"."""
+    frame = points.groupby(["variant", "coupling"], sort=False)[metric].mean().reset_index()
+    fig = px.line(frame, x="coupling", y=metric, color="variant", markers=True, template=TEMPLATE,
+                  color_discrete_sequence=PALETTE)
+    fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
+    fig.update_xaxes(title="coupling (0 = the pipeline's own factorisation)", tickvals=sorted(frame["coupling"].unique()))
+    fig.update_layout(height=340, yaxis_title=metric, margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def coupling_ratio(curve: pd.DataFrame, goal: float = 1.25) -> go.Figure:
+    """Full / isolated HR@1 at each dial setting with its 95% interval, against 1 (level) and ``goal``."""
+    frame = curve.sort_values("coupling")
+    low = np.array([r[0] for r in frame["ratio interval"]])
+    high = np.array([r[1] for r in frame["ratio interval"]])
+    ratio = frame["full / isolated HR@1"].to_numpy()
+    fig = go.Figure(go.Scatter(x=frame["coupling"], y=ratio, mode="lines+markers", name="full / isolated HR@1",
+                               error_y={"type": "data", "symmetric": False, "array": high - ratio,
+                                        "arrayminus": ratio - low}, line={"color": PALETTE[0]}))
+    fig.add_hline(y=1.0, line_dash="dot", line_color=NEUTRAL, annotation_text="level")
+    fig.add_hline(y=goal, line_dash="dash", line_color=GOOD, annotation_text=f"goal {goal:g}x")
+    fig.update_layout(template=TEMPLATE, height=320, xaxis_title="coupling", yaxis_title="full / isolated HR@1",
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    return fig
+
+
+def coupling_stages(curve: pd.DataFrame) -> go.Figure:
+    """Per dial setting, each stage of the isolated pipeline and the full framework side by side: need
+    right, category right when the need was, HR@1 when both were."""
+    stages = ("need right", "category right | need right", "HR@1 | need, category right")
+    rows = [{"coupling": f"{r['coupling']:g}", "stage": s, "variant": v, "share": r.get(f"{v}: {s}")}
+            for _, r in curve.iterrows() for s in stages for v in ("isolated", "full")]
+    frame = pd.DataFrame(rows).dropna()
+    fig = px.bar(frame, x="coupling", y="share", color="variant", barmode="group", facet_col="stage",
+                 template=TEMPLATE, color_discrete_sequence=PALETTE, category_orders={"stage": list(stages)})
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
 def metric_bars(metrics: pd.DataFrame, metric: str = "HR@3", variants: list[str] | None = None) -> go.Figure:
     """One bar per variant and slice (mean over seeds)."""
     frame = metrics.groupby(["variant", "slice"], sort=False)[metric].mean().reset_index()

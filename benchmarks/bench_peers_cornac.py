@@ -1,67 +1,97 @@
-"""Side by side with running peers, in one run: our TIGER and SASRec against cornac's, our merges
-against mergekit's.
+"""Our TIGER and SASRec side by side with cornac's (cornac 3.0.1), on the same data and split.
 
-**Recommendation (cornac 3.0.1).** Both sides get the same ``SeqData``: the same item content
-embeddings (ours — the world's, or the S3-Rec loader's attribute + co-occurrence SVD on Amazon
-Beauty) and the same leave-last-out split (``leave_one_out_cases``; cornac's train / val / test
-sessions are cut from the same sequences, and ``check_same_split`` proves the targets are identical
-before anything trains). Every model is run
+Both sides get the same ``SeqData``: the same item content embeddings (ours — the world's, or the
+S3-Rec loader's attribute + co-occurrence SVD on Amazon Beauty) and the same leave-last-out split
+(``leave_one_out_cases``; cornac's train / val / test sessions are cut from the same sequences, and
+``check_same_split`` proves the targets are identical before anything trains). Every model is run
 
-* at **equal wall-clock** (``BENCH_PEERS_BUDGET_S`` seconds of training each): ours trains by steps,
-  so a short calibration turns the budget into steps; ours is timed first, then each cornac recipe
-  gets the number of epochs that fits the same seconds, measured from a one-epoch calibration fit
-  (which includes its tokenizer and its per-epoch validation, part of the recipe);
+* at **equal wall-clock** (``budget_s`` seconds of training each): ours trains by steps, so a short
+  calibration turns the budget into steps; ours is timed first, then each cornac recipe gets the
+  number of epochs that fits the same seconds, measured from a one-epoch calibration fit (which
+  includes its tokenizer and its per-epoch validation, part of the recipe);
 * at **equal epochs**: ours' ``steps x batch / training cases`` (rounded, at least 1) for cornac.
 
-Cornac recipes: TIGER ``GRID_CONFIG`` and ``PAISCHER_CONFIG`` (the latter with the rkmeans tokenizer
-— its README's Beauty table has rkmeans within 4% of rqvae, while 8,000 RQ-VAE epochs do not fit a CPU
-budget — and its 10k warm-up steps scaled to the same 5% of training its 200k-step cap implies);
-SASRec with the README's tuned Beauty recipe (bce, d 128, lr 5e-4, dropout 0.2, max_len 50). Cornac's
-best-on-validation selection scores ``VAL_SAMPLE`` validation users (its docs call that number a
-pragmatic choice, not the recipes'). Scoring: every test user of the (sub-sampled) dataset.
+Cornac recipes (``CornacRecipe``): TIGER ``GRID_CONFIG`` and ``PAISCHER_CONFIG`` (the latter with the
+rkmeans tokenizer — its README's Beauty table has rkmeans within 4% of rqvae, while 8,000 RQ-VAE
+epochs do not fit a CPU budget — and its 10k warm-up steps scaled to the same 5% of training its
+200k-step cap implies); SASRec with the README's tuned Beauty recipe (bce, d 128, lr 5e-4, dropout
+0.2, max_len 50). Cornac's best-on-validation selection scores ``val_sample`` validation users (its
+docs call that number a pragmatic choice, not the recipes'). Scoring: every test user of the
+(sub-sampled) dataset.
 
 **Two harnesses, one set of rankings.** Cornac's ``NextItemEvaluation`` (mode "last", full catalogue,
 history items not excluded — the same protocol as ours) scores each cornac model; the rankings it
 sees are recorded and scored again with ours (``workbench.glass.evaluate.rank_metrics``), and our
 models' top-10 lists are scored again with cornac's metric classes. ``max |diff|`` must be ~0.
 
-**Merges (mergekit 0.1.5).** Every method, ours vs mergekit ``run_merge``, on one ~100M-parameter
-pico Llama pair, three rounds interleaved (min reported), beside the physical floor: bytes read +
-written over this machine's measured read (warm page cache) and write bandwidth.
-
-Environment: ``BENCH_PEERS_BUDGET_S`` (default 60), ``BENCH_PEERS_BEAUTY_USERS`` (default 1000,
-0 = all 22,363), ``BENCH_PEERS_WORLD_USERS`` (default 300), ``BENCH_PEERS_MERGE_LAYERS`` (default 8),
-``BENCH_PEERS_VAL_SAMPLE`` (default 100), ``BENCH_PEERS_MAX_EPOCHS`` (default 2: the most epochs a cornac
-model trains for the equal-epochs table — one GRID epoch on 2 CPU cores costs minutes, so matching
-our 10+ epochs would take hours; a capped row says so in its ``epochs`` column),
-``BENCH_PEERS_MERGE_ROUNDS`` (default 3), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty,merges``),
-``BENCH_PEERS_MODELS`` (default ``TIGER,SASRec``).
+Settings (``Settings.from_env``, read when the bench runs, not at import): ``BENCH_PEERS_BUDGET_S``
+(default 60), ``BENCH_PEERS_BEAUTY_USERS`` (default 1000, 0 = all 22,363), ``BENCH_PEERS_WORLD_USERS``
+(default 300), ``BENCH_PEERS_VAL_SAMPLE`` (default 100), ``BENCH_PEERS_MAX_EPOCHS`` (default 2: the
+most epochs a cornac model trains for the equal-epochs table — one GRID epoch on 2 CPU cores costs
+minutes, so matching our 10+ epochs would take hours; a capped row says so in its ``epochs``
+column), ``BENCH_PEERS_PARTS`` (default ``synthetic,beauty``), ``BENCH_PEERS_MODELS`` (default
+``TIGER,SASRec``), ``WORKBENCH_SHARED_DATA`` (where ``amazon-beauty/`` lies). The merges against
+mergekit are ``bench_peers_mergekit.py``.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-TITLE = "Side by side with peers: TIGER / SASRec vs cornac, merges vs mergekit"
+TITLE = "Side by side with peers: TIGER / SASRec vs cornac"
 KS = (5, 10)
 METRICS = ("Recall@5", "Recall@10", "NDCG@5", "NDCG@10")
-VAL_SAMPLE = int(os.environ.get("BENCH_PEERS_VAL_SAMPLE", "100"))
-"""Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
-MAX_EPOCHS = int(os.environ.get("BENCH_PEERS_MAX_EPOCHS", "2"))
-"""Most epochs a cornac model gets in the equal-epochs table (capped rows are labelled)."""
 BUDGETS = ("equal wall-clock", "equal epochs")
 """The two budgets every model pair is compared at (table names)."""
-MODELS = tuple(os.environ.get("BENCH_PEERS_MODELS", "TIGER,SASRec").split(","))
-"""Which models are compared (``BENCH_PEERS_MODELS=SASRec``: SASRec's equal epochs fit where TIGER's do not)."""
-SHARED_DATA = Path(os.environ.get("WORKBENCH_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+MODELS = ("TIGER", "SASRec")
+PARTS = ("synthetic", "beauty")
+
+
+def _env(name: str, default: str, kind=int):
+    raw = os.environ.get(name, default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SystemExit(f"error: {name}={raw!r} is not a {'whole number' if kind is int else 'number'}.") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one run compares (defaults: the README's run); ``from_env`` reads them when the bench runs."""
+
+    budget_s: float = 60.0
+    """Seconds of training each model gets in the equal wall-clock table."""
+    world_users: int = 300
+    """Users of the GLASS world (a third of them test users)."""
+    beauty_users: int = 1000
+    """Amazon Beauty users drawn at random (0 = all 22,363)."""
+    val_sample: int = 100
+    """Validation users cornac's TIGER scores per best-on-val check (its recipes say 2000, "pragmatic")."""
+    max_epochs: int = 2
+    """Most epochs a cornac model gets in the equal-epochs table (capped rows are labelled)."""
+    parts: tuple[str, ...] = PARTS
+    models: tuple[str, ...] = MODELS
+    """Which models are compared (``SASRec`` alone: its equal epochs fit where TIGER's do not)."""
+    shared_data: Path = field(default_factory=lambda: Path(__file__).resolve().parents[2] / "shared" / "data")
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        default = cls()
+        return cls(budget_s=_env("BENCH_PEERS_BUDGET_S", str(default.budget_s), float),
+                   world_users=_env("BENCH_PEERS_WORLD_USERS", str(default.world_users)),
+                   beauty_users=_env("BENCH_PEERS_BEAUTY_USERS", str(default.beauty_users)),
+                   val_sample=_env("BENCH_PEERS_VAL_SAMPLE", str(default.val_sample)),
+                   max_epochs=_env("BENCH_PEERS_MAX_EPOCHS", str(default.max_epochs)),
+                   parts=tuple(os.environ.get("BENCH_PEERS_PARTS", ",".join(PARTS)).split(",")),
+                   models=tuple(os.environ.get("BENCH_PEERS_MODELS", ",".join(MODELS)).split(",")),
+                   shared_data=Path(os.environ.get("WORKBENCH_SHARED_DATA", default.shared_data)))
 
 
 # ---- data: one SeqData for both sides ---------------------------------------------------------------
@@ -183,7 +213,7 @@ class Scored:
     epochs: float
     steps: int | None = None
     capped_from: int | None = None
-    """Equal-epochs row cut to ``MAX_EPOCHS``: the epochs equality would have needed."""
+    """Equal-epochs row cut to ``max_epochs``: the epochs equality would have needed."""
     name: str = ""
     """Short name in the tables (``TIGER GRID``); defaults to ``model``."""
 
@@ -301,21 +331,43 @@ def our_sasrec(data, config, setup, budget_s: float | None, min_steps: int = 20)
 
 
 # ---- cornac's models --------------------------------------------------------------------------------------
-TINY_CORNAC = {"tiger": dict(d_model=16, d_ff=32, num_heads=2, d_kv=8, num_enc_layers=1, num_dec_layers=1),
-               "sasrec": dict(embedding_dim=16, n_sample=64), "val_sample": 10}
-"""Cornac models shrunk for the test's tiny world (``compare(..., cornac_overrides=TINY_CORNAC)``)."""
+@dataclass(frozen=True)
+class CornacRecipe:
+    """One cornac model as the comparison trains it."""
+
+    name: str
+    """Row name in the tables (``TIGER GRID``)."""
+    model: str
+    """Which of ours it is compared with (``TIGER`` or ``SASRec``)."""
+    label: str
+    """The recipe in words (the tables' ``recipe`` column)."""
+    make: Callable[[int], object]
+    """``make(n_epochs)``: the untrained cornac model."""
 
 
-def cornac_recipes(n_train: int, window: int, codebook: int, seed: int = 0,
-                   overrides: dict | None = None) -> dict[str, tuple[str, str, callable]]:
-    """name -> (model, label, make(n_epochs)) of the cornac models compared. ``codebook``: codes per
-    level (GRID's 256 on Beauty; on the 256-item world our first-level size, else every item is a code)."""
+@dataclass(frozen=True)
+class Shrink:
+    """Smaller cornac models for a test's tiny world: keyword overrides on top of each recipe."""
+
+    tiger: dict = field(default_factory=dict)
+    sasrec: dict = field(default_factory=dict)
+    val_sample: int = 10
+
+
+TINY_CORNAC = Shrink(tiger=dict(d_model=16, d_ff=32, num_heads=2, d_kv=8, num_enc_layers=1, num_dec_layers=1),
+                     sasrec=dict(embedding_dim=16, n_sample=64))
+"""Cornac models shrunk for the test's tiny world (``compare(..., shrink=TINY_CORNAC)``)."""
+
+
+def cornac_recipes(n_train: int, window: int, codebook: int, seed: int = 0, val_sample: int = Settings.val_sample,
+                   shrink: Shrink | None = None) -> list[CornacRecipe]:
+    """The cornac models compared. ``codebook``: codes per level (GRID's 256 on Beauty; on the 256-item
+    world our first-level size, else every item is a code)."""
     from cornac.models import SASRec, TIGER
     from cornac.models.tiger import GRID_CONFIG, PAISCHER_CONFIG
 
-    overrides = overrides or {}
-    common = dict(max_len=window, n_beams=20, val_sample=overrides.get("val_sample", VAL_SAMPLE),
-                  rqvae_codebook_size=codebook, seed=seed, device="cpu", **overrides.get("tiger", {}))
+    common = dict(max_len=window, n_beams=20, val_sample=shrink.val_sample if shrink else val_sample,
+                  rqvae_codebook_size=codebook, seed=seed, device="cpu", **(shrink.tiger if shrink else {}))
 
     def grid(n):
         return TIGER(**{**GRID_CONFIG, **common, "n_epochs": n})
@@ -329,36 +381,36 @@ def cornac_recipes(n_train: int, window: int, codebook: int, seed: int = 0,
     def sasrec(n):
         return SASRec(**{"loss": "bce", "embedding_dim": 128, "learning_rate": 5e-4, "dropout": 0.2, "max_len": 50,
                          "n_epochs": n, "model_selection": "best", "val_eval_every": 1, "val_metric": "ndcg",
-                         "val_k": 10, "seed": seed, "device": "cpu", **overrides.get("sasrec", {})})
+                         "val_k": 10, "seed": seed, "device": "cpu", **(shrink.sasrec if shrink else {})})
 
-    tiny = " (shrunk for the test)" if overrides else ""
-    return {
-        "TIGER GRID": ("TIGER", f"GRID_CONFIG: rkmeans 3x{codebook}, 4+4 layers d 128, Adam 5e-4 constant, "
-                                f"best on val every epoch{tiny}", grid),
-        "TIGER Paischer": ("TIGER", f"PAISCHER_CONFIG: 6+6 layers, dropout 0.2, lr 3e-4 cosine, warm-up 5% of steps, "
-                                    f"batch 64, rkmeans 3x{codebook}, best on val{tiny}", paischer),
-        "SASRec": ("SASRec", f"tuned: README's Beauty recipe: bce, d 128, lr 5e-4, dropout 0.2, max_len 50, "
-                             f"best on val{tiny}", sasrec),
-    }
+    tiny = " (shrunk for the test)" if shrink else ""
+    return [
+        CornacRecipe("TIGER GRID", "TIGER", f"GRID_CONFIG: rkmeans 3x{codebook}, 4+4 layers d 128, Adam 5e-4 constant, "
+                                            f"best on val every epoch{tiny}", grid),
+        CornacRecipe("TIGER Paischer", "TIGER", f"PAISCHER_CONFIG: 6+6 layers, dropout 0.2, lr 3e-4 cosine, warm-up 5% "
+                                                f"of steps, batch 64, rkmeans 3x{codebook}, best on val{tiny}", paischer),
+        CornacRecipe("SASRec", "SASRec", f"tuned: README's Beauty recipe: bce, d 128, lr 5e-4, dropout 0.2, max_len 50, "
+                                         f"best on val{tiny}", sasrec),
+    ]
 
 
-def cornac_fit(make, n_epochs: int, method) -> tuple[object, float]:
-    model = make(n_epochs)
+def cornac_fit(recipe: CornacRecipe, n_epochs: int, method) -> tuple[object, float]:
+    model = recipe.make(n_epochs)
     start = time.perf_counter()
     model.fit(method.train_set, method.val_set)
     return model, time.perf_counter() - start
 
 
-def cornac_run(name: str, recipe, n_epochs: int, method, data, fitted=None) -> Scored:
-    model_name, label, make = recipe
-    model, train_s = fitted or cornac_fit(make, n_epochs, method)
+def cornac_run(recipe: CornacRecipe, n_epochs: int, method, data, fitted=None) -> Scored:
+    model, train_s = fitted or cornac_fit(recipe, n_epochs, method)
     theirs, ours, score_s = cornac_score(model, method, data)
-    return Scored("cornac", model_name, label, train_s, score_s, theirs, ours, n_epochs, name=name)
+    return Scored("cornac", recipe.model, recipe.label, train_s, score_s, theirs, ours, n_epochs, name=recipe.name)
 
 
 # ---- one dataset, both budgets -----------------------------------------------------------------------------
-def compare(data, config, budget_s: float, label: str, progress=print, cornac_overrides: dict | None = None,
-            min_steps: int = 20, max_epochs: int = MAX_EPOCHS, models: tuple[str, ...] = MODELS) -> list[dict]:
+def compare(data, config, budget_s: float, label: str, progress=print, shrink: Shrink | None = None,
+            min_steps: int = 20, max_epochs: int = Settings.max_epochs, models: tuple[str, ...] = MODELS,
+            val_sample: int = Settings.val_sample) -> list[dict]:
     """Every model (of ``models``: TIGER, SASRec) on ``data`` at equal wall-clock (``budget_s`` of
     training, at least ``min_steps`` of ours) and at equal epochs (cornac's capped at ``max_epochs``)."""
     method = cornac_split(data)
@@ -371,24 +423,22 @@ def compare(data, config, budget_s: float, label: str, progress=print, cornac_ov
             for name, fit in (("TIGER", our_tiger), ("SASRec", our_sasrec)) if name in models}
     for s in ours.values():
         progress(f"[{label}] ours {s.model}: {s.steps} steps ({s.epochs:.1f} epochs) in {s.train_s:.0f}s, {s.metrics}")
-    recipes = {name: recipe for name, recipe in
-               cornac_recipes(n_train, config.window, config.codebook[0], config.seed, cornac_overrides).items()
-               if recipe[0] in models}
+    recipes = [r for r in cornac_recipes(n_train, config.window, config.codebook[0], config.seed, val_sample, shrink)
+               if r.model in models]
     equal_time, equal_epochs = {}, {}
-    for name, recipe in recipes.items():
-        target_s = ours[recipe[0]].train_s
-        calibration = cornac_fit(recipe[2], 1, method)
-        n_time = max(1, round(target_s / calibration[1]))
-        equal_time[name] = cornac_run(name, recipe, n_time, method, data, calibration if n_time == 1 else None)
+    for recipe in recipes:
+        name, mine = recipe.name, ours[recipe.model]
+        calibration = cornac_fit(recipe, 1, method)
+        n_time = max(1, round(mine.train_s / calibration[1]))
+        equal_time[name] = cornac_run(recipe, n_time, method, data, calibration if n_time == 1 else None)
         progress(f"[{label}] cornac {name}: 1 epoch {calibration[1]:.0f}s -> {n_time} epochs in "
                  f"{equal_time[name].train_s:.0f}s, {equal_time[name].metrics}")
-        wanted = max(1, round(ours[recipe[0]].epochs))
+        wanted = max(1, round(mine.epochs))
         n_epochs = min(wanted, max_epochs)
         if n_epochs == n_time:
             equal_epochs[name] = equal_time[name]
         else:
-            equal_epochs[name] = cornac_run(name, recipe, n_epochs, method, data,
-                                            calibration if n_epochs == 1 else None)
+            equal_epochs[name] = cornac_run(recipe, n_epochs, method, data, calibration if n_epochs == 1 else None)
             progress(f"[{label}] cornac {name}: {n_epochs} epochs in {equal_epochs[name].train_s:.0f}s, "
                      f"{equal_epochs[name].metrics}")
         if n_epochs < wanted:
@@ -438,102 +488,6 @@ def rows_of(label: str, data, checks: dict, ours: dict, equal_time: dict, equal_
     return rows
 
 
-# ---- merges: ours vs mergekit vs the physical floor ----------------------------------------------------------
-MERGE_METHODS = ["linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune"]
-MERGEKIT = {  # mergekit's name and parameters for each of ours (magnitude_prune = breadcrumbs without outlier removal)
-    "linear": ("linear", {}), "slerp": ("slerp", {}), "task_arithmetic": ("task_arithmetic", {}),
-    "ties": ("ties", {"density": 0.5}), "dare_linear": ("dare_linear", {"density": 0.5}),
-    "dare_ties": ("dare_ties", {"density": 0.5}), "magnitude_prune": ("breadcrumbs", {"density": 0.5, "gamma": 0.0}),
-}
-
-
-def mergekit_config(method: str, paths: dict, strength: float) -> dict:
-    name, params = MERGEKIT[method]
-    if name == "slerp":
-        return {"merge_method": "slerp", "base_model": str(paths["b"]),
-                "models": [{"model": str(paths["b"])}, {"model": str(paths["a"])}], "parameters": {"t": strength},
-                "dtype": "float32"}
-    config = {"merge_method": name, "dtype": "float32",
-              "models": [{"model": str(paths["a"]), "parameters": {"weight": strength, **params}},
-                         {"model": str(paths["b"]), "parameters": {"weight": 1 - strength, **params}}]}
-    if name != "linear":
-        config["base_model"] = str(paths["base"])
-    if name == "dare_ties":
-        config["parameters"] = {"normalize": True}
-    return config
-
-
-def _weights_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.glob("*.safetensors"))
-
-
-def bandwidth(shard: Path, out_dir: Path, rounds: int = 3) -> tuple[float, float]:
-    """(read, write) bytes/s of this machine: ``shard`` read from the warm page cache (best of
-    ``rounds``), and the same number of bytes written to a file in ``out_dir`` (closed, not fsynced —
-    what a merge's save does; best of ``rounds``)."""
-    size = shard.stat().st_size
-    buf = bytearray(size)
-    read = write = 0.0
-    for _ in range(rounds):
-        with open(shard, "rb", buffering=0) as fh:
-            start = time.perf_counter()
-            fh.readinto(buf)
-            read = max(read, size / (time.perf_counter() - start))
-        target = out_dir / "bandwidth.bin"
-        start = time.perf_counter()
-        with open(target, "wb", buffering=0) as fh:
-            fh.write(buf)
-        write = max(write, size / (time.perf_counter() - start))
-        target.unlink()
-    return read, write
-
-
-def merge_rows(layers: int, rounds: int = 3, progress=print) -> list[dict]:
-    from mergekit.config import MergeConfiguration
-    from mergekit.merge import run_merge
-    from mergekit.options import MergeOptions
-
-    from workbench.merging.checkpoints import merge_checkpoints
-    from workbench.merging.merge_methods import get
-    from workbench.merging.pico import make_family
-
-    with tempfile.TemporaryDirectory(prefix="bench-peers-merge-") as tmp:
-        tmp = Path(tmp)
-        paths = make_family(tmp / "pair", hidden=768, layers=layers, heads=12, intermediate=3072, vocab=32000, noise=0.02)
-        size = _weights_bytes(paths["a"])
-        read_bw, write_bw = bandwidth(next(paths["a"].glob("*.safetensors")), tmp)
-        best: dict[tuple[str, str], float] = {}
-        for r in range(rounds):  # interleaved: a slow minute of the shared host hits both sides alike
-            for method in MERGE_METHODS:
-                for side in ("ours", "mergekit"):
-                    out = tmp / f"{side}-{method}"
-                    start = time.perf_counter()
-                    if side == "ours":
-                        merge_checkpoints(paths["a"], paths["b"], out, paths["base"], method=method, strength=0.3,
-                                          density=0.5)
-                    else:
-                        run_merge(MergeConfiguration.model_validate(mergekit_config(method, paths, 0.3)), str(out),
-                                  MergeOptions(random_seed=0, quiet=True))
-                    seconds = time.perf_counter() - start
-                    best[side, method] = min(best.get((side, method), math.inf), seconds)
-                    shutil.rmtree(out)
-            progress(f"[merges] round {r + 1}/{rounds} done")
-    params = size / 4  # float32
-    rows = []
-    for method in MERGE_METHODS:
-        inputs = 3 if get(method).needs_base else 2
-        floor = inputs * size / read_bw + size / write_bw
-        ours, theirs = best["ours", method], best["mergekit", method]
-        rows.append({"table": f"merge time on disk, pico Llama pair ({params / 1e6:.1f}M parameters, float32; "
-                              f"min of {rounds} interleaved rounds)",
-                     "method": method, "ours (s)": round(ours, 3), "mergekit run_merge (s)": round(theirs, 3),
-                     "ours / mergekit": round(ours / theirs, 2), "physical floor (s)": round(floor, 3),
-                     "ours / floor": round(ours / floor, 1),
-                     "floor = read + write": f"{inputs} x {size / 1e6:.0f} MB / {read_bw / 1e9:.1f} GB/s + "
-                                             f"{size / 1e6:.0f} MB / {write_bw / 1e9:.1f} GB/s"})
-    return rows
-
-
 # ---- the bench ---------------------------------------------------------------------------------------------
 def world_config(**overrides):
     """Our settings on the synthetic world: the glass demo model (d 48, 1+2 layers, lr 3e-3, batch 128)."""
@@ -543,8 +497,8 @@ def world_config(**overrides):
 
 
 def beauty_config(path: Path, **overrides):
-    """Our settings on Beauty: the README's real-data command (codebook 256^3, d 64, d_ff 128, 2+2 layers,
-    batch 256, lr 2e-3, length-grouped batches)."""
+    """Our settings on Beauty: the README's real-data command (recipes/beauty-tiger.toml: codebook 256^3,
+    d 64, d_ff 128, 2+2 layers, batch 256, lr 2e-3) with length-grouped batches."""
     from workbench.glass.config import Config
 
     return Config().with_overrides({
@@ -552,23 +506,18 @@ def beauty_config(path: Path, **overrides):
         "d_model": 64, "d_ff": 128, "enc_layers": 2, "batch_size": 256, "lr": 2e-3, "length_batches": True, **overrides})
 
 
-def run() -> list[dict]:
-    budget = float(os.environ.get("BENCH_PEERS_BUDGET_S", "60"))
-    parts = os.environ.get("BENCH_PEERS_PARTS", "synthetic,beauty,merges").split(",")
+def run(settings: Settings | None = None) -> list[dict]:
+    settings = settings or Settings.from_env()
+    options = dict(val_sample=settings.val_sample, max_epochs=settings.max_epochs, models=settings.models)
     rows: list[dict] = []
-    if "synthetic" in parts:
+    if "synthetic" in settings.parts:
         config = world_config()
-        data = synthetic(config, int(os.environ.get("BENCH_PEERS_WORLD_USERS", "300")))
-        rows += compare(data, config, budget, "GLASS world")
-    if "beauty" in parts:
-        folder = SHARED_DATA / "amazon-beauty"
+        rows += compare(synthetic(config, settings.world_users), config, settings.budget_s, "GLASS world", **options)
+    if "beauty" in settings.parts:
+        folder = settings.shared_data / "amazon-beauty"
         if (folder / "Beauty.txt").exists():
             config = beauty_config(folder)
-            rows += compare(beauty(config, int(os.environ.get("BENCH_PEERS_BEAUTY_USERS", "1000"))), config, budget,
-                            "Amazon Beauty")
+            rows += compare(beauty(config, settings.beauty_users), config, settings.budget_s, "Amazon Beauty", **options)
         else:
             print(f"[beauty] skipped: {folder / 'Beauty.txt'} not found")
-    if "merges" in parts:
-        rows += merge_rows(int(os.environ.get("BENCH_PEERS_MERGE_LAYERS", "8")),
-                           int(os.environ.get("BENCH_PEERS_MERGE_ROUNDS", "3")))
     return rows

@@ -1,0 +1,108 @@
+"""Method 1: where does one model beat a pipeline? The coupling curve (issue 22, item 3).
+
+One thing changes along the curve: the world's ``coupling`` dial (``workbench/needs/world.py``: 0 = the
+isolated pipeline's own factorisation; raising it plants three cross-stage dependencies). At each
+(dial, seed) point four variants are built: user history, the isolated pipeline, clustered SFT and
+the full framework (clustered SFT + curriculum GRPO), at the stable SFT budget (3,000 steps, the
+budget curves' plateau) with the chain that keeps its alternatives (``chain_rank=marginal`` over
+``chain_beams`` paths) — settings fixed before the curve was run, the same at every point.
+
+Each point is one runner call and a normal run in the bench's own store; its per-case outcomes go to
+``<store>/points/coupling<d>-seed<s>.json`` (``coupling.point_result``), and a point whose file exists
+is skipped, so an interrupted bench resumes where it stopped and a later sitting can add seeds. Two
+points share one runner call (2 workers, one point's jobs per core). Points go seed by seed, the dial's
+ends first (1, 0, .5, .25), so a short sitting still gets the two ends of one seed.
+
+What 2 shared cores could not afford is cut in users, not steps (``BENCH_NEEDS_COUPLING_USERS``; the
+study says what was used). Writes ``workbench/reference/needs-coupling.json`` (rows, settings,
+command, commit, date) from every point file present.
+
+Environment: ``BENCH_NEEDS_COUPLING_DIALS`` (default ``1,0,0.5,0.25``), ``..._SEEDS`` (default
+``0,1,2``), ``..._USERS`` (default 600), ``..._STEPS`` (default 3000), ``..._PROFILE`` (default
+``demo``; the test runs ``smoke``), ``..._STORE`` (default ``data/bench-needs-coupling``), ``..._OUT``
+(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+TITLE = "Living needs → services: full framework vs isolated pipeline along the coupling dial"
+HERE = Path(__file__).resolve().parent
+ENV = "BENCH_NEEDS_COUPLING_"
+FIXED = {"chain_rank": "marginal", "chain_beams": 4}
+"""The chain that keeps its alternatives, the same at every point."""
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(ENV + name, default)
+
+
+def settings() -> dict:
+    """What every point shares (the dial and the seed vary)."""
+    from workbench.needs.coupling import VARIANTS
+
+    return {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
+
+
+def points() -> list[tuple[float, int]]:
+    """(dial, seed) of every point, in build order: seed by seed, the dial's ends first."""
+    dials = [float(d) for d in env("DIALS", "1,0,0.5,0.25").split(",")]
+    seeds = [int(s) for s in env("SEEDS", "0,1,2").split(",")]
+    return [(d, s) for s in seeds for d in dials]
+
+
+def point_file(store: Path, dial: float, seed: int) -> Path:
+    return store / "points" / f"coupling{dial:g}-seed{seed}.json"
+
+
+def run() -> list[dict]:
+    from workbench import methods
+    from workbench.needs.coupling import REFERENCE, crossing, featured_case, point_result, study
+    from workbench.progress import tqdm_progress
+    from workbench.store import ArtifactStore, versions
+
+    profile = env("PROFILE", "demo")
+    root = Path(env("STORE", str(HERE.parent / "data" / "bench-needs-coupling")))
+    out = Path(env("OUT", str(REFERENCE)))
+    store = ArtifactStore(root)
+    shared = settings()
+    todo = [(d, s) for d, s in points() if not point_file(root, d, s).exists()]
+    todo = todo[:int(env("MAX_POINTS", str(len(todo))))]
+    start, cpu = time.perf_counter(), time.process_time()
+    for i in range(0, len(todo), 2):
+        pair = todo[i:i + 2]
+        configs = [methods.make_config("needs", profile, {**shared, "coupling": d, "seed": s}) for d, s in pair]
+        with tqdm_progress(f"needs coupling points {', '.join(f'{d:g}/seed{s}' for d, s in pair)}") as bar:
+            runs = methods.build_many(configs, store, bar)
+        for (d, s), r in zip(pair, runs):
+            path = point_file(root, d, s)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(point_result(r, d, s)))
+            tmp.replace(path)  # a point file is whole or absent
+    done = [json.loads(p.read_text()) for p in sorted((root / "points").glob("coupling*-seed*.json"))]
+    rows = study(done)
+    import pandas as pd
+
+    curve = pd.DataFrame([r for r in rows if r["table"] == "curve"])
+    featured = None
+    if done:  # the featured case comes from the highest dial setting's first seed
+        top = max(done, key=lambda p: (p["coupling"], -p["seed"]))
+        run_ = store.find("needs", methods.make_config("needs", profile, {**shared, "coupling": top["coupling"],
+                                                                            "seed": top["seed"]}))
+        featured = featured_case(run_, top["seed"]) if run_ is not None else None
+    doc = {"rows": rows, "profile": profile, "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
+           "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
+           "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "
+                  f"points built: {len(done)} of the {len(points())} asked (dials x seeds)",
+           "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS")
+                                  if os.environ.get(ENV + k)), "python benchmarks/run.py needs_coupling"]),
+           "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
+           "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
+                            "cpu_seconds_main_process": round(time.process_time() - cpu, 1)}}
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    return rows

@@ -1,0 +1,72 @@
+"""The coupling study: ratios, intervals through claims.compare, the goal and the crossing."""
+
+import numpy as np
+import pandas as pd
+
+from workbench.needs import coupling
+
+
+def point(dial, seed, full, iso, n=500, rng_seed=0):
+    rng = np.random.default_rng(rng_seed + seed)
+    draw = lambda rate: (rng.random(n) < rate).astype(int).tolist()  # noqa: E731
+    stages = {"need right": .7, "category right | need right": .6, "HR@1 | need, category right": .5}
+    return {"coupling": dial, "seed": seed, "records": n, "jobs_seconds": 1, "planted": {},
+            "cases": {"isolated": {k: draw(iso) for k in coupling.OUTCOMES}, "full": {k: draw(full) for k in coupling.OUTCOMES}},
+            "stages": {"isolated": stages, "full": stages}}
+
+
+def test_the_curve_says_where_full_beats_isolated_and_by_how_much():
+    points = [point(d, s, full, .30) for d, full in ((0.0, .20), (0.5, .31), (1.0, .45)) for s in (0, 1, 2)]
+    curve = pd.DataFrame([r for r in coupling.study(points) if r["table"] == "curve"])
+    assert curve["seeds"].tolist() == [3, 3, 3]
+    low, mid, high = curve.to_dict("records")
+    assert low["full / isolated HR@1"] < 1 and not low["ratio above 1"] and low["ratio interval"][1] < 1
+    assert high["ratio above 1"] and high["reaches 1.25x"] and high["ratio interval"][0] > 1.25
+    assert not mid["reaches 1.25x"]
+    lo, hi = high["full - isolated HR@1 interval"]
+    assert lo < high["full - isolated HR@1"] < hi
+    where = coupling.crossing(curve)
+    assert 0.0 < where["at"] < 1.0 and where["range"][0] <= where["at"] <= where["range"][1]
+    assert "goal is reached at coupling 1" in coupling.answer(curve)
+
+
+def test_a_dial_setting_without_both_sides_is_left_out_of_the_curve():
+    half = point(0.5, 0, .3, .3)
+    del half["cases"]["full"]
+    rows = coupling.study([point(0.0, 0, .3, .3), half])
+    assert [r["coupling"] for r in rows if r["table"] == "curve"] == [0.0]
+    assert {r["coupling"] for r in rows if r["table"] == "points"} == {0.0, 0.5}
+
+
+def test_load_reads_back_what_the_bench_writes(tmp_path):
+    import json
+
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps({"rows": coupling.study([point(0.0, 0, .3, .3), point(1.0, 0, .4, .3)]), "cut": "x"}))
+    doc = coupling.load(path)
+    assert list(doc["curve"]["coupling"]) == [0.0, 1.0] and set(doc["points"]["variant"]) == {"isolated", "full"}
+    assert coupling.load(tmp_path / "absent.json") is None
+
+
+def test_the_bench_skips_points_it_has_and_writes_the_study_from_them(tmp_path, monkeypatch):
+    """Resumable: a (dial, seed) point whose file exists is not built again; the study is written from
+    every point file present (here all of them, so nothing is built at all)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_needs_coupling as bench
+
+    for key, value in {"DIALS": "0,1", "SEEDS": "0", "STORE": str(tmp_path / "store"), "OUT": str(tmp_path / "study.json"),
+                       "PROFILE": "smoke"}.items():
+        monkeypatch.setenv(bench.ENV + key, value)
+    for dial, full in ((0.0, .2), (1.0, .4)):
+        path = bench.point_file(tmp_path / "store", dial, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(point(dial, 0, full, .3, n=200)))
+    bench.run()
+    doc = json.loads((tmp_path / "study.json").read_text())
+    assert doc["this_sitting"]["points"] == 0 and doc["featured"] is None  # nothing built, no run to feature
+    assert [r["coupling"] for r in doc["rows"] if r["table"] == "curve"] == [0.0, 1.0]
+    assert "users 600" in doc["cut"] and "points built: 2 of the 2 asked" in doc["cut"]

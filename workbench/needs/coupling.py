@@ -1,0 +1,212 @@
+"""The coupling curve of method 1: where does one model beat a pipeline? (issue 22)
+
+``benchmarks/bench_needs_coupling.py`` builds the world at several settings of its ``coupling`` dial
+(``world`` module doc: 0 = the pipeline's own factorisation; raising it plants three cross-stage
+dependencies) and several seeds, and keeps each (dial, seed) point's per-case outcomes in a point
+file (``point_result``). ``study`` turns the points into the committed
+``workbench/reference/needs-coupling.json``: per dial setting the full framework over the isolated
+pipeline (HR@1 ratio with its interval, and the differences in HR@1, HR@3, need and category accuracy
+through ``workbench.claims.compare``), the per-stage breakdown, and where the ratio crosses 1.
+The Needs & services page and the needs notebook read it back with ``load()`` and ``answer()``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VARIANTS = ("history", "isolated", "clustered_sft", "full")
+"""The user-history baseline (the one to beat on real data), the isolated pipeline, clustered SFT and
+the full framework (clustered SFT + curriculum GRPO)."""
+OUTCOMES = {"hit1": "HR@1", "hit3": "HR@3", "need_ok": "need acc", "category_ok": "cat acc"}
+GOAL = 1.25
+"""Issue 22's target: the full framework's HR@1 at least 1.25x the isolated pipeline's somewhere."""
+REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-coupling.json"
+
+
+def point_result(run, coupling: float, seed: int) -> dict:
+    """One (dial, seed) point of a finished needs run: per-case outcomes of each variant on every test
+    case (aligned by record), the stage breakdown, the planted dependence measured on its world and
+    the summed seconds of its jobs."""
+    from workbench.needs.cases import stage_breakdown
+
+    predictions = run.read_parquet("predictions")
+    predictions = predictions[predictions["seed"] == seed].sort_values(["variant", "record"])
+    present = [v for v in VARIANTS if v in set(predictions["variant"])]
+    cases = {v: {k: predictions.loc[predictions["variant"] == v, k].fillna(0).astype(int).tolist() for k in OUTCOMES}
+             for v in present}
+    stages = stage_breakdown(predictions, present)
+    info = run.read_json("dataset")
+    return {"coupling": coupling, "seed": seed, "cases": cases, "records": len(cases[present[0]]["hit1"]),
+            "stages": {v: {k: (None if pd.isna(x) else round(float(x), 4)) for k, x in stages.loc[v].items()}
+                       for v in present},
+            "planted": {k.removesuffix(" (bits)"): v for k, v in info.items() if k.endswith("(bits)")},
+            "jobs_seconds": round(sum(t.get("seconds") or 0 for t in run.read_json("jobs").values()))}
+
+
+def featured_case(run, seed: int) -> dict | None:
+    """One test case of a coupled run where the full framework is right and the isolated pipeline,
+    with the same need and category, picked another merchant of that category: the case the dial
+    was built for (the merchant follows the need's occasion, which the pipeline's recommender does
+    not read; it ranks the user's most used merchant of the category at the place first). The lowest
+    record id of those; None when no case qualifies."""
+    predictions = run.read_parquet("predictions")
+    predictions = predictions[predictions["seed"] == seed]
+    wide = {v: g.set_index("record") for v, g in predictions.groupby("variant") if v in ("full", "isolated")}
+    if len(wide) < 2:
+        return None
+    full, iso = wide["full"], wide["isolated"].reindex(wide["full"].index)
+    same_path = (full["need_pred"] == iso["need_pred"]) & (full["category_pred"] == iso["category_pred"])
+    chosen = full.index[(full["hit1"] == 1) & (iso["hit1"] == 0) & same_path & (full["category_ok"] == 1)]
+    if not len(chosen):
+        return None
+    record = int(min(chosen))
+    cases = run.read_parquet("cases").set_index("record")
+    top = lambda frame: list(frame.loc[record, "services"])[:3]  # noqa: E731
+    return {"record": record, "coupling": float(run.config.get("coupling", 0.0)),
+            "prompt": str(cases.loc[record, "prompt"]),
+            "truth": {k: str(full.loc[record, k]) for k in ("need_text", "category", "merchant")},
+            "full": {"need": str(full.loc[record, "need_text_pred"]), "category": str(full.loc[record, "category_pred"]),
+                     "services": top(full)},
+            "isolated": {"need": str(iso.loc[record, "need_pred"]), "category": str(iso.loc[record, "category_pred"]),
+                         "services": top(iso)}}
+
+
+def featured_table(featured: dict) -> pd.DataFrame:
+    """The featured case's truth and both chains, one row each (need, category, top services).
+
+    >>> featured_table({"truth": {"need_text": "lunch", "category": "ff", "merchant": "m1"},
+    ...                 "full": {"need": "lunch", "category": "ff", "services": ["m1", "m2"]},
+    ...                 "isolated": {"need": "lunch", "category": "ff", "services": ["m2", "m1"]}})["services"].tolist()
+    ['m1', 'm1 m2', 'm2 m1']
+    """
+    truth = featured["truth"]
+    rows = {"truth": (truth["need_text"], truth["category"], truth["merchant"])}
+    rows.update({side: (featured[side]["need"], featured[side]["category"], " ".join(featured[side]["services"]))
+                 for side in ("full", "isolated")})
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["need", "category", "services"])
+
+
+def ratio_interval(a_per_seed: list[np.ndarray], b_per_seed: list[np.ndarray], seed: int = 0) -> list[float]:
+    """95% interval of mean(a) / mean(b) over seeds and cases: paired case resamples within each seed
+    (the same indices for a and b), combined over seeds by ``claims.over_seeds``."""
+    from workbench.claims import N_BOOT, over_seeds
+
+    values, replicates = [], []
+    for i, (a, b) in enumerate(zip(a_per_seed, b_per_seed)):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        idx = np.random.default_rng(seed + i).integers(0, len(a), size=(N_BOOT, len(a)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values.append(a.mean() / b.mean() if b.mean() else np.nan)
+            replicates.append(a[idx].mean(axis=1) / b[idx].mean(axis=1))
+    est = over_seeds(values, replicates, seed=seed)
+    return [round(est.low, 3), round(est.high, 3)]
+
+
+def study(points: list[dict]) -> list[dict]:
+    """Rows of the study from point results: ``table`` "points" (one per dial, seed and variant) and
+    "curve" (one per dial setting, over the seeds it has)."""
+    from workbench.claims import compare
+
+    rows = []
+    for p in sorted(points, key=lambda p: (p["coupling"], p["seed"])):
+        for v, outcome in p["cases"].items():
+            rows.append({"table": "points", "coupling": p["coupling"], "seed": p["seed"], "variant": v,
+                         **{OUTCOMES[k]: round(float(np.mean(x)), 4) for k, x in outcome.items()},
+                         "HR@1 | need, cat right": p["stages"][v].get("HR@1 | need, category right"),
+                         **{f"planted {k} (bits)": b for k, b in p["planted"].items()},
+                         "jobs (s, summed)": p["jobs_seconds"]})
+    by_dial: dict[float, list[dict]] = {}
+    for p in points:
+        by_dial.setdefault(p["coupling"], []).append(p)
+    for dial in sorted(by_dial):
+        group = sorted(by_dial[dial], key=lambda p: p["seed"])
+        group = [p for p in group if {"isolated", "full"} <= set(p["cases"])]
+        if not group:
+            continue
+        col = lambda v, k: [np.asarray(p["cases"][v][k], float) for p in group]  # noqa: E731
+        full1, iso1 = col("full", "hit1"), col("isolated", "hit1")
+        ratio = float(np.mean([f.mean() for f in full1]) / np.mean([i.mean() for i in iso1]))
+        row = {"table": "curve", "coupling": dial, "seeds": len(group), "cases per seed": int(np.mean([len(f) for f in full1])),
+               "full / isolated HR@1": round(ratio, 3), "ratio interval": ratio_interval(full1, iso1)}
+        for k, label in OUTCOMES.items():
+            c = compare(col("full", k), col("isolated", k))
+            row[f"full - isolated {label}"] = round(c.diff, 4)
+            row[f"full - isolated {label} interval"] = [round(c.low, 4), round(c.high, 4)]
+        for v in VARIANTS:
+            if all(v in p["cases"] for p in group):
+                row[f"{v} HR@1"] = round(float(np.mean([x.mean() for x in col(v, "hit1")])), 4)
+        goal = compare(full1, [GOAL * i for i in iso1])
+        row["ratio above 1"] = bool(row["full - isolated HR@1 interval"][0] > 0)
+        row[f"reaches {GOAL:g}x"] = bool(goal.low > 0)
+        for stage in ("need right", "category right | need right", "HR@1 | need, category right"):
+            for v in ("isolated", "full"):
+                values = [p["stages"][v].get(stage) for p in group]
+                row[f"{v}: {stage}"] = None if None in values else round(float(np.mean(values)), 4)
+        rows.append(row)
+    return rows
+
+
+def crossing(curve: pd.DataFrame) -> dict:
+    """Where full / isolated HR@1 crosses 1 along the dial (linear between neighbouring settings), and
+    the dial range where it may cross given the intervals (where the ratio interval's ends cross 1).
+
+    >>> c = pd.DataFrame({"coupling": [0, .5, 1], "full / isolated HR@1": [.8, .9, 1.3],
+    ...                   "ratio interval": [[.7, .9], [.8, 1.0], [1.1, 1.5]]})
+    >>> crossing(c)
+    {'at': 0.625, 'range': [0.5, 0.833]}
+    """
+    def first_cross(values: list[float]) -> float | None:
+        dial = curve["coupling"].tolist()
+        for (d0, v0), (d1, v1) in zip(zip(dial, values), zip(dial[1:], values[1:])):
+            if (v0 - 1) * (v1 - 1) <= 0 and v0 != v1:
+                return round(d0 + (1 - v0) * (d1 - d0) / (v1 - v0), 3)
+        return None
+
+    curve = curve.sort_values("coupling")
+    lows = [r[0] for r in curve["ratio interval"]]
+    highs = [r[1] for r in curve["ratio interval"]]
+    return {"at": first_cross(curve["full / isolated HR@1"].tolist()),
+            "range": [first_cross(highs), first_cross(lows)]}
+
+
+def load(path: Path | None = None) -> dict | None:
+    """The committed study with ``points`` and ``curve`` as frames; None when absent or unreadable."""
+    try:
+        doc = json.loads(Path(path or REFERENCE).read_text())
+    except (OSError, ValueError):
+        return None
+    rows = pd.DataFrame(doc.get("rows", []))
+    if rows.empty:
+        return None
+    for table in ("points", "curve"):
+        doc[table] = rows[rows["table"] == table].drop(columns="table").dropna(axis=1, how="all").reset_index(drop=True)
+    return doc
+
+
+def answer(curve: pd.DataFrame) -> str:
+    """The curve in words: the ratio at each dial setting with its interval, and the verdict.
+
+    >>> c = pd.DataFrame({"coupling": [0, 1], "seeds": [1, 1], "full / isolated HR@1": [.8, 1.3],
+    ...                   "ratio interval": [[.7, .9], [1.1, 1.5]], "ratio above 1": [False, True],
+    ...                   "reaches 1.25x": [False, False]})
+    >>> print(answer(c))
+    full / isolated HR@1: 0.80 [0.70, 0.90] at coupling 0 → 1.30 [1.10, 1.50] at 1 (1 seed each); above 1 from coupling 1 (crossing near 0.4); the 1.25x goal (interval of full − 1.25 × isolated above 0) is not reached.
+    """
+    curve = curve.sort_values("coupling")
+    parts = [f"{r['full / isolated HR@1']:.2f} [{r['ratio interval'][0]:.2f}, {r['ratio interval'][1]:.2f}] at "
+             f"{'coupling ' if i == 0 else ''}{r['coupling']:g}" for i, (_, r) in enumerate(curve.iterrows())]
+    seeds = sorted({int(n) for n in curve["seeds"]})  # floats once read back beside the points table
+    text = "full / isolated HR@1: " + " → ".join(parts)
+    text += f" ({'/'.join(map(str, seeds))} seed{'s' if seeds != [1] else ''} each)"
+    above = curve[curve["ratio above 1"].astype(bool)]
+    where = crossing(curve)["at"]
+    text += ("; above 1 from coupling " + f"{above['coupling'].min():g}" if len(above) else "; never above 1 with its interval")
+    text += f" (crossing near {where:g})" if where is not None else ""
+    reached = curve[curve[f"reaches {GOAL:g}x"].astype(bool)]
+    text += (f"; the {GOAL:g}x goal is reached at coupling {reached['coupling'].min():g}" if len(reached)
+             else f"; the {GOAL:g}x goal (interval of full − {GOAL:g} × isolated above 0) is not reached") + "."
+    return text
