@@ -234,6 +234,9 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
                 threadpool_limits(limits=max(1, job.threads)), scratch_root(ctx.folder):
             try:
                 result = _function(job.fn)(ctx)
+            except KeyboardInterrupt:  # a stop (Ctrl-C, or SIGTERM in the app's build), not the job's failure
+                print("stopped", file=log)
+                raise
             except BaseException as err:
                 traceback.print_exc(file=log)
                 message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
@@ -323,11 +326,16 @@ class Results(dict):
 
 
 def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None, progress: Progress | None = None,
-             device: str | None = None) -> Results:
+             device: str | None = None, rank: dict[str, int] | None = None,
+             on_done: Callable[[str, "Results"], None] | None = None) -> Results:
     """Run ``jobs`` (dependencies first) with ``runner``; return every job's result by name.
 
-    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. Raises ``WorkbenchError``
-    naming the first job that failed and its log; the jobs still running are cancelled.
+    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. ``rank`` (job name -> int,
+    default 0) puts groups of jobs in order: a ready job of a lower rank starts before any of a higher
+    rank (the app's build lands its cheapest method first); within a rank the longest remaining chain
+    starts first. ``on_done(name, results)`` is called here, in the calling process, as each job
+    finishes (a build publishes a method's run as soon as all its jobs are done). Raises
+    ``WorkbenchError`` naming the first job that failed and its log; the jobs still running are cancelled.
     """
     runner = runner or Runner.from_env()
     runner.check()
@@ -338,23 +346,30 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
     if not order:
         return Results()
     gpu = bool(device and device.startswith("cuda"))
+    path = critical_path(order)
+    priority = {j.name: (-(rank or {}).get(j.name, 0), path[j.name]) for j in order}
+    done = on_done or (lambda name, results: None)
     if runner.executor == "ray":
-        return _run_ray(order, root, runner, relay, gpu)
+        return _run_ray(order, root, runner, relay, gpu, priority, done)
     width = min(runner.width(gpu), len(order))
     if width <= 1:
-        return _run_inline(order, root, relay)
-    return _run_pool(order, root, width, relay)
+        return _run_inline(order, root, relay, priority, done)
+    return _run_pool(order, root, width, relay, priority, done)
 
 
-def _run_inline(order: list[Job], root: Path, relay: _Relay) -> Results:
+def _run_inline(order: list[Job], root: Path, relay: _Relay, priority: dict, done: Callable) -> Results:
     results = Results()
-    for job in order:
+    started: set[str] = set()
+    while len(results) < len(order):
+        job = _ready(order, results, started, priority)[0]
+        started.add(job.name)
         try:
             results.add(job.name, execute(job, root, {d: results[d] for d in job.deps},
                                                   lambda m, f, n=job.name: relay(n, m, f)))
         except JobFailed as failed:
             raise failed.as_error() from None
         relay(job.name, "done", 1.0)
+        done(job.name, results)
     return results
 
 
@@ -372,10 +387,11 @@ def critical_path(order: list[Job]) -> dict[str, float]:
     return {j.name: below[j.name] for j in order}
 
 
-def _ready(order: list[Job], results: dict, started: set, priority: dict[str, float]) -> list[Job]:
-    """Jobs whose dependencies are done, longest remaining chain first (see ``critical_path``)."""
+def _ready(order: list[Job], results: dict, started: set, priority: dict[str, tuple]) -> list[Job]:
+    """Jobs whose dependencies are done, highest ``priority`` first: (minus the rank, the remaining
+    chain; see ``run_jobs`` and ``critical_path``); ties keep the graph's order."""
     ready = [j for j in order if j.name not in started and all(d in results for d in j.deps)]
-    return sorted(ready, key=lambda j: -priority[j.name])
+    return sorted(ready, key=lambda j: priority[j.name], reverse=True)
 
 
 def _drain(progress_queue, relay: _Relay) -> None:
@@ -386,12 +402,11 @@ def _drain(progress_queue, relay: _Relay) -> None:
             return
 
 
-def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Results:
+def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay, priority: dict, done: Callable) -> Results:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
-    priority = critical_path(order)
     progress_queue = ctx.Queue()
     results = Results()
     started: set[str] = set()
@@ -415,6 +430,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
                     raise WorkbenchError(f"Job {job.name} failed: its worker process died ({type(err).__name__}: {err}) "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
                 relay(job.name, "done", 1.0)
+                done(job.name, results)
     finally:
         if len(results) < len(order):  # failure or interrupt: cancel what waits, stop what runs
             for process in list(getattr(pool, "_processes", {}).values()):
@@ -424,7 +440,8 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay) -> Result
     return results
 
 
-def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool) -> Results:
+def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool, priority: dict,
+             done: Callable) -> Results:
     try:
         import ray
         from ray.util.queue import Queue
@@ -433,7 +450,6 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
 
     started_here = start_ray(runner, gpu)
     progress_queue = Queue()
-    priority = critical_path(order)
     remote = ray.remote(_run_on_ray)
     results = Results()
     started: set[str] = set()
@@ -460,6 +476,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
                     raise WorkbenchError(f"Job {job.name} failed on Ray: {str(err).strip().splitlines()[-1]} "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
                 relay(job.name, "done", 1.0)
+                done(job.name, results)
     finally:
         for ref in running:
             ray.cancel(ref, force=True)
