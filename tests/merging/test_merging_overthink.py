@@ -57,6 +57,16 @@ def test_a_clear_gain_is_strict_and_meets_the_goal_and_no_change_is_not():
     assert doc["verdict"]["goal_met"]
 
 
+def test_a_dial_where_thinking_no_longer_pays_is_left_out_of_the_verdict():
+    broken = [result(s, {("linear", 0.1): (0.05, -0.2)}, dial=1.0) for s in range(3)]
+    for r in broken:  # the thinking parent below the direct one: a world broken by the dial
+        r["parents"]["thinking"] = profile(0.1)
+    doc = study(broken + [result(s, {}) for s in range(3)], n_boot=200)
+    assert any(r["strict"] for r in doc["rows"] if r["dial"] == 1.0)  # the rows stay, as measured
+    assert doc["verdict"]["dials_left_out"] == [1.0]
+    assert not doc["verdict"]["strict_pareto"] and doc["verdict"]["best_strict"] is None
+
+
 def test_fewer_tokens_at_equal_accuracy_is_a_weak_gain_not_a_strict_one():
     doc = study([result(s, {("linear", 0.2): (0.0, -0.3)}) for s in range(3)], n_boot=200)
     row = next(r for r in doc["rows"] if (r["method"], r["strength"]) == ("linear", 0.2))

@@ -150,7 +150,7 @@ def study(results: list[dict], n_boot: int = 1000) -> dict:
                     "goal_by_interval": bool(acc.low >= GOAL["accuracy"] and rel[2] <= GOAL["tokens"]),
                 })
         savings += _savings_rows(dial, runs, thinking, n_boot)
-    return {"rows": rows, "savings": savings, "parents": parents, "verdict": verdict(rows, savings)}
+    return {"rows": rows, "savings": savings, "parents": parents, "verdict": verdict(rows, savings, parents)}
 
 
 def _parents_row(dial: float, runs: list[dict]) -> dict:
@@ -190,14 +190,20 @@ def _savings_rows(dial: float, runs: list[dict], thinking: list[dict], n_boot: i
     return out
 
 
-def verdict(rows: list[dict], savings: list[dict]) -> dict:
+def verdict(rows: list[dict], savings: list[dict], parents: list[dict] | None = None) -> dict:
     """The study's answers: the best strict Pareto point (largest accuracy gain), whether the goal is
-    met, and whether the activation-informed merge saves more tokens than linear and TIES."""
+    met, and whether the activation-informed merge saves more tokens than linear and TIES.
+
+    Only dials where thinking still pays (the thinking parent more accurate than the direct one) are
+    read: past that the world is broken (e.g. a budget that truncates most thinking), and a merge that
+    "beats" such a parent says nothing about overthinking. The dials left out are named."""
+    broken = sorted(p["dial"] for p in parents or [] if not p["thinking_accuracy"] > p["direct_accuracy"])
+    rows = [r for r in rows if r["dial"] not in broken]
     strict = [r for r in rows if r["strict"]]
     best = max(strict, key=lambda r: (r["d_accuracy"], -r["d_tokens_rel"]), default=None)
     goal = [r for r in rows if r["goal"]]
     ai = {}
-    for r in savings:
+    for r in (r for r in savings if r["dial"] not in broken):
         if "activation_informed_minus" in r:
             low, high = r["activation_informed_minus_interval"]
             ai[r["method"]] = ai.get(r["method"], []) + [{"dial": r["dial"], "diff": r["activation_informed_minus"],
@@ -206,7 +212,7 @@ def verdict(rows: list[dict], savings: list[dict]) -> dict:
     return {
         "strict_pareto": bool(strict), "best_strict": {k: best[k] for k in keep} if best else None,
         "goal_met": bool(goal), "goal_points": [{k: r[k] for k in keep} for r in goal],
-        "activation_informed_vs": ai,
+        "activation_informed_vs": ai, "dials_left_out": broken,
     }
 
 
