@@ -18,8 +18,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-## demo: install, build the demo artifacts of every method (skips what is built), serve the app
-demo: install build app
+## demo: install, serve the app at once and build the demo artifacts behind it (skips what is built);
+## each page fills in as its method lands, cheapest first. Ctrl+C stops both.
+demo: install
+	$(VENV)/bin/workbench app --build demo
 
 build: install
 	$(VENV)/bin/workbench build all --profile demo

@@ -1,12 +1,15 @@
 """Helpers shared by the app's pages: the page list, the store, the profile picker, build buttons.
 
 Pages stay small: they read runs through these helpers, draw with ``workbench.viz`` and hold no
-method logic. Slow work happens only when a button is pressed, with ``st.progress``.
+method logic. Builds run in a background process (``workbench.background``: one per store, started by
+``workbench app --build`` or a build button, joined by every other session); a page whose run is
+missing shows that build's progress in a polling fragment and reruns itself when the run lands.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench import methods
+from workbench import background, methods
 from workbench.config import PROFILES
 from workbench.errors import WorkbenchError
 from workbench.store import ArtifactStore, Run
@@ -77,18 +80,85 @@ def damaged_notice(profile: str) -> None:
             st.warning(item.sentence)
 
 
-def build_button(method: str, profile: str, label: str | None = None, key: str | None = None) -> Run | None:
-    """A button that builds one method's artifacts with a progress bar; returns the run once built."""
+POLL_SECONDS = 2.0
+"""How often a page asks the background build how far it is."""
+
+
+def start_build(names: list[str], profile: str) -> bool:
+    """Start the background build of ``names`` for ``profile``, or join the build that runs in this store
+    (one at a time). False, with a note, when the running build is of something else."""
+    background.start(store().root, profile, names)
+    status = background.read(store().root) or {}
+    if status.get("profile") == profile and set(names) <= set(status.get("methods") or names):
+        return True
+    st.warning(f"Another build (profile {status.get('profile')}: {', '.join(status.get('methods', {}))}) runs in "
+               "this store; press again when it has finished.")
+    return False
+
+
+def build_button(method: str, profile: str, label: str | None = None, key: str | None = None) -> bool:
+    """A button that builds one method's artifacts in the background; True once that build runs."""
     if not st.button(label or f"Build {method} ({profile})", key=key or f"build-{method}-{profile}", type="primary"):
-        return None
-    bar = st.progress(0.0, text=f"Building {method} …")
+        return False
+    return start_build([method], profile)
 
-    def progress(message: str, fraction: float) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{method}: {message}")
 
-    run = methods.build(method, profile, store=store(), progress=progress)
-    bar.progress(1.0, text=f"{method}: built")
-    return run
+def _landed(status: dict) -> tuple:
+    """What a full rerun of a page must follow: whether the build runs, and which methods landed."""
+    built = sorted(name for name, m in (status.get("methods") or {}).items() if m.get("state") == "built")
+    return bool(status.get("running")), tuple(built)
+
+
+def build_progress(method: str | None, profile: str, note: str = "") -> bool:
+    """While the store's background build makes ``profile``: its progress (``method``'s, or every
+    method's with None), polled every ``POLL_SECONDS`` in a fragment; the whole page reruns (no browser
+    reload) when a method lands or the build ends; ``note`` (markdown) above it. False when no such build
+    runs; then a build of this profile that failed or was stopped is named in one warning."""
+    status = background.read(store().root)
+    if not status or status.get("profile") != profile:
+        return False
+    names = list(status.get("methods") or {})
+    if method is not None and names and method not in names:
+        return False
+    if not status["running"]:
+        if status.get("error") and (method is None or status["methods"].get(method, {}).get("state") != "built"):
+            st.warning(f"The background build of the {profile} artifacts did not finish: {status['error']}")
+        return False
+    if note:
+        st.info(note)
+    _poll(method, _landed(status))
+    return True
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _poll(method: str | None, seen: tuple) -> None:
+    status = background.read(store().root) or {}
+    if _landed(status) != seen:
+        st.rerun()  # a run landed or the build ended: draw the whole page again
+    states = status.get("methods") or {}
+    if not states:
+        st.progress(0.0, text="The build is starting …")
+    for name, m in states.items():
+        if method is not None and name != method:
+            continue
+        title = _title(name)
+        if m.get("state") == "built":
+            st.progress(1.0, text=f"{title}: built")
+        elif m.get("state") == "building" and m.get("jobs_done") is not None:
+            text = f"{title}: {m['jobs_done']}/{m['jobs']} jobs done"
+            st.progress(min(max(float(m.get("share", 0.0)), 0.0), 1.0),
+                        text=text + (f" · {m['message']}" if m.get("message") else ""))
+        else:
+            st.progress(0.0, text=f"{title}: waiting (the cheapest method is built first)")
+    st.caption(f"Building in the background since {time.strftime('%H:%M:%S', time.localtime(status.get('started', 0)))} "
+               f"(log: `{store().root / background.LOG}`); pages fill in as their method lands.")
+
+
+def _title(name: str) -> str:
+    try:
+        return methods.load(name).TITLE
+    except WorkbenchError:
+        return name
 
 
 def require_run(method: str, profile: str, dataset: str = "synthetic") -> Run | None:
@@ -101,6 +171,9 @@ def require_run(method: str, profile: str, dataset: str = "synthetic") -> Run | 
         methods.load(method)
     except WorkbenchError as err:
         st.warning(str(err))
+        return None
+    if build_progress(method, profile, note=f"**{_title(method)}** is being built in the background for profile "
+                                             f"**{profile}**; this page fills in when it lands."):
         return None
     st.info(
         f"Nothing of **{method}** is built for profile **{profile}** yet. Build it here "

@@ -42,11 +42,11 @@ import random
 import pandas as pd
 import plotly.io as pio
 
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from workbench import methods
 from workbench.claims import as_table, read_run_claims
-from workbench.merging import analysis, world
+from workbench.merging import analysis, overthink, world
 from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.progress import tqdm_progress
@@ -214,3 +214,52 @@ Markdown(as_table(shown, style="markdown"))
 
 # %%
 viz.strength_explorer(summary, run.read_parquet("examples"), method="linear")
+
+# %% [markdown]
+# ## 9. Where there is overthinking to cut: the dial
+#
+# Above, the thinking parent sits near the accuracy ceiling, so a merge can only be *as* accurate with
+# fewer tokens. The overthinking dial (`--set overthink=…`, in [0, 1]; 0 is the world above) retrains
+# the thinking child on traces whose re-checks can drift off a correct result, with more re-checks on
+# every difficulty and a generation budget that cuts the longest thinking off — the overthinking the
+# paper's strict gains come from. The committed study (`python benchmarks/run.py merging_overthink`,
+# 3 seeds per dial point) measured the planted effects on the parents, then merged:
+
+# %%
+study = overthink.load()
+if study is None:
+    print("The overthinking study is not in this checkout; python benchmarks/run.py merging_overthink writes it.")
+else:
+    ot_rows, ot_savings, ot_parents = overthink.frames(study)
+    print(study["cut"])
+    display(ot_parents[["dial", "seeds", "thinking_accuracy", "thinking_tokens", "thinking_drift_share",
+                        "thinking_truncated_share", "thinking_easy_tokens", "direct_accuracy", "direct_tokens"]].round(3))
+
+# %% [markdown]
+# Each method's accuracy against tokens at every dial point (means over seeds; strict Pareto
+# improvements over the thinking parent ringed), and the tokens each method saves while keeping the
+# thinking parent's accuracy:
+
+# %%
+if study is not None:
+    for dial in study["dials"]:
+        parent = ot_parents[ot_parents["dial"] == dial].iloc[0]
+        viz.overthink_frontier(ot_rows, parent, dial).show()
+    display(ot_savings[["dial", "method", "saved", "saved_interval", "activation_informed_minus",
+                        "activation_informed_minus_interval"]].round(3))
+
+# %% [markdown]
+# The verdict: the best strict Pareto improvement (accuracy up AND tokens down, both paired intervals
+# over seeds and problems excluding 0), whether it reaches the paper-sized bar (+2 points at 15% fewer
+# tokens), and a drift case — the thinking parent had the answer, re-checked and lost it.
+
+# %%
+if study is not None:
+    verdict = study["verdict"]
+    print("strict Pareto improvement:", verdict["best_strict"] or "none found")
+    print("goal (+2 points at -15% tokens) met:", verdict["goal_met"])
+    case = overthink.featured_drift_case(study, study["dials"][-1])
+    if case:
+        print(case["prompt"], "answer", case["answer"])
+        print("  thinking parent:", case["parent"]["text"])
+        print(f"  linear λ={case['merge_strength']:g}:", case["merge"]["text"])

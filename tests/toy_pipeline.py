@@ -54,6 +54,10 @@ def score(ctx) -> dict:
     """One seed: per-case right/wrong of the model and of a coin-flip baseline (a parquet file)."""
     n, skill = ctx.spec["config"]["n"], ctx.spec["config"]["skill"]
     rng = np.random.default_rng(ctx.spec["seed"])
+    seconds = float(os.environ.get("TOY_JOB_SECONDS", "0"))  # a slow build to watch (the app's build tests)
+    for tick in range(int(seconds * 10)):
+        ctx.progress(f"waiting {tick / 10:.1f}/{seconds:g} s", 0.5 * tick / (seconds * 10))
+        time.sleep(0.1)
     frame = pd.DataFrame({"model": (rng.random(n) < skill).astype(float), "baseline": (rng.random(n) < 0.5).astype(float)})
     ctx.progress("scored", 0.5)
     print(f"seed {ctx.spec['seed']}: {n} cases")  # goes to the job's log
@@ -100,3 +104,19 @@ def build(config: Config, store, progress=None, runner=None):
 
     with mock.patch.dict(methods.METHODS, {"toy": "toy_pipeline"}):
         return methods.build_many([config], store, progress, runner)[0]
+
+
+_BOOT = ("import sys; sys.path.insert(0, {tests!r}); from workbench import methods; "
+         "methods.METHODS['toy'] = 'toy_pipeline'; from workbench import background; sys.exit(background.main(sys.argv[1:]))")
+
+
+def background_command(root, profile, methods, lock_fd) -> list[str]:
+    """``workbench.background.command`` for a build process that knows the toy method too (the tests'
+    registry is not the child's): the same ``background.main``, after registering ``toy``."""
+    import sys
+    from pathlib import Path
+
+    from workbench import background
+
+    boot = _BOOT.format(tests=str(Path(__file__).resolve().parent))
+    return [sys.executable, "-c", boot, *background.arguments(root, profile, methods, lock_fd)]

@@ -345,32 +345,51 @@ def eval_cmd(
 def serve(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it local).")] = "127.0.0.1",
+    build: Annotated[Optional[str], typer.Option(
+        "--build", help="Also build this profile's missing methods in the background (cheapest first; each page "
+                        "fills in as its method lands). Ctrl+C stops both.")] = None,
+    store: StoreOpt = None,
 ) -> None:
     """Serve the Streamlit app (http://127.0.0.1:8501 by default)."""
+    from workbench import background
     from workbench.store import PROJECT_ROOT
 
     script = PROJECT_ROOT / "app" / "streamlit_app.py"
     if not script.exists():
         raise WorkbenchError(f"The app is not next to this install ({script} is missing); run from a project checkout.")
+    if build is not None and build not in PROFILES:
+        raise WorkbenchError(f"Unknown profile {build!r} for --build; choose one of {', '.join(PROFILES)}.")
+    root = _store(store).root
+    env = {**os.environ, "WORKBENCH_HOME": str(root)}  # the app reads the store the build writes
+    started = build is not None and background.start(root, build) == "started"
+    if build is not None:
+        typer.echo(f"{'Building' if started else 'Joined the build of'} the {build} artifacts in the background "
+                   f"(log: {root / background.LOG})")
     typer.echo(f"Serving the workbench on http://{host}:{port}  (Ctrl+C stops it)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
-    raise typer.Exit(_serve_child(cmd))
+    # a stop of the app (Ctrl+C, SIGTERM) stops the build it started at once, beside the server
+    code = _serve_child(cmd, env, on_stop=(lambda: background.stop(root, timeout=0)) if started else None)
+    if started and not background.stop(root, timeout=60):  # the build we started ends with the app
+        typer.echo(f"The background build in {root} is still stopping.", err=True)
+    raise typer.Exit(code)
 
 
-def _serve_child(cmd: list[str]) -> int:
+def _serve_child(cmd: list[str], env: dict | None = None, on_stop=None) -> int:
     """Run the server as a child and stop it with this command: SIGTERM/SIGINT/SIGHUP are passed on and
     waited for, and on Linux the child also gets SIGTERM if this process dies without a word (kill -9)."""
     import signal
 
     from workbench.runtime import die_with_parent
 
-    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent(signal.SIGTERM))
+    proc = subprocess.Popen(cmd, preexec_fn=die_with_parent(signal.SIGTERM), env=env)
     forwarded: list[int] = []
 
     def forward(signum, _frame) -> None:
         forwarded.append(signum)
         proc.send_signal(signum)
+        if on_stop is not None and len(forwarded) == 1:
+            on_stop()
 
     stops = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
     previous = {sig: signal.signal(sig, forward) for sig in stops}

@@ -102,22 +102,33 @@ def seeds_of(config) -> list[int]:
 def build(method: str, profile: str = "demo", overrides: list[str] | dict | None = None, store=None, progress=None,
           runner=None, fresh: bool = False):
     """Build (or find, when already built) one method's run; returns the finished ``Run``."""
-    return build_many([make_config(method, profile, overrides)], store, progress, runner, fresh)[0]
+    return build_many([make_config(method, profile, overrides)], store, progress, runner, fresh=fresh)[0]
 
 
-def build_many(configs: list, store=None, progress=None, runner=None, fresh: bool = False) -> list:
+def build_many(configs: list, store=None, progress=None, runner=None, cheapest_first: bool = False,
+               status=None, fresh: bool = False) -> list:
     """Build several runs (one per config, any methods) with all their jobs in one runner.
 
     Every job's name is prefixed with its method (``glass/seed1/tiger``); the jobs work in one
-    staging folder inside the store, removed at the end. A failing job fails every run of the call
-    and nothing is published. Staging left by killed builds is removed first (never a live build's).
+    staging folder inside the store, removed at the end. Each run is written and published as soon
+    as its own jobs are done, while the others' jobs go on (the app shows a method once it lands).
+    A failing job fails the call: its run, and every run whose jobs were not all done, publishes
+    nothing. Staging left by killed builds is removed first (never a live build's).
+
+    ``cheapest_first`` starts the jobs of the config that would be done soonest on its own before the
+    others' (the app's background build: the first page fills in soonest) — by ``Job.cost``, the longer
+    of its longest chain of jobs and its total cost spread over the workers; by default the longest
+    chain of jobs starts first (the whole call ends soonest). ``status(method, state, info)`` hears
+    of each method's state: ``"building"`` with ``info`` = {jobs_done, jobs, share (of its jobs'
+    cost done), message (its latest progress line)}, then ``"built"`` with {run: the run's folder}.
+
     Jobs found in the store's job cache are reused, and every job that finishes is kept there
     (``workbench.cache``): a killed build resumes where it stopped. ``fresh`` runs every job again.
     """
     from workbench.atomic import check_apart, mark_owner
     from workbench.cache import JobCache
-    from workbench.runner import Job, Runner, run_jobs
-    from workbench.progress import scaled, silent
+    from workbench.runner import Job, Runner, check_graph, critical_path, run_jobs
+    from workbench.progress import silent
     from workbench.runtime import StepTimer, resolve_device, set_threads
     from workbench.store import ArtifactStore
 
@@ -127,8 +138,12 @@ def build_many(configs: list, store=None, progress=None, runner=None, fresh: boo
         check_apart(store.root, config.input_paths(), "The store")  # a build never writes into what it reads
     set_threads()
     progress = progress or silent
+    status = status or (lambda method, state, detail: None)
     runner = runner or Runner.from_env()
     runs: list = [store.find(c.METHOD, c) for c in configs]
+    for config, run in zip(configs, runs):
+        if run is not None:
+            status(config.METHOD, "built", {"run": str(run.path)})
     todo = [i for i, run in enumerate(runs) if run is None]
     if not todo:
         return runs
@@ -136,35 +151,65 @@ def build_many(configs: list, store=None, progress=None, runner=None, fresh: boo
     device = resolve_device(configs[todo[0]].device).type
     jobs_root = store.root / f".jobs-{uuid.uuid4().hex[:8]}"
     plans: dict[int, list] = {}
+    prefixes = {i: f"{configs[i].METHOD}-{configs[i].config_hash()}" for i in todo}
     for i in todo:
-        config = configs[i]
-        prefix = f"{config.METHOD}-{config.config_hash()}"
+        prefix = prefixes[i]
         plans[i] = [Job(f"{prefix}/{j.name}", j.fn, j.spec, tuple(f"{prefix}/{d}" for d in j.deps), j.threads,
-                        j.gpu_share, j.cost) for j in load(config.METHOD).plan(config, seeds_of(config))]
+                        j.gpu_share, j.cost) for j in load(configs[i].METHOD).plan(configs[i], seeds_of(configs[i]))]
+    owner = {job.name: i for i in todo for job in plans[i]}
+    total = {i: sum(job.cost for job in plans[i]) for i in todo}
+    finished = {i: [] for i in todo}
+    width = runner.width(device == "cuda")
+    alone = {i: max(max(critical_path(check_graph(plans[i])).values()), total[i] / width) for i in todo}
+    soonest = sorted(todo, key=lambda i: alone[i]) if cheapest_first else []
+    rank = {job.name: soonest.index(i) for i in soonest for job in plans[i]}
+    last = [0.0]
+
+    def state(i: int, message: str = "") -> dict:
+        share = sum(job.cost for job in plans[i] if job.name in finished[i]) / max(total[i], 1e-9)
+        return {"jobs_done": len(finished[i]), "jobs": len(plans[i]), "share": round(share, 4), "message": message}
+
+    def jobs_progress(message: str, fraction: float) -> None:
+        last[0] = 0.95 * fraction
+        progress(message, last[0])
+        for i in todo:  # the runner's lines start with the job's name, which starts with its run's prefix
+            if message.startswith(prefixes[i] + "/"):
+                status(configs[i].METHOD, "building", state(i, message[len(prefixes[i]) + 1:]))
+
     start = time.perf_counter()
     with ExitStack() as stack:
         writers = {i: stack.enter_context(store.create(configs[i].METHOD, configs[i])) for i in todo}
         stack.push(lambda *exc: _discard_jobs(jobs_root, failed=exc[0] is not None))
         jobs_root.mkdir(parents=True)
         mark_owner(jobs_root)  # pid + host: the next build tells a killed build's folder from a live one's
-        results = run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, scaled(progress, 0.0, 0.95),
-                           device=device, cache=JobCache.of(store, fresh))
-        jobs_seconds = round(time.perf_counter() - start, 2)
-        for n, i in enumerate(todo):
-            config, run = configs[i], writers[i]
-            prefix = f"{config.METHOD}-{config.config_hash()}"
+        for i in todo:
+            status(configs[i].METHOD, "building", state(i, "waiting for a worker"))
+
+        def publish(i: int, results) -> None:
+            config, run, prefix = configs[i], writers[i], prefixes[i]
             mine = {j.name[len(prefix) + 1:]: results[j.name] for j in plans[i]}
             timer = StepTimer()
             with timer.step("write"):
-                progress(f"{config.METHOD}: writing artifacts", 0.95 + 0.05 * n / len(todo))
+                progress(f"{config.METHOD}: writing artifacts", last[0])
                 load(config.METHOD).write(run, config, seeds_of(config), mine, jobs_root / prefix)
             job_times = {j.name[len(prefix) + 1:]: results.timings[j.name] for j in plans[i]}
             _keep_logs(jobs_root / prefix, run.path / "logs", mine)
             run.write_json("jobs", job_times)
-            timings = {"jobs (wall, all jobs of this call)": {"seconds": jobs_seconds}, **timer.as_dict(),
-                       **{f"job {name}": t for name, t in job_times.items()}}
+            timings = {"jobs (wall, until this run's last job)": {"seconds": round(time.perf_counter() - start, 2)},
+                       **timer.as_dict(), **{f"job {name}": t for name, t in job_times.items()}}
             runs[i] = run.finish(timings, seeds=seeds_of(config), device=device,
                                  runner={"executor": runner.executor, "workers": runner.workers})
+            status(config.METHOD, "built", {"run": str(runs[i].path)})
+
+        def on_done(name: str, results) -> None:
+            i = owner[name]
+            finished[i].append(name)
+            status(configs[i].METHOD, "building", state(i, f"{name[len(prefixes[i]) + 1:]}: done"))
+            if len(finished[i]) == len(plans[i]):
+                publish(i, results)
+
+        run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, jobs_progress, device=device, rank=rank,
+                 on_done=on_done, cache=JobCache.of(store, fresh))
     progress("done", 1.0)
     return runs
 

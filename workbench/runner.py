@@ -23,10 +23,6 @@ Executors (:class:`Runner`):
   a local Ray; ``"auto"`` or ``"HOST:PORT"`` joins a cluster. The run's folder must then be on a file
   system every node sees (the same path), as is usual on a cluster.
 
-With a ``cache`` (:mod:`workbench.cache`, the store's job cache) a job run before with the same
-inputs and code is not run again: its folder and result come back from the cache, and each job that
-finishes is kept there — a killed build resumes where it stopped.
-
 Progress of every job reaches one callback (the build's bar); each job's share of the bar is its
 ``cost``. A failing job fails the whole run with its own message and the path of its log
 (``<root>/<name>/log.txt``); the other jobs are cancelled.
@@ -240,6 +236,9 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
                 threadpool_limits(limits=max(1, job.threads)), scratch_root(ctx.folder):
             try:
                 result = _function(job.fn)(ctx)
+            except KeyboardInterrupt:  # a stop (Ctrl-C, or SIGTERM in the app's build), not the job's failure
+                print("stopped", file=log)
+                raise
             except BaseException as err:
                 traceback.print_exc(file=log)
                 message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
@@ -330,11 +329,17 @@ class Results(dict):
 
 
 def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None, progress: Progress | None = None,
-             device: str | None = None, cache: JobCache | None = None) -> Results:
+             device: str | None = None, rank: dict[str, int] | None = None,
+             on_done: Callable[[str, "Results"], None] | None = None, cache: JobCache | None = None) -> Results:
     """Run ``jobs`` (dependencies first) with ``runner``; return every job's result by name.
 
-    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. ``cache``: take the jobs it
-    holds from it and keep there each job that finishes (see the module docstring). Raises
+    ``device`` ("cpu" / "cuda") tells the runner whether jobs share a GPU. ``rank`` (job name -> int,
+    default 0) puts groups of jobs in order: a ready job of a lower rank starts before any of a higher
+    rank (the app's build lands its cheapest method first); within a rank the longest remaining chain
+    starts first. ``on_done(name, results)`` is called here, in the calling process, as each job
+    finishes (a build publishes a method's run as soon as all its jobs are done). ``cache``
+    (``workbench.cache``): the jobs it holds come back from it instead of running (``on_done`` hears
+    of them first), and each job that finishes is kept there — a killed build resumes where it stopped. Raises
     ``WorkbenchError`` naming the first job that failed and its log; the jobs still running are cancelled.
     """
     runner = runner or Runner.from_env()
@@ -343,49 +348,50 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     relay = _Relay(order, progress or silent)
+    if not order:
+        return Results()
     gpu = bool(device and device.startswith("cuda"))
-    done = _Done(root, relay, cache, job_keys(order, "cuda" if gpu else "cpu") if cache else {})
-    for job in order:
-        done.restore(job)
-    todo = [job for job in order if job.name not in done.results]
-    if not todo:
-        return done.results
-    if runner.executor == "ray":
-        return _run_ray(order, root, runner, done, gpu)
-    width = min(runner.width(gpu), len(todo))
-    if width <= 1:
-        return _run_inline(todo, root, done)
-    return _run_pool(order, root, width, done)
-
-
-class _Done:
-    """The results so far, and what happens as each job ends: the bar moves, the cache keeps it."""
-
-    def __init__(self, root: Path, relay: _Relay, cache: JobCache | None, keys: dict[str, str | None]):
-        self.root, self.relay, self.cache, self.keys = root, relay, cache, keys
-        self.results = Results()
-
-    def restore(self, job: Job) -> None:
-        outcome = self.cache.restore(job, self.keys[job.name], self.root) if self.cache else None
+    path = critical_path(order)
+    priority = {j.name: (-(rank or {}).get(j.name, 0), path[j.name]) for j in order}
+    told = on_done or (lambda name, results: None)
+    keys = job_keys(order, "cuda" if gpu else "cpu") if cache else {}
+    by_name = {j.name: j for j in order}
+    results = Results()
+    for job in order:  # what the cache holds: the job's folder and result come back, it does not run
+        outcome = cache.restore(job, keys[job.name], root) if cache else None
         if outcome is not None:
-            self.results.add(job.name, outcome)
-            self.relay(job.name, "from the cache", 1.0)
+            results.add(job.name, outcome)
+            relay(job.name, "from the cache", 1.0)
+    for name in list(results):
+        told(name, results)
+    if len(results) == len(order):
+        return results
 
-    def __call__(self, job: Job, outcome: tuple[dict, dict]) -> None:
-        self.results.add(job.name, outcome)
-        if self.cache:
-            self.cache.save(job, self.keys[job.name], self.root, *outcome)
-        self.relay(job.name, "done", 1.0)
+    def done(name: str, results: Results) -> None:
+        if cache:
+            cache.save(by_name[name], keys[name], root, results[name], results.timings[name])
+        told(name, results)
+
+    if runner.executor == "ray":
+        return _run_ray(order, root, runner, relay, gpu, priority, done, results)
+    width = min(runner.width(gpu), len(order) - len(results))
+    if width <= 1:
+        return _run_inline(order, root, relay, priority, done, results)
+    return _run_pool(order, root, width, relay, priority, done, results)
 
 
-def _run_inline(todo: list[Job], root: Path, done: _Done) -> Results:
-    results, relay = done.results, done.relay
-    for job in todo:
+def _run_inline(order: list[Job], root: Path, relay: _Relay, priority: dict, done: Callable, results: Results) -> Results:
+    started: set[str] = set(results)
+    while len(results) < len(order):
+        job = _ready(order, results, started, priority)[0]
+        started.add(job.name)
         try:
-            outcome = execute(job, root, {d: results[d] for d in job.deps}, lambda m, f, n=job.name: relay(n, m, f))
+            results.add(job.name, execute(job, root, {d: results[d] for d in job.deps},
+                                                  lambda m, f, n=job.name: relay(n, m, f)))
         except JobFailed as failed:
             raise failed.as_error() from None
-        done(job, outcome)
+        relay(job.name, "done", 1.0)
+        done(job.name, results)
     return results
 
 
@@ -403,10 +409,11 @@ def critical_path(order: list[Job]) -> dict[str, float]:
     return {j.name: below[j.name] for j in order}
 
 
-def _ready(order: list[Job], results: dict, started: set, priority: dict[str, float]) -> list[Job]:
-    """Jobs whose dependencies are done, longest remaining chain first (see ``critical_path``)."""
+def _ready(order: list[Job], results: dict, started: set, priority: dict[str, tuple]) -> list[Job]:
+    """Jobs whose dependencies are done, highest ``priority`` first: (minus the rank, the remaining
+    chain; see ``run_jobs`` and ``critical_path``); ties keep the graph's order."""
     ready = [j for j in order if j.name not in started and all(d in results for d in j.deps)]
-    return sorted(ready, key=lambda j: -priority[j.name])
+    return sorted(ready, key=lambda j: priority[j.name], reverse=True)
 
 
 def _drain(progress_queue, relay: _Relay) -> None:
@@ -417,14 +424,13 @@ def _drain(progress_queue, relay: _Relay) -> None:
             return
 
 
-def _run_pool(order: list[Job], root: Path, width: int, done: _Done) -> Results:
+def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay, priority: dict, done: Callable,
+              results: Results) -> Results:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("spawn")
-    priority = critical_path(order)
     progress_queue = ctx.Queue()
-    results, relay = done.results, done.relay
     started: set[str] = set(results)
     running: dict[Any, Job] = {}
     pool = ProcessPoolExecutor(width, mp_context=ctx, initializer=_init_worker, initargs=(progress_queue, os.getpid()))
@@ -439,13 +445,14 @@ def _run_pool(order: list[Job], root: Path, width: int, done: _Done) -> Results:
             for future in finished:
                 job = running.pop(future)
                 try:
-                    outcome = future.result()
+                    results.add(job.name, future.result())
                 except JobFailed as failed:
                     raise failed.as_error() from None
                 except Exception as err:  # the worker itself died (killed, out of memory)
                     raise WorkbenchError(f"Job {job.name} failed: its worker process died ({type(err).__name__}: {err}) "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
-                done(job, outcome)
+                relay(job.name, "done", 1.0)
+                done(job.name, results)
     finally:
         if len(results) < len(order):  # failure or interrupt: cancel what waits, stop what runs
             for process in list(getattr(pool, "_processes", {}).values()):
@@ -455,7 +462,8 @@ def _run_pool(order: list[Job], root: Path, width: int, done: _Done) -> Results:
     return results
 
 
-def _run_ray(order: list[Job], root: Path, runner: Runner, done: _Done, gpu: bool) -> Results:
+def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: bool, priority: dict,
+             done: Callable, results: Results) -> Results:
     try:
         import ray
         from ray.util.queue import Queue
@@ -464,9 +472,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, done: _Done, gpu: boo
 
     started_here = start_ray(runner, gpu)
     progress_queue = Queue()
-    priority = critical_path(order)
     remote = ray.remote(_run_on_ray)
-    results, relay = done.results, done.relay
     started: set[str] = set(results)
     running: dict[Any, Job] = {}
     limit = runner.workers or len(order)
@@ -483,14 +489,15 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, done: _Done, gpu: boo
             for ref in finished:
                 job = running.pop(ref)
                 try:
-                    outcome = ray.get(ref)
+                    results.add(job.name, ray.get(ref))
                 except ray.exceptions.RayTaskError as err:
                     cause = getattr(err, "cause", None)
                     if isinstance(cause, JobFailed):
                         raise cause.as_error() from None
                     raise WorkbenchError(f"Job {job.name} failed on Ray: {str(err).strip().splitlines()[-1]} "
                                          f"(log: {root / job.name / 'log.txt'}).") from None
-                done(job, outcome)
+                relay(job.name, "done", 1.0)
+                done(job.name, results)
     finally:
         for ref in running:
             ray.cancel(ref, force=True)

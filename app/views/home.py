@@ -48,18 +48,14 @@ with ui.guard():
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     missing = [n for n in methods.available() if methods.latest(store, n, profile) is None]
-    if missing:
+    if ui.build_progress(None, profile):  # a build runs (started here, by `make demo` or another session)
+        pass
+    elif missing:
         st.caption(f"Not built for profile **{profile}**: {', '.join(missing)}. "
-                   "Building runs on this machine's CPU; the demo profile takes a few minutes per method.")
-        if st.button(f"Build {profile} artifacts ({', '.join(missing)})", type="primary", key="build-all"):
-            bar = st.progress(0.0, text="starting …")
-
-            def progress(message, fraction):
-                bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
-            # one runner for every missing method: their jobs share the worker pool
-            methods.build_many([methods.make_config(n, profile) for n in missing], store, progress)
-            bar.progress(1.0, text="done")
+                   "Building runs on this machine's CPU in the background (the cheapest method first; each page "
+                   "fills in as its method lands); the demo profile takes a few minutes per method.")
+        if st.button(f"Build {profile} artifacts ({', '.join(missing)})", type="primary", key="build-all") \
+                and ui.start_build(missing, profile):
             st.rerun()
 
     st.subheader("Paper claims")

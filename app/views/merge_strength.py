@@ -1,11 +1,14 @@
 """Merge strength: featured cases, slide along the precomputed strength grid of each merge method,
 compare two merge settings problem by problem, merge and evaluate any exact strength live."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 import ui
 from workbench.merging import cases as merge_cases
+from workbench.merging import overthink
 from workbench.merging.analysis import pareto_frontier
 from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
@@ -113,6 +116,59 @@ def show_generations(frame: pd.DataFrame, limit: int) -> None:
         st.code(row["text"] or "(empty output)", language=None, wrap_lines=True)
 
 
+@st.cache_resource(show_spinner=False)
+def overthink_study(path: str):
+    """The committed overthinking study and its tables (None when the checkout lacks it)."""
+    study = overthink.load(Path(path))
+    return (study, *overthink.frames(study)) if study else (None, None, None, None)
+
+
+def show_overthinking_study() -> None:
+    """The dial as a picker of precomputed worlds (benchmarks/bench_merging_overthink.py, 3 seeds)."""
+    st.subheader("Along the overthinking dial (committed study, 3 seeds)")
+    study, rows, savings, parents_table = overthink_study(str(overthink.STUDY))
+    if study is None:
+        st.info("The overthinking study is not in this checkout; `python benchmarks/run.py merging_overthink` writes it.")
+        return
+    st.caption("Each dial point is its own world: the thinking child retrained on traces whose re-checks can drift "
+               "off a correct result, with more re-checks on every difficulty and a shorter generation budget. "
+               f"{study['cut']}. Written by `{study['command']}` (commit {study['commit'] or '-'}).")
+    dial = st.select_slider("Overthinking dial (0 = today's world)", options=study["dials"], key="overthink-dial",
+                            format_func=lambda d: f"{d:g}")
+    p = parents_table[parents_table["dial"] == dial].iloc[0]
+    cols = st.columns(4)
+    cols[0].metric("thinking parent accuracy", f"{p['thinking_accuracy']:.3f}",
+                   help=f"direct parent {p['direct_accuracy']:.3f}; per seed {p['thinking_accuracy_per_seed']}")
+    cols[1].metric("thinking parent tokens", f"{p['thinking_tokens']:.1f}",
+                   help=f"on 1-2 operation problems: {p['thinking_easy_tokens']:.1f} (direct parent {p['direct_easy_tokens']:.1f})")
+    cols[2].metric("errors that drifted", f"{p['thinking_drift_share']:.0%}",
+                   help="had the correct answer in a step, a later re-check rewrote it, ended wrong (planted truth)")
+    cols[3].metric("errors cut off by the budget", f"{p['thinking_truncated_share']:.0%}")
+    st.plotly_chart(viz.overthink_frontier(rows, p, dial), key="overthink-frontier")
+    here = rows[(rows["dial"] == dial) & rows["strict"]]
+    if len(here):
+        best = here.sort_values("d_accuracy").iloc[-1]
+        st.success(f"Strict Pareto improvement over the thinking parent: **{best['method']} λ={best['strength']:g}**, "
+                   f"accuracy {best['d_accuracy']:+.3f} {fmt_interval(*best['d_accuracy_interval'])}, tokens "
+                   f"{best['d_tokens_rel']:+.1%} {fmt_interval(*best['d_tokens_rel_interval'], pct=True)} "
+                   f"({'meets' if best['goal'] else 'misses'} the +2 points at −15% tokens bar).")
+    else:
+        st.warning("No merge is a strict Pareto improvement over the thinking parent at this dial point "
+                   "(both paired intervals over seeds and problems excluding 0).")
+    table = savings[savings["dial"] == dial][["method", "saved", "saved_interval"]]
+    st.caption("Tokens saved at the thinking parent's accuracy (most saving among each method's points that keep it)")
+    st.dataframe(table, hide_index=True, key="overthink-savings")
+    case = overthink.featured_drift_case(study, dial)
+    if case:
+        st.markdown(f"**A drift case** `{case['prompt']}` (answer {case['answer']}): the thinking parent had it, "
+                    f"re-checked and lost it; the linear merge at λ={case['merge_strength']:g} stopped earlier.")
+        for column, (label, out) in zip(st.columns(2), (("thinking parent", case["parent"]),
+                                                        (f"linear λ={case['merge_strength']:g}", case["merge"]))):
+            mark = ":green[**right**]" if out["correct"] else ":red[**wrong**]"
+            column.markdown(f"**{label}** · {mark} · {out['tokens']} tokens")
+            column.code(out["text"], language=None, wrap_lines=True)
+
+
 profile = ui.profile_picker()
 run = ui.require_run(METHOD, profile)
 if run is not None:
@@ -206,6 +262,7 @@ if run is not None:
             result = evaluate_strength(
                 parents(str(run.path)), live_method, float(live_strength), n_problems=int(live_n),
                 density=float(live_density), merge_seed=int(run.config.get("merge_seed", 0)),
+                overthink=float(run.config.get("overthink", 0.0)),
                 progress=lambda msg, f: bar.progress(min(max(f, 0.0), 1.0), text=msg),
             )
             st.session_state["live-result"] = (live_method, float(live_strength), result)
@@ -221,3 +278,6 @@ if run is not None:
             value = st.radio("show", ["rel_l2_parents", "cos_task_vectors", "angle_deg"], horizontal=True, key="weights-value")
             st.plotly_chart(figure(str(run.path), "weight_heatmap", (value,)), key="weights")
             st.plotly_chart(figure(str(run.path), "loss_curves"), key="losses")
+
+
+show_overthinking_study()

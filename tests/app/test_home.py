@@ -3,10 +3,17 @@ from apptest import run_page, texts
 
 
 def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method, monkeypatch):
-    from workbench import methods
+    import os
+    from pathlib import Path
 
-    # only the toy method, so "build all" takes a second and not the real methods' demo builds
+    from workbench import background, methods
+
+    # only the toy method, so "build all" takes a second and not the real methods' demo builds; the
+    # build runs in a background process (tests/app/test_build_behind.py follows it while it runs)
     monkeypatch.setattr(methods, "METHODS", {"toy": methods.METHODS["toy"]})
+    monkeypatch.setattr(background, "command", toy_pipeline.background_command)
+    root = str(Path(__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
     at = run_page("views/home.py")
     frame = at.dataframe[0].value
     toy_row = frame[frame["method"] == "Toy"]
@@ -15,6 +22,8 @@ def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method
     assert claims.set_index("id").loc["toy.better", "verdict"] == "not built"
     at.button(key="build-all").click().run()
     assert not at.exception
+    assert background.wait_stopped(tmp_store.root, timeout=120)
+    at.run()
     assert tmp_store.latest("toy", "demo") is not None
     frame = at.dataframe[0].value
     assert frame[frame["method"] == "Toy"]["status"].tolist() == ["built"]

@@ -98,3 +98,63 @@ def test_compare_view_and_featured_case(smoke_store):
     assert at.selectbox(key="merge-method").value == method  # the slider moved to the featured merge
     assert at.select_slider(key="merge-strength").value == float(strength)
     assert "**Problem" in texts(at) and "tokens" in texts(at)
+
+
+# ---- the overthinking dial: a picker of precomputed worlds (the committed study) -----------------------
+def fake_study() -> dict:
+    """A study shaped like merging.overthink.study's output, with two dial points."""
+    def row(dial, method, s, acc, tok, strict):
+        return {"dial": dial, "method": method, "strength": s, "seeds": 3, "accuracy": acc, "thinking_accuracy": 0.8,
+                "d_accuracy": acc - 0.8, "d_accuracy_interval": [acc - 0.81, acc - 0.79], "tokens": tok,
+                "thinking_tokens": 40.0, "d_tokens_rel": tok / 40 - 1, "d_tokens_rel_interval": [tok / 40 - 1.01, tok / 40 - 0.99],
+                "strict": strict, "goal": strict, "goal_by_interval": strict}
+
+    def parents(dial, acc, drift):
+        return {"dial": dial, "seeds": 3, "planted": {}, "thinking_accuracy": acc, "thinking_tokens": 40.0,
+                "thinking_drift_share": drift, "thinking_truncated_share": 0.1, "thinking_easy_tokens": 30.0,
+                "thinking_accuracy_per_seed": [acc] * 3, "direct_accuracy": 0.4, "direct_tokens": 3.0, "direct_easy_tokens": 3.0}
+
+    case = {"problem": 1, "prompt": "Q : 3 + 4 = ?", "answer": 7, "outputs": [
+        {"strength": 0.0, "text": "<think> 3 + 4 = 7 ; check 3 + 4 = 8 ; </think> A : 8", "correct": False, "tokens": 20},
+        {"strength": 0.1, "text": "<think> 3 + 4 = 7 ; </think> A : 7", "correct": True, "tokens": 12}]}
+    return {
+        "dials": [0.5, 1.0], "cut": "a test study", "command": "python benchmarks/run.py merging_overthink", "commit": "abc",
+        "rows": [row(0.5, "linear", 0.1, 0.8, 36.0, False), row(0.5, "ties", 0.1, 0.78, 35.0, False),
+                 row(1.0, "linear", 0.1, 0.85, 30.0, True), row(1.0, "ties", 0.1, 0.8, 33.0, False)],
+        "savings": [{"dial": d, "method": m, "saved": 0.1, "saved_interval": [0.05, 0.15]} for d in (0.5, 1.0)
+                    for m in ("linear", "ties")],
+        "parents": [parents(0.5, 0.9, 0.3), parents(1.0, 0.7, 0.6)],
+        "verdict": {"best_strict": {"dial": 1.0, "method": "linear", "strength": 0.1}},
+        "drift_cases": {"1.0": [case]},
+    }
+
+
+def test_the_overthinking_dial_picks_a_precomputed_world(tmp_store, tmp_path, monkeypatch):
+    import json
+
+    from workbench.merging import overthink
+
+    path = tmp_path / "merging-overthink.json"
+    path.write_text(json.dumps(fake_study()))
+    monkeypatch.setattr(overthink, "STUDY", path)
+    at = run_page(PAGE)
+    assert not at.exception
+    assert list(at.select_slider(key="overthink-dial").options) == ["0.5", "1"]
+    assert metric(at, "thinking parent accuracy").value == "0.900"
+    assert "No merge is a strict Pareto improvement" in "\n".join(w.value for w in at.warning)
+    at.select_slider(key="overthink-dial").set_value(1.0).run()
+    assert metric(at, "thinking parent accuracy").value == "0.700"
+    assert metric(at, "errors that drifted").value == "60%"
+    assert "linear λ=0.1" in "\n".join(s.value for s in at.success)
+    assert "A drift case" in texts(at) and any("A : 8" in c.value for c in at.code)
+    figure = next(c for c in at.get("plotly_chart") if "overthinking dial 1" in c.proto.spec)
+    assert "strict Pareto improvement" in figure.proto.spec
+
+
+def test_without_the_study_the_page_says_how_to_make_it(tmp_store, tmp_path, monkeypatch):
+    from workbench.merging import overthink
+
+    monkeypatch.setattr(overthink, "STUDY", tmp_path / "missing.json")
+    at = run_page(PAGE)
+    assert not at.exception
+    assert "merging_overthink" in "\n".join(i.value for i in at.info)

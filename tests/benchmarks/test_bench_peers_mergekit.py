@@ -28,6 +28,9 @@ def test_every_registered_method_is_compared_with_what_mergekit_calls_it():
         "ties": ("ties", {"density": 0.5}, {}), "dare_linear": ("dare_linear", {"density": 0.5}, {}),
         "dare_ties": ("dare_ties", {"density": 0.5}, {"normalize": True}),
         "magnitude_prune": ("breadcrumbs", {"density": 0.5, "gamma": 0.0}, {}),
+        # mergekit 0.1.5 has no low-rank and no activation-informed merge
+        "low_rank": (None, {"density": 0.5}, {}), "low_rank_ties": (None, {"density": 0.5}, {}),
+        "activation_informed": (None, {}, {}),
     }
     assert all(r.needs_base == REGISTRY[name].needs_base for name, r in recipes.items())
 

@@ -131,6 +131,8 @@ def test_merged_weights_are_the_same_bits_for_any_thread_count(tmp_path):
     before = torch.get_num_threads()
     try:
         for method, spec in REGISTRY.items():
+            if spec.calibrated:  # merges models in memory only (refused here; its threads test is per tensor)
+                continue
             outs = []
             for threads in (1, 2):
                 torch.set_num_threads(threads)
@@ -169,3 +171,48 @@ def test_index_shard_names_must_be_plain_file_names(family, tmp_path, name):
     with pytest.raises(WorkbenchError, match="not a plain file name"):
         merge_checkpoints(a, family["b"], tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+# ---- the activation-informed merge: per-layer weights from activations -----------------------------------
+def test_activation_weights_average_one_over_layers_and_are_thread_independent(family):
+    from workbench.merging.merge_methods import activation_weights, layer_of
+
+    a, tok = load_causal_lm(family["a"])
+    b, _ = load_causal_lm(family["b"], with_tokenizer=False)
+    texts = ["w1 w2 w3 w4", "w5 w6", "w7 w8 w9 w10 w11"]
+    before = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(activation_weights(a, b, tok, texts))
+    finally:
+        torch.set_num_threads(before)
+    assert runs[0] == runs[1]
+    weights = runs[0]
+    assert set(weights) == {n for n, _ in a.named_parameters()}
+    per_layer = {layer_of(n): w for n, w in weights.items() if layer_of(n) is not None}
+    assert len(per_layer) == 2 and sum(per_layer.values()) / 2 == pytest.approx(1.0)
+    assert all(w == 1.0 for n, w in weights.items() if layer_of(n) is None)
+    same = activation_weights(a, a, tok, texts)  # identical models: no layer stands out
+    assert set(same.values()) == {1.0}
+
+
+def test_activation_informed_merge_needs_its_weights_and_uses_them(family, tmp_path):
+    from workbench.merging.merge_methods import activation_weights
+
+    a, tok = load_causal_lm(family["a"])
+    b, _ = load_causal_lm(family["b"], with_tokenizer=False)
+    with pytest.raises(WorkbenchError, match="needs per-layer weights"):
+        merge_models(a, b, method="activation_informed", strength=0.3)
+    weights = activation_weights(a, b, tok, ["w1 w2 w3", "w4 w5"])
+    merged = dict(merge_models(a, b, method="activation_informed", strength=0.3, layer_weights=weights).named_parameters())
+    pa, pb = dict(a.named_parameters()), dict(b.named_parameters())
+    for name, w in weights.items():
+        expected = merge("activation_informed", pa[name], pb[name], strength=0.3, layer_weight=w)
+        assert torch.equal(merged[name], expected)
+    at_one = dict(merge_models(a, b, method="activation_informed", strength=1.0, layer_weights=weights).named_parameters())
+    assert all(torch.equal(at_one[n], pa[n]) for n in pa)
+    with pytest.raises(WorkbenchError, match="merges models loaded in memory"):
+        merge_checkpoints(family["a"], family["b"], tmp_path / "m", method="activation_informed", strength=0.3)
+    assert not (tmp_path / "m").exists()

@@ -146,11 +146,105 @@ def test_mismatched_shapes_and_missing_base_are_clear_errors():
 
 
 def test_every_method_states_its_convention():
-    assert set(REGISTRY) == {"linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune"}
+    assert set(REGISTRY) == {"linear", "slerp", "task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune",
+                             "low_rank", "low_rank_ties", "activation_informed"}
     for spec in REGISTRY.values():
         assert len(spec.doc) > 60 and "strength" in methods.__doc__
-    assert {n for n, s in REGISTRY.items() if s.exact_endpoints} == {"linear", "slerp", "task_arithmetic"}
+        assert spec.name in methods.__doc__  # a row of the module's table
+    assert {n for n, s in REGISTRY.items() if s.exact_endpoints} == {"linear", "slerp", "task_arithmetic",
+                                                                      "activation_informed"}
     assert {n for n, s in REGISTRY.items() if s.stochastic} == {"dare_linear", "dare_ties"}
+    assert {n for n, s in REGISTRY.items() if s.calibrated} == {"activation_informed"}
+
+
+# ---- composition: sparsification x consensus ---------------------------------------------------------
+@pytest.mark.parametrize("name, sparsification, consensus", [
+    ("ties", "magnitude", "sign"), ("dare_linear", "random", "none"), ("dare_ties", "random", "sign"),
+    ("magnitude_prune", "magnitude", "none"), ("low_rank", "svd", "none"), ("low_rank_ties", "svd", "sign")])
+def test_task_vector_variants_are_compositions(name, sparsification, consensus):
+    fn = REGISTRY[name].fn
+    assert (fn.sparsification, fn.consensus) == (sparsification, consensus)
+    a, b, base = tensors((6, 5), 11)
+    gen = lambda: torch.Generator().manual_seed(4)  # noqa: E731
+    thin = lambda t, g: methods.SPARSIFIERS[sparsification](t, 0.4, g)  # noqa: E731
+    g = gen()
+    ta, tb = thin(a - base, g), thin(b - base, g)
+    expected = (base + elect_and_merge([ta, tb], [0.3, 0.7]) if consensus == "sign" else base + 0.3 * ta + 0.7 * tb)
+    kwargs = {"generator": gen()} if REGISTRY[name].stochastic else {}
+    assert torch.equal(fn(a, b, base, strength=0.3, density=0.4, **kwargs), expected)
+
+
+def test_an_unknown_composition_is_refused():
+    with pytest.raises(ValueError, match="unknown composition"):
+        methods.composed("x", "nosuch", "none", "doc")
+
+
+# ---- low rank ------------------------------------------------------------------------------------------
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, s=strengths, density=st.sampled_from([0.2, 0.5, 0.75]))
+@pytest.mark.parametrize("shape", [(8, 6), (5, 9), (7,)])
+def test_low_rank_endpoints_are_the_low_rank_parents_and_linear_in_between(shape, seed, s, density):
+    a, b, base = tensors(shape, seed)
+    at_a = merge("low_rank", a, b, base, strength=1.0, density=density)
+    at_b = merge("low_rank", a, b, base, strength=0.0, density=density)
+    torch.testing.assert_close(at_a, base + methods.low_rank(a - base, density), atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(at_b, base + methods.low_rank(b - base, density), atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(merge("low_rank", a, b, base, strength=s, density=density),
+                               s * at_a + (1 - s) * at_b, atol=1e-5, rtol=1e-5)
+    if len(shape) == 2:  # a matrix keeps max(1, int(density * min(shape))) singular directions
+        rank = torch.linalg.matrix_rank(at_a - base).item()
+        assert rank <= max(1, int(density * min(shape)))
+    else:  # a vector has no singular directions: kept whole
+        torch.testing.assert_close(at_a, a, atol=1e-6, rtol=1e-6)
+
+
+def test_low_rank_at_full_density_is_task_arithmetic():
+    a, b, base = tensors((9, 7), 2)
+    torch.testing.assert_close(merge("low_rank", a, b, base, strength=0.4, density=1.0),
+                               merge("task_arithmetic", a, b, base, strength=0.4), atol=1e-6, rtol=1e-6)
+
+
+def test_low_rank_keeps_the_best_approximation():
+    tau = torch.diag(torch.tensor([5.0, 3.0, 1.0]))
+    torch.testing.assert_close(methods.low_rank(tau, 0.67), torch.diag(torch.tensor([5.0, 3.0, 0.0])))
+
+
+# ---- activation-informed ------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=seeds, w=st.floats(0.2, 3.0))
+def test_activation_informed_endpoints_are_exact_for_any_layer_weight(shape, seed, w):
+    a, b, _ = tensors(shape, seed)
+    assert torch.equal(merge("activation_informed", a, b, strength=1.0, layer_weight=w), a)
+    assert torch.equal(merge("activation_informed", a, b, strength=0.0, layer_weight=w), b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=seeds, s=strengths)
+def test_activation_informed_with_unit_weight_is_linear(shape, seed, s):
+    a, b, _ = tensors(shape, seed)
+    assert torch.equal(merge("activation_informed", a, b, strength=s, layer_weight=1.0), merge("linear", a, b, strength=s))
+
+
+def test_a_heavier_layer_moves_toward_a_faster():
+    strengths_at = [methods.layer_strength(0.2, w) for w in (0.5, 1.0, 2.0)]
+    assert strengths_at == sorted(strengths_at) and strengths_at[1] == 0.2
+    assert methods.layer_strength(0.01, 2.0) == pytest.approx(0.02, rel=0.01)  # ≈ w * s near the thinking end
+
+
+# ---- the same bits for any thread count ---------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_method_gives_the_same_bits_on_1_and_2_threads(name):
+    a, b, base = tensors((192, 160), 9)
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            out.append(merge(name, a, b, base, strength=0.3, density=0.5, seed=1,
+                             **({"layer_weight": 1.7} if REGISTRY[name].calibrated else {})))
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(out[0], out[1])
 
 
 def test_output_keeps_the_dtype_of_a():

@@ -179,3 +179,16 @@ def test_two_seeds_give_claims_over_both(tiny):
         cuts = [analysis.summarize_sweep(outputs[outputs.seed == s], pipeline.PARENT_ROWS, n_boot=10)
                 .set_index(["method", "strength"]).loc[(method, float(strength)), f"rel_tok_{parent}"] for s in (0, 1)]
         assert pareto["value"] == pytest.approx(np.mean(cuts))
+
+
+def test_the_overthinking_dial_is_a_checked_setting():
+    from workbench.errors import WorkbenchError
+    from workbench.merging.config import Config
+
+    assert Config().overthink == 0.0 and Config(overthink=0.5).overthink == 0.5
+    try:
+        Config(overthink=1.5).check()
+    except WorkbenchError as err:
+        assert "overthink" in str(err)
+    else:
+        raise AssertionError("overthink=1.5 was accepted")

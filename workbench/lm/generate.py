@@ -72,12 +72,16 @@ class Grammar:
     """An output made of parts: ``literal`` token runs and ``choice`` parts.
 
     A choice's options are token sequences (must be prefix-free, e.g. one word each); they may be a
-    function of the options chosen by earlier choice parts (a list of token tuples, in order).
-    After the last part only end-of-sequence is allowed.
+    function of the options chosen by earlier choice parts (a list of token tuples, in order), called
+    once per distinct choice (so it must depend on the choices only). After the last part only
+    end-of-sequence is allowed.
     """
 
     eos_id: int
     parts: list[tuple[str, Options | Callable[[list[tuple[int, ...]]], Options]]] = field(default_factory=list)
+    _options: dict = field(default_factory=dict, repr=False, compare=False)
+    """Each part's options as tuples of ints, by (part, earlier choices): ``allowed`` runs at every
+    decoding step of every beam, and converting the options there was most of its time."""
 
     def literal(self, ids: Sequence[int]) -> "Grammar":
         self.parts.append(("literal", [tuple(int(i) for i in ids)]))
@@ -87,11 +91,18 @@ class Grammar:
         self.parts.append(("choice", options))
         return self
 
+    def options(self, part: int, chosen: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Part ``part``'s options after the choices ``chosen``, as tuples of ints."""
+        spec = self.parts[part][1]
+        key = (part, tuple(chosen)) if callable(spec) else (part,)
+        if key not in self._options:
+            self._options[key] = [tuple(int(t) for t in o) for o in (spec(chosen) if callable(spec) else spec)]
+        return self._options[key]
+
     def allowed(self, generated: Sequence[int]) -> list[int]:
         pos, chosen = 0, []
-        for kind, spec in self.parts:
-            options = spec(chosen) if callable(spec) else spec
-            options = [tuple(int(t) for t in o) for o in options]
+        for part, (kind, _) in enumerate(self.parts):
+            options = self.options(part, chosen)
             if not options:  # nothing can follow (e.g. an empty candidate set): stop here
                 return [self.eos_id]
             depth = 0

@@ -307,7 +307,7 @@ def tensor_example(direct: torch.nn.Module, thinking: torch.nn.Module, base: tor
     d, t, b = get(direct), get(thinking), get(base)
     frame = {"entry": list(range(entries)), "τ direct": (d - b).flatten()[:entries].tolist(),
              "τ thinking": (t - b).flatten()[:entries].tolist()}
-    for name in methods or REGISTRY:
+    for name in methods or [n for n, spec in REGISTRY.items() if not spec.calibrated]:  # calibrated: needs whole models
         merged = merge(name, d, t, b, strength=strength, density=density, seed=seed, name=tensor)
         frame[name] = (merged - b).flatten()[:entries].tolist()
     return pd.DataFrame(frame)

@@ -60,18 +60,25 @@ def merge_models(
     strength: float,
     density: float = 1.0,
     seed: int = 0,
+    layer_weights: dict[str, float] | None = None,
 ) -> torch.nn.Module:
     """A new model (a copy of ``a``) whose every parameter is the merge of the parents' (tied
-    parameters are merged once, as ``named_parameters`` lists them once)."""
+    parameters are merged once, as ``named_parameters`` lists them once). A calibrated method
+    (``activation_informed``) takes each tensor's ``layer_weights[name]``
+    (``merge_methods.activation_weights`` of the two models)."""
     spec = _checked(method, strength, density, seed, base is not None, "the shared base model")
+    if spec.calibrated and layer_weights is None:
+        raise WorkbenchError(f"{method} needs per-layer weights from the models' activations; pass "
+                             "layer_weights=merge_methods.activation_weights(a, b, tokenizer, calibration_texts).")
     pb = dict(b.named_parameters())
     pbase = dict(base.named_parameters()) if base is not None else {}
     merged = copy.deepcopy(a)
     for name, param in merged.named_parameters():
         if name not in pb:
             raise WorkbenchError(f"Cannot merge: model b has no parameter {name}; merge models of one architecture only.")
+        options = {"layer_weight": layer_weights.get(name, 1.0)} if spec.calibrated else {}
         param.copy_(merge(method, param, pb[name], pbase.get(name), strength=strength, density=density,
-                          seed=tensor_seed(seed, name), name=name))
+                          seed=tensor_seed(seed, name), name=name, **options))
     return merged.eval()
 
 
@@ -209,6 +216,10 @@ def merge_checkpoints(
     """Merge two local HF checkpoints tensor by tensor into ``out`` (a loadable checkpoint folder)."""
     from safetensors.torch import save_file
 
+    if get(method).calibrated:
+        raise WorkbenchError(f"{method} sets each layer's strength from the models' activations, so it merges models "
+                             "loaded in memory (merging.checkpoints.merge_models), not files tensor by tensor; "
+                             "choose another --method.")
     spec = _checked(method, strength, density, seed, base is not None, "the shared base checkpoint; pass --base DIR")
     paths = {"a": Path(a).expanduser(), "b": Path(b).expanduser()}
     if spec.needs_base:

@@ -45,6 +45,10 @@ class Config(MethodConfig):
     """Fewest redundant re-checks in a thinking child's training answer."""
     max_rechecks: int = setting(3, ge=0, le=100)
     """Most redundant re-checks (drawn uniformly): the overthinking a merge can shave off."""
+    overthink: float = setting(0.0, ge=0, le=1)
+    """The overthinking dial (``world.Overthinking``): 0 = re-checks are only long (today's world, the
+    same numbers); raising it makes them drift off correct results (0.3 per trained re-check at 1),
+    adds up to 4 more on every difficulty and cuts the generation budget by up to 2 re-check lines."""
 
     # ---- the evaluation -----------------------------------------------------------------------
     n_eval: int = setting(1002, ge=1, le=1_000_000)

@@ -37,9 +37,12 @@ class Sampling:
     """Sequences decoded at once (prompts x samples); wide batches amortise the per-step overhead."""
     max_new_tokens: int = 0
     """Token budget per output; 0 = sized per difficulty group by ``token_budget``."""
+    budget_rechecks: int = world.BUDGET_RECHECKS
+    """Re-check lines that budget has room for (``world.Overthinking.budget_rechecks``: fewer as the
+    overthinking dial rises, so the longest thinking is cut off)."""
 
 
-def token_budget(problems: Sequence[world.Problem], extra_steps: int = 5) -> int:
+def token_budget(problems: Sequence[world.Problem], extra_steps: int = world.BUDGET_RECHECKS) -> int:
     """Room for the longest full scratchpad among ``problems`` plus ``extra_steps`` re-checks
     (the thinking child is trained with at most a few) and the answer.
 
@@ -70,7 +73,7 @@ def evaluate_arithmetic(
     done, total = 0, max(len(problems), 1)
     for n_ops in sorted(groups):
         group = groups[n_ops]
-        budget = sampling.max_new_tokens or token_budget(group)
+        budget = sampling.max_new_tokens or token_budget(group, sampling.budget_rechecks)
         out = generate(
             model, tokenizer, [world.prompt(p) for p in group], max_new_tokens=budget, do_sample=True,
             temperature=sampling.temperature, top_p=sampling.top_p, num_return_sequences=sampling.samples,
@@ -102,6 +105,34 @@ def summarize(frame: pd.DataFrame) -> dict[str, float]:
         "rechecks": float(frame["rechecks"].mean()) if "rechecks" in frame else float("nan"),
         "answered": float(frame["answered"].mean()),
         "n_problems": int(frame["problem"].nunique()),
+        "n_outputs": int(len(frame)),
+    }
+
+
+def overthinking_profile(frame: pd.DataFrame, problems: Sequence[world.Problem], easy_ops: int = 2) -> dict[str, float]:
+    """The overthinking dial's planted effects, measured on one model's outputs (a frame with ``text``):
+    accuracy, mean tokens, and why the wrong outputs are wrong (``world.error_kind``, the planted
+    truth): the share of errors that drifted after a correct intermediate answer, that the budget cut
+    off, and the rest; plus tokens and accuracy on the easy problems (≤ ``easy_ops`` operations).
+
+    >>> p = world.Problem(0, ("3", "+", "4"))
+    >>> texts = [world.thinking_completion(p, 2), world.thinking_completion(p, 2, drift_at=0), "A : 1"]
+    >>> frame = pd.DataFrame({"problem": 0, "n_ops": 1, "text": texts, "tokens": [20, 20, 3],
+    ...                       "correct": [world.is_correct(p, t) for t in texts]})
+    >>> prof = overthinking_profile(frame, [p])
+    >>> prof["errors"], prof["drift_share"], prof["other_share"], round(prof["accuracy"], 3)
+    (2, 0.5, 0.5, 0.333)
+    """
+    by_id = {p.id: p for p in problems}
+    kinds = [world.error_kind(by_id[i], t) for i, t in zip(frame["problem"], frame["text"])]
+    errors = [k for k in kinds if k is not None]
+    share = {f"{k}_share": (errors.count(k) / len(errors) if errors else float("nan")) for k in world.ERROR_KINDS}
+    easy = frame[frame["n_ops"] <= easy_ops]
+    return {
+        "accuracy": float(frame["correct"].mean()), "tokens": float(frame["tokens"].mean()),
+        "errors": len(errors), **share,
+        "easy_tokens": float(easy["tokens"].mean()) if len(easy) else float("nan"),
+        "easy_accuracy": float(easy["correct"].mean()) if len(easy) else float("nan"),
         "n_outputs": int(len(frame)),
     }
 

@@ -18,7 +18,21 @@ ties                trim tau to top-density, elect signs, disjoint weighted mean
 dare_linear         drop tau entries w.p. 1-density, rescale 1/density, add       dropped parents
 dare_ties           DARE drop + rescale, then TIES election and disjoint mean     dropped parents
 magnitude_prune     trim tau to top-density by magnitude, then task arithmetic    trimmed parents
+low_rank            tau of each matrix cut to its top-density singular directions low-rank parents
+low_rank_ties       low-rank tau, then TIES election and disjoint mean            low-rank parents
+activation_informed per-layer linear merge, each layer's strength from activations = parents
 ==================  ============================================================  ================
+
+The task-vector methods after task arithmetic are one family, composed as mergekit composes them:
+a *sparsification* of each task vector (``magnitude`` trim, ``random`` drop-and-rescale, or ``svd``
+low rank; ``SPARSIFIERS``) times a *consensus* rule (``none``: the weighted sum; ``sign``: TIES'
+election and disjoint mean) — ``composed`` registers one pair under its name (``ties`` = magnitude x
+sign, ``dare_linear`` = random x none, ...), so a new variant is one line, not a new function.
+
+``activation_informed`` (ACM-style, arXiv 2505.14009) is the one *calibrated* method: its per-tensor
+function takes a ``layer_weight`` that ``activation_weights`` computes once per pair of models from
+their activations on a small calibration set (no gradient); ``checkpoints.merge_models`` passes each
+tensor its layer's weight.
 
 Why hand-written and not ``peft.utils.merge_utils`` or mergekit: peft's kernels merge LoRA task
 tensors without a base or a SLERP, and its TIES convention (sign vote on unweighted tensors, mean by
@@ -42,7 +56,9 @@ workbench.errors.WorkbenchError: strength=1.5 is outside [0, 1] for linear; use 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,6 +84,9 @@ class MergeMethod:
     exact_endpoints: bool
     """Whether strength 1 / 0 give back model a / b exactly."""
     summary: str
+    calibrated: bool = False
+    """Whether each tensor needs a ``layer_weight`` computed from the models' activations
+    (``activation_weights``); then only whole models in memory can be merged."""
 
     @property
     def doc(self) -> str:
@@ -77,12 +96,14 @@ class MergeMethod:
 REGISTRY: dict[str, MergeMethod] = {}
 
 
-def register(needs_base: bool, uses_density: bool = False, stochastic: bool = False, exact_endpoints: bool = True):
-    """Decorator adding a per-tensor merge function to ``REGISTRY`` under its own name."""
+def register(needs_base: bool, uses_density: bool = False, stochastic: bool = False, exact_endpoints: bool = True,
+             name: str | None = None, calibrated: bool = False):
+    """Decorator adding a per-tensor merge function to ``REGISTRY`` under ``name`` (default: its own)."""
 
     def wrap(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
         summary = (fn.__doc__ or "").strip().splitlines()[0]
-        REGISTRY[fn.__name__] = MergeMethod(fn.__name__, fn, needs_base, uses_density, stochastic, exact_endpoints, summary)
+        key = name or fn.__name__
+        REGISTRY[key] = MergeMethod(key, fn, needs_base, uses_density, stochastic, exact_endpoints, summary, calibrated)
         return fn
 
     return wrap
@@ -180,6 +201,36 @@ def random_drop(tau: torch.Tensor, density: float, generator: torch.Generator) -
     return tau * mask / density
 
 
+@contextmanager
+def single_thread():
+    """Run a block on one torch thread (restored after): LAPACK's SVD and BLAS matmuls split their work
+    by thread count, and the low-rank merge then differed in the last bits between 1 and 2 threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def low_rank(tau: torch.Tensor, density: float) -> torch.Tensor:
+    """The best rank-``max(1, int(density * min(rows, cols)))`` approximation of a matrix (truncated
+    SVD, computed in float64 on one thread: the same bits for any thread count); tensors that are not
+    matrices are kept whole (a norm's scale has no singular directions).
+
+    >>> t = torch.tensor([[3.0, 0.0], [0.0, 1.0]])
+    >>> low_rank(t, 0.5)
+    tensor([[3., 0.],
+            [0., 0.]])
+    """
+    if tau.dim() != 2 or density >= 1.0 or min(tau.shape) == 0:
+        return tau
+    rank = max(1, int(density * min(tau.shape)))
+    with single_thread():
+        u, sv, vh = torch.linalg.svd(tau.double(), full_matrices=False)
+        return ((u[:, :rank] * sv[:rank]) @ vh[:rank]).to(tau.dtype)
+
+
 def elect_and_merge(taus: list[torch.Tensor], weights: list[float], convention: Convention = "mergekit") -> torch.Tensor:
     """TIES' sign election and disjoint merge of (already trimmed/dropped) task vectors.
 
@@ -261,47 +312,130 @@ def task_arithmetic(a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, str
     return torch.lerp(base, torch.lerp(b, a, strength), scale)
 
 
-@register(needs_base=True, uses_density=True, exact_endpoints=False)
-def ties(
-    a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, density: float,
-    convention: Convention = "mergekit",
-) -> torch.Tensor:
-    """TIES: trim each task vector to its top-``density`` entries by magnitude, elect a sign per
+# ---- the task-vector family: sparsification x consensus (mergekit's composition) ------------------------
+def _magnitude(tau: torch.Tensor, density: float, generator: torch.Generator | None) -> torch.Tensor:
+    return trim_by_magnitude(tau, density)
+
+
+def _random(tau: torch.Tensor, density: float, generator: torch.Generator | None) -> torch.Tensor:
+    return random_drop(tau, density, generator)
+
+
+def _svd(tau: torch.Tensor, density: float, generator: torch.Generator | None) -> torch.Tensor:
+    return low_rank(tau, density)
+
+
+SPARSIFIERS: dict[str, Callable[[torch.Tensor, float, torch.Generator | None], torch.Tensor]] = {
+    "magnitude": _magnitude, "random": _random, "svd": _svd,
+}
+"""How each task vector is thinned before the consensus step (``density`` = share kept: of the
+entries for ``magnitude`` and ``random``, of each matrix's singular directions for ``svd``)."""
+CONSENSUS = ("none", "sign")
+"""``none``: base + s*tau_a + (1-s)*tau_b; ``sign``: TIES' election and disjoint mean (``elect_and_merge``)."""
+
+
+def composed(name: str, sparsification: str, consensus: str, doc: str) -> None:
+    """Register the task-vector merge ``sparsification`` x ``consensus`` under ``name``; ``doc`` is its
+    docstring (the first line is the registry summary). Random sparsification makes it stochastic."""
+    if sparsification not in SPARSIFIERS or consensus not in CONSENSUS:
+        raise ValueError(f"unknown composition {sparsification} x {consensus}")
+    thin = SPARSIFIERS[sparsification]
+
+    def fn(a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, density: float,
+           generator: torch.Generator | None = None, convention: Convention = "mergekit") -> torch.Tensor:
+        tau_a = thin(a - base, density, generator)
+        tau_b = thin(b - base, density, generator)
+        if consensus == "sign":
+            return base + elect_and_merge([tau_a, tau_b], [strength, 1.0 - strength], convention)
+        return base + strength * tau_a + (1.0 - strength) * tau_b
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    fn.sparsification, fn.consensus = sparsification, consensus
+    register(needs_base=True, uses_density=True, stochastic=sparsification == "random", exact_endpoints=False)(fn)
+
+
+composed("ties", "magnitude", "sign", """TIES: trim each task vector to its top-``density`` entries by magnitude, elect a sign per
     entry, and take the weighted mean of the entries that agree (see ``elect_and_merge`` for the
-    mergekit and peft conventions). At strength 1 it gives the *trimmed* ``a``, not ``a``."""
-    taus = [trim_by_magnitude(a - base, density), trim_by_magnitude(b - base, density)]
-    return base + elect_and_merge(taus, [strength, 1.0 - strength], convention)
-
-
-@register(needs_base=True, uses_density=True, stochastic=True, exact_endpoints=False)
-def dare_linear(
-    a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, density: float, generator: torch.Generator,
-) -> torch.Tensor:
-    """DARE + task arithmetic: drop each task-vector entry with probability 1-density, rescale the
-    survivors by 1/density (unbiased), then ``base + s*tau_a' + (1-s)*tau_b'``. Seeded by ``seed``."""
-    tau_a = random_drop(a - base, density, generator)
-    tau_b = random_drop(b - base, density, generator)
-    return base + strength * tau_a + (1.0 - strength) * tau_b
-
-
-@register(needs_base=True, uses_density=True, stochastic=True, exact_endpoints=False)
-def dare_ties(
-    a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, density: float, generator: torch.Generator,
-    convention: Convention = "mergekit",
-) -> torch.Tensor:
-    """DARE + TIES: DARE's drop and 1/density rescale, then TIES' sign election and disjoint weighted
+    mergekit and peft conventions). At strength 1 it gives the *trimmed* ``a``, not ``a``.""")
+composed("dare_linear", "random", "none", """DARE + task arithmetic: drop each task-vector entry with probability 1-density, rescale the
+    survivors by 1/density (unbiased), then ``base + s*tau_a' + (1-s)*tau_b'``. Seeded by ``seed``.""")
+composed("dare_ties", "random", "sign", """DARE + TIES: DARE's drop and 1/density rescale, then TIES' sign election and disjoint weighted
     mean (normalized by the agreeing weights, like our ``ties``; mergekit's own dare_ties default
-    skips that normalization — pass ``normalize: true`` there to compare)."""
-    taus = [random_drop(a - base, density, generator), random_drop(b - base, density, generator)]
-    return base + elect_and_merge(taus, [strength, 1.0 - strength], convention)
+    skips that normalization — pass ``normalize: true`` there to compare).""")
+composed("magnitude_prune", "magnitude", "none", """Trim each task vector to its top-``density`` entries by magnitude, then task arithmetic
+    (peft ``magnitude_prune`` plus the base; no sign election).""")
+composed("low_rank", "svd", "none", """Low-rank task arithmetic: each matrix's task vector cut to its top-``density`` share of
+    singular directions (``low_rank``; vectors kept whole), then ``base + s*tau_a' + (1-s)*tau_b'``
+    (LoRE-style; long-to-short study arXiv 2503.20641). At density 1 it is task arithmetic.""")
+composed("low_rank_ties", "svd", "sign", """Low-rank task vectors (``low_rank``), then TIES' sign election and disjoint weighted mean.""")
 
 
-@register(needs_base=True, uses_density=True, exact_endpoints=False)
-def magnitude_prune(a: torch.Tensor, b: torch.Tensor, base: torch.Tensor, *, strength: float, density: float) -> torch.Tensor:
-    """Trim each task vector to its top-``density`` entries by magnitude, then task arithmetic
-    (peft ``magnitude_prune`` plus the base; no sign election)."""
-    tau_a, tau_b = trim_by_magnitude(a - base, density), trim_by_magnitude(b - base, density)
-    return base + strength * tau_a + (1.0 - strength) * tau_b
+# ---- activation-informed per-layer merge ------------------------------------------------------------
+@register(needs_base=False, calibrated=True)
+def activation_informed(a: torch.Tensor, b: torch.Tensor, *, strength: float, layer_weight: float = 1.0) -> torch.Tensor:
+    """Per-layer linear merge: layer strength ``1 - (1-s)**w`` from the layer's activation weight ``w``.
+
+    ``w`` (``activation_weights``: mean 1 over the decoder layers, 1 outside them) says how much the
+    parents' activations differ in that layer relative to the others (ACM-style, arXiv 2505.14009,
+    with 1 - cosine similarity standing in for 1 - normalized mutual information). ``1 - (1-s)**w`` is
+    ``≈ w*s`` for small ``s`` — a layer where the parents differ most moves toward ``a`` fastest — and
+    keeps both endpoints exact (0 -> b, 1 -> a) for any ``w``. With every ``w`` = 1 it is ``linear``.
+    """
+    return torch.lerp(b, a, layer_strength(strength, layer_weight))
+
+
+def layer_strength(strength: float, weight: float) -> float:
+    """``1 - (1 - s)**w`` (exactly ``s`` at w = 1, exactly 0 and 1 at the ends).
+
+    >>> layer_strength(0.2, 1.0), round(layer_strength(0.2, 2.0), 4), layer_strength(1.0, 0.5)
+    (0.2, 0.36, 1.0)
+    """
+    if weight == 1.0 or strength in (0.0, 1.0):
+        return float(strength)
+    return 1.0 - (1.0 - float(strength)) ** float(weight)
+
+
+LAYER_RE = re.compile(r"(?:^|\.)layers\.(\d+)\.")
+
+
+def layer_of(name: str) -> int | None:
+    """The decoder layer a tensor belongs to (``model.layers.3.mlp.up_proj.weight`` -> 3), else None.
+
+    >>> layer_of("model.layers.3.mlp.up_proj.weight"), layer_of("lm_head.weight")
+    (3, None)
+    """
+    match = LAYER_RE.search(name)
+    return int(match.group(1)) if match else None
+
+
+@torch.no_grad()
+def activation_weights(a_model: torch.nn.Module, b_model: torch.nn.Module, tokenizer, texts: list[str]) -> dict[str, float]:
+    """Each tensor's ``layer_weight`` for ``activation_informed``, from the two models' hidden states
+    on calibration ``texts`` (no gradient): per decoder layer ``l``, ``d_l = 1 - cos`` averaged over
+    the real tokens of the layer's outputs; ``w_l = d_l / mean(d)``. Tensors outside the decoder layers
+    (embeddings, final norm, head) get 1. Computed on one thread, so the weights do not depend on the
+    thread count."""
+    with single_thread():
+        enc = tokenizer(list(texts), return_tensors="pt", padding=True)
+        mask = enc["attention_mask"].bool()
+        states = []
+        for model in (a_model, b_model):
+            device = next(model.parameters()).device
+            out = model(input_ids=enc["input_ids"].to(device), attention_mask=enc["attention_mask"].to(device),
+                        output_hidden_states=True)
+            states.append([h.detach().to("cpu", torch.float64) for h in out.hidden_states[1:]])
+        distance = []
+        for ha, hb in zip(*states):
+            cos = torch.nn.functional.cosine_similarity(ha[mask], hb[mask], dim=-1)
+            distance.append(float((1.0 - cos).mean()))
+    mean = sum(distance) / len(distance)
+    weights = [d / mean if mean > 0 else 1.0 for d in distance]
+    out = {}
+    for name, _ in a_model.named_parameters():
+        layer = layer_of(name)
+        out[name] = float(weights[layer]) if layer is not None and layer < len(weights) else 1.0
+    return out
 
 
 METHOD_NAMES = tuple(REGISTRY)

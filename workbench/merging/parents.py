@@ -7,7 +7,7 @@
 3. Two children fine-tuned briefly from that base at a low learning rate (so they stay in its basin):
    the direct child on direct answers only; the thinking child on thinking answers that end with
    ``min_rechecks``..``max_rechecks`` redundant re-checks — a habit only it learns, so a merge can
-   shave it off.
+   shave it off — plus, with the overthinking dial up, the dial's extra re-checks and drifts.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from workbench.progress import Progress, scaled
 
 # Seeds of the problem streams, offset from the config seed so train, children and test never share one.
 BASE_STREAM, DIRECT_STREAM, THINKING_STREAM, TEST_STREAM = 1, 2, 3, 9
+OVERTHINK_STREAM = 7
+"""The overthinking dial's own draws (extra re-checks, drifts) for the thinking child's traces."""
 
 
 @dataclass
@@ -52,46 +54,69 @@ def direct_pairs(problems: Sequence[world.Problem]) -> list[tuple[str, str]]:
     return [(world.prompt(p), world.direct_completion(p)) for p in problems]
 
 
-def thinking_pairs(problems: Sequence[world.Problem], min_rechecks: int, max_rechecks: int, seed: int) -> list[tuple[str, str]]:
-    """Scratchpad answers that end with a random number of redundant re-checks."""
+def thinking_pairs(problems: Sequence[world.Problem], min_rechecks: int, max_rechecks: int, seed: int,
+                   overthink: float = 0.0) -> list[tuple[str, str]]:
+    """Scratchpad answers that end with a random number of redundant re-checks; with ``overthink`` > 0
+    also the dial's extra re-checks and drifts (``world.Overthinking``), drawn from a stream of their
+    own so that the first stream — and with it dial 0 — is unchanged."""
     rng = random.Random(seed)
-    return [
-        (world.prompt(p), world.thinking_completion(p, rng.randint(min_rechecks, max_rechecks), rng))
-        for p in problems
-    ]
+    dial, extra_rng = world.Overthinking(overthink), random.Random(seed * 1000 + OVERTHINK_STREAM)
+    pairs = []
+    for p in problems:
+        rechecks = rng.randint(min_rechecks, max_rechecks)
+        extra, drift_at = dial.draw(extra_rng)
+        pairs.append((world.prompt(p), world.thinking_completion(p, rechecks + extra, rng, drift_at=drift_at)))
+    return pairs
 
 
 def train_parents(cfg, progress: Progress | None = None) -> tuple[Parents, dict[str, list[dict[str, float]]]]:
     """Train the base and both children for a ``merging.config.Config``; returns them and the loss curves."""
+    total = cfg.base_steps + 2 * cfg.child_steps
+    split = (cfg.base_steps + cfg.child_steps) / total
+    tok, base, direct, losses = train_base_and_direct(cfg, scaled(progress, 0.0, split))
+    thinking, losses["thinking"] = train_thinking_child(cfg, tok, base, scaled(progress, split, 1.0))
+    return Parents(tok, base, direct, thinking), losses
+
+
+def _child_settings(cfg) -> SFTSettings:
+    return SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup=10,
+                       max_length=192, seed=cfg.seed, device=cfg.device)
+
+
+def train_base_and_direct(cfg, progress: Progress | None = None):
+    """The tokenizer, the base and the direct child (eval mode) and their loss curves: the part of the
+    family that the overthinking dial does not touch (the overthink study trains it once per seed)."""
     tok = build_tokenizer()
     arch = TinyLMConfig(arch="llama", hidden=cfg.hidden, layers=cfg.layers, heads=cfg.heads,
                         intermediate=cfg.intermediate, max_len=192)
-    device = cfg.device
     base = make_model(arch, tok, seed=cfg.seed)
     n_base = cfg.base_steps * cfg.base_batch
     pairs = base_pairs(world.make_problems(n_base, cfg.seed * 100 + BASE_STREAM), cfg.base_think_share, cfg.seed)
-    total = cfg.base_steps + 2 * cfg.child_steps
-    split1, split2 = cfg.base_steps / total, (cfg.base_steps + cfg.child_steps) / total
+    split = cfg.base_steps / (cfg.base_steps + cfg.child_steps)
     losses = {"base": train_sft(
         base, tok, pairs,
         SFTSettings(steps=cfg.base_steps, batch_size=cfg.base_batch, lr=cfg.base_lr, warmup=30,
-                    max_length=192, seed=cfg.seed, device=device),
-        progress=scaled(progress, 0.0, split1), label="base",
+                    max_length=192, seed=cfg.seed, device=cfg.device),
+        progress=scaled(progress, 0.0, split), label="base",
     )}
-    child = SFTSettings(steps=cfg.child_steps, batch_size=cfg.child_batch, lr=cfg.child_lr, warmup=10,
-                        max_length=192, seed=cfg.seed, device=device)
     n_child = cfg.child_steps * cfg.child_batch
     direct = copy.deepcopy(base)
     losses["direct"] = train_sft(direct, tok, direct_pairs(world.make_problems(n_child, cfg.seed * 100 + DIRECT_STREAM)),
-                                 child, progress=scaled(progress, split1, split2), label="direct child")
+                                 _child_settings(cfg), progress=scaled(progress, split, 1.0), label="direct child")
+    base.eval()
+    direct.eval()
+    return tok, base, direct, losses
+
+
+def train_thinking_child(cfg, tok, base, progress: Progress | None = None):
+    """The thinking child (eval mode) fine-tuned from a copy of ``base``, and its loss curve; the only
+    model the overthinking dial changes (``thinking_pairs``)."""
+    n_child = cfg.child_steps * cfg.child_batch
     thinking = copy.deepcopy(base)
     think = thinking_pairs(world.make_problems(n_child, cfg.seed * 100 + THINKING_STREAM), cfg.min_rechecks,
-                           cfg.max_rechecks, cfg.seed)
-    losses["thinking"] = train_sft(thinking, tok, think, child, progress=scaled(progress, split2, 1.0),
-                                   label="thinking child")
-    for model in (base, direct, thinking):
-        model.eval()
-    return Parents(tok, base, direct, thinking), losses
+                           cfg.max_rechecks, cfg.seed, cfg.overthink)
+    loss = train_sft(thinking, tok, think, _child_settings(cfg), progress=progress, label="thinking child")
+    return thinking.eval(), loss
 
 
 def eval_problems(cfg) -> list[world.Problem]:

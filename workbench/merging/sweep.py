@@ -125,12 +125,34 @@ def window_from(coarse_results: Sequence[dict], cfg) -> list[float]:
     return transition_window([s for s, _ in pairs], [v for _, v in pairs], step=cfg.fine_step, pad=cfg.switch_window)
 
 
-def merged_model(parents: Parents, method: str, strength: float, density: float, merge_seed: int):
+CALIBRATION_STREAM = 11
+"""Problem stream of the calibration set (offset from the seed like ``parents``' streams)."""
+
+
+def calibration_texts(seed: int, n: int = 36) -> list[str]:
+    """The calibration set of ``activation_informed``: ``n`` fresh problems (balanced 1-6 ops, not the
+    evaluation's) written out as prompt + a thinking answer with one re-check — the text on which
+    the parents' layers are compared (no gradient, no labels used)."""
+    return [f"{world.prompt(p)} {world.thinking_completion(p, 1)}"
+            for p in world.make_problems(n, seed * 100 + CALIBRATION_STREAM)]
+
+
+def layer_weights_of(parents: Parents, method: str, seed: int = 0) -> dict[str, float] | None:
+    """``activation_informed``'s per-tensor layer weights for these parents (None for other methods)."""
+    if not get(method).calibrated:
+        return None
+    from workbench.merging.merge_methods import activation_weights
+
+    return activation_weights(parents.direct, parents.thinking, parents.tokenizer, calibration_texts(seed))
+
+
+def merged_model(parents: Parents, method: str, strength: float, density: float, merge_seed: int,
+                 layer_weights: dict[str, float] | None = None):
     """The merged model (the parents themselves at the exact endpoints of exact methods)."""
     if get(method).exact_endpoints and strength in (0.0, 1.0):
         return parents.direct if strength == 1.0 else parents.thinking
     return merge_models(parents.direct, parents.thinking, parents.base, method=method, strength=strength,
-                        density=density, seed=merge_seed)
+                        density=density, seed=merge_seed, layer_weights=layer_weights)
 
 
 def example_ids(problems: Sequence[world.Problem], per_level: int = 2) -> set[int]:
@@ -153,10 +175,12 @@ def evaluate_points(parents: Parents, problems: Sequence[world.Problem], cfg, me
                     progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge and evaluate ``method`` at each strength: (outputs without text, examples with text)."""
     progress = progress or silent
-    sampling = Sampling(samples=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p, batch_size=cfg.batch_size)
+    sampling = Sampling(samples=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p, batch_size=cfg.batch_size,
+                        budget_rechecks=world.Overthinking(cfg.overthink).budget_rechecks)
     frames, examples = [], []
+    weights = layer_weights_of(parents, method, cfg.seed)
     for i, s in enumerate(strengths):
-        model = merged_model(parents, method, s, cfg.density, cfg.merge_seed)
+        model = merged_model(parents, method, s, cfg.density, cfg.merge_seed, weights)
         frame = evaluate_arithmetic(model, parents.tokenizer, problems, sampling, seed=cfg.seed,
                                     progress=scaled(progress, i / len(strengths), (i + 1) / len(strengths)))
         frame["method"], frame["strength"] = method, float(s)
@@ -180,18 +204,21 @@ def evaluate_strength(
     merge_seed: int = 0,
     seed: int = 0,
     progress: Progress | None = None,
+    overthink: float = 0.0,
 ) -> tuple[dict, pd.DataFrame]:
     """Merge the parents at one exact strength (in memory) and evaluate ``n_problems`` fresh problems
-    (balanced 1-6 ops, the same for every call with this seed): the app's live button."""
+    (balanced 1-6 ops, the same for every call with this seed): the app's live button. ``overthink``:
+    the run's dial, whose generation budget the evaluation keeps."""
     from workbench.merging.evaluate import summarize
     from workbench.merging.parents import TEST_STREAM
 
     progress = progress or silent
     progress(f"merging {method} at λ={strength:.3f}", 0.0)
     merged = merge_models(parents.direct, parents.thinking, parents.base, method=method, strength=strength,
-                          density=density, seed=merge_seed)
+                          density=density, seed=merge_seed, layer_weights=layer_weights_of(parents, method, seed))
     problems = world.make_problems(n_problems, seed * 100 + TEST_STREAM + 1)
-    frame = evaluate_arithmetic(merged, parents.tokenizer, problems, Sampling(samples=samples), seed=seed,
+    sampling = Sampling(samples=samples, budget_rechecks=world.Overthinking(overthink).budget_rechecks)
+    frame = evaluate_arithmetic(merged, parents.tokenizer, problems, sampling, seed=seed,
                                 progress=scaled(progress, 0.05, 1.0))
     prompts = {p.id: world.prompt(p) for p in problems}
     frame.insert(0, "prompt", frame["problem"].map(prompts))

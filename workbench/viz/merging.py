@@ -15,6 +15,7 @@ from workbench.viz import BAD, GOOD, NEUTRAL, PALETTE, TEMPLATE
 METHOD_COLORS = {
     "linear": PALETTE[0], "slerp": PALETTE[1], "task_arithmetic": PALETTE[2], "ties": PALETTE[3],
     "dare_linear": PALETTE[4], "dare_ties": PALETTE[5], "magnitude_prune": PALETTE[6],
+    "low_rank": PALETTE[7], "low_rank_ties": PALETTE[8], "activation_informed": PALETTE[11],
 }
 DIRECT_COLOR, THINKING_COLOR = "#1F77B4", "#D62728"
 
@@ -233,3 +234,31 @@ def pareto_display(pareto: pd.DataFrame, limit: int = 12) -> pd.DataFrame:
                           for d, lo, hi in zip(p["rel_tokens"], p["rel_tokens_low"], p["rel_tokens_high"])],
         "significant": p["significant"],
     })
+
+
+def overthink_frontier(rows: pd.DataFrame, parents: dict, dial: float) -> go.Figure:
+    """The overthinking study at one dial point: each method's accuracy against mean tokens (means over
+    seeds, λ < 1), the thinking and direct parents as stars, strict Pareto improvements ringed."""
+    fig = go.Figure()
+    at = rows[(rows["dial"] == dial) & (rows["strength"] < 1.0)]
+    for method in dict.fromkeys(at["method"]):
+        s = at[at["method"] == method].sort_values("strength")
+        fig.add_trace(go.Scatter(
+            x=s["tokens"], y=s["accuracy"], mode="lines+markers", name=method, line=dict(color=_color(method), width=1.5),
+            customdata=s[["strength", "d_accuracy", "d_tokens_rel"]].to_numpy(),
+            hovertemplate=(f"{method} λ=%{{customdata[0]:.2f}}<br>accuracy %{{y:.3f}} (%{{customdata[1]:+.3f}})<br>"
+                           "tokens %{x:.1f} (%{customdata[2]:+.1%})<extra></extra>"),
+        ))
+    strict = at[at["strict"]]
+    if len(strict):
+        fig.add_trace(go.Scatter(x=strict["tokens"], y=strict["accuracy"], mode="markers", name="strict Pareto improvement",
+                                 marker=dict(size=15, color="rgba(0,0,0,0)", line=dict(color=GOOD, width=2)),
+                                 hoverinfo="skip"))
+    for who, color in (("thinking", THINKING_COLOR), ("direct", DIRECT_COLOR)):
+        fig.add_trace(go.Scatter(x=[parents[f"{who}_tokens"]], y=[parents[f"{who}_accuracy"]], mode="markers+text",
+                                 name=f"{who} parent", text=[who], textposition="top center",
+                                 marker=dict(symbol="star", size=16, color=color)))
+    fig.update_layout(template=TEMPLATE, xaxis_title="mean generated tokens (mean over seeds)", yaxis_title="accuracy",
+                      title=f"overthinking dial {dial:g}", height=440, legend=dict(orientation="h", y=-0.2),
+                      margin=dict(t=40, l=10, r=10))
+    return fig
