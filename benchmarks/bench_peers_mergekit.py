@@ -155,9 +155,11 @@ def _time_merge(side: str, recipe: MergeRecipe, paths: dict, out: Path) -> float
 def merge_rows(layers: int, rounds: int = 3, progress=print, hidden: int = 768, heads: int = 12,
                intermediate: int = 3072, vocab: int = 32000) -> list[dict]:
     """One row per registered method: ours and mergekit's best time of ``rounds`` and the floor."""
+    from workbench.merging.merge_methods import REGISTRY
     from workbench.merging.pico import make_family
 
-    recipes = merge_recipes()
+    # a calibrated method needs the models' activations, so the on-disk merge (tensor by tensor) refuses it
+    recipes = [r for r in merge_recipes() if not REGISTRY[r.ours].calibrated]
     with tempfile.TemporaryDirectory(prefix="bench-peers-merge-") as tmp:
         tmp = Path(tmp)
         paths = make_family(tmp / "pair", hidden=hidden, layers=layers, heads=heads, intermediate=intermediate,
