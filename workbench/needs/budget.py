@@ -68,15 +68,22 @@ def verdict_rows(curve: list[dict]) -> list[dict]:
     return rows
 
 
+def read_rows(path: Path) -> tuple[dict | None, pd.DataFrame | None]:
+    """A committed study file and its ``rows`` as one frame (the studies' shared shape); (None, None)
+    when the file is absent, unreadable or has no rows."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None, None
+    rows = pd.DataFrame(doc.get("rows", []))
+    return (doc, rows) if not rows.empty else (None, None)
+
+
 def load(path: Path | None = None) -> dict | None:
     """The committed budget study (``REFERENCE``, or ``path``) with its rows as frames under ``curve``
     and ``verdicts``; None when absent or unreadable."""
-    try:
-        doc = json.loads(Path(path or REFERENCE).read_text())
-    except (OSError, ValueError):
-        return None
-    rows = pd.DataFrame(doc.get("rows", []))
-    if rows.empty:
+    doc, rows = read_rows(path or REFERENCE)
+    if rows is None:
         return None
     order = lambda frame: frame.sort_values(  # noqa: E731  (by size as numbers, 96x2 before 128x4; then budget)
         ["size", "sft_steps"], key=lambda c: c.map(lambda v: tuple(map(int, v.split("x")))) if c.name == "size" else c,

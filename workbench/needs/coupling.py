@@ -12,11 +12,12 @@ The Needs & services page and the needs notebook read it back with ``load()`` an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from workbench.needs.budget import read_rows
 
 VARIANTS = ("history", "isolated", "clustered_sft", "full")
 """The user-history baseline (the one to beat on real data), the isolated pipeline, clustered SFT and
@@ -175,12 +176,8 @@ def crossing(curve: pd.DataFrame) -> dict:
 
 def load(path: Path | None = None) -> dict | None:
     """The committed study with ``points`` and ``curve`` as frames; None when absent or unreadable."""
-    try:
-        doc = json.loads(Path(path or REFERENCE).read_text())
-    except (OSError, ValueError):
-        return None
-    rows = pd.DataFrame(doc.get("rows", []))
-    if rows.empty:
+    doc, rows = read_rows(path or REFERENCE)
+    if rows is None:
         return None
     for table in ("points", "curve"):
         doc[table] = rows[rows["table"] == table].drop(columns="table").dropna(axis=1, how="all").reset_index(drop=True)
