@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import torch
 
 from workbench.merging.pico import make_family
 
@@ -421,31 +420,14 @@ def snapshot(root: Path) -> dict[str, tuple]:
     return state
 
 
-def invoke(args: list[str], capsys) -> tuple[int, str]:
-    """``workbench ARGS`` through the console script's function; (exit code, stderr)."""
-    from workbench import cli
-
-    argv, threads = sys.argv, torch.get_num_threads()
-    sys.argv = ["workbench", *args]
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    finally:
-        sys.argv = argv
-        torch.set_num_threads(threads)
-    return code, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_gets_one_sentence_and_changes_nothing(case, family, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+def test_bad_input_gets_one_sentence_and_changes_nothing(case, family, tmp_path, cli):
     (tmp_path / "home").mkdir(exist_ok=True)
     args = case.prepare(tmp_path, family)
     before = snapshot(tmp_path)
     try:
-        code, err = invoke(args, capsys)
+        result = cli(*args, home=tmp_path / "home")  # the console script's function, in this process
+        code, err = result.returncode, result.stderr
         after = snapshot(tmp_path)
     finally:
         _release(tmp_path)
@@ -457,11 +439,9 @@ def test_bad_input_gets_one_sentence_and_changes_nothing(case, family, tmp_path,
     assert not (tmp_path / "PWNED").exists()
 
 
-def test_help_still_works(capsys):
-    code, _ = invoke(["--help"], capsys)
-    assert code == 0
-    code, _ = invoke(["merge", "--help"], capsys)
-    assert code == 0
+def test_help_still_works(cli):
+    assert cli("--help").returncode == 0
+    assert cli("merge", "--help").returncode == 0
 
 
 def test_the_console_script_prints_one_line_for_a_usage_error(tmp_path):
