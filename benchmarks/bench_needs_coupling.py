@@ -20,7 +20,9 @@ command, commit, date) from every point file present.
 Environment: ``BENCH_NEEDS_COUPLING_DIALS`` (default ``1,0,0.5,0.25``), ``..._SEEDS`` (default
 ``0,1,2``), ``..._USERS`` (default 600), ``..._STEPS`` (default 3000), ``..._PROFILE`` (default
 ``demo``; the test runs ``smoke``), ``..._STORE`` (default ``data/bench-needs-coupling``), ``..._OUT``
-(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all).
+(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all),
+``..._CANDIDATES`` (the ``candidates`` setting: stage 3 handed its candidate block; default 0 = off, and
+point files then carry a ``-cands<N>`` suffix so both series can share a store).
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ def settings() -> dict:
     """What every point shares (the dial and the seed vary)."""
     from workbench.needs.coupling import VARIANTS
 
-    return {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
+    shared = {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
+    if int(env("CANDIDATES", "0")):
+        shared["candidates"] = int(env("CANDIDATES", "0"))
+    return shared
 
 
 def points() -> list[tuple[float, int]]:
@@ -55,8 +60,16 @@ def points() -> list[tuple[float, int]]:
     return [(d, s) for s in seeds for d in dials]
 
 
-def point_file(store: Path, dial: float, seed: int) -> Path:
-    return store / "points" / f"coupling{dial:g}-seed{seed}.json"
+def point_file(store: Path, dial: float, seed: int, candidates: int = 0) -> Path:
+    return store / "points" / f"coupling{dial:g}-seed{seed}{f'-cands{candidates}' if candidates else ''}.json"
+
+
+def series_points(store: Path, candidates: int = 0) -> list[dict]:
+    """Every point file of one series (with or without the candidate block of that size) in the store."""
+    import re
+
+    name = re.compile(r"coupling[0-9.]+-seed[0-9]+" + (f"-cands{candidates}" if candidates else "") + r"\.json")
+    return [json.loads(p.read_text()) for p in sorted((store / "points").glob("*.json")) if name.fullmatch(p.name)]
 
 
 def run() -> list[dict]:
@@ -70,7 +83,8 @@ def run() -> list[dict]:
     out = Path(env("OUT", str(REFERENCE)))
     store = ArtifactStore(root)
     shared = settings()
-    todo = [(d, s) for d, s in points() if not point_file(root, d, s).exists()]
+    cands = shared.get("candidates", 0)
+    todo = [(d, s) for d, s in points() if not point_file(root, d, s, cands).exists()]
     todo = todo[:int(env("MAX_POINTS", str(len(todo))))]
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(todo), 2):
@@ -79,12 +93,12 @@ def run() -> list[dict]:
         with tqdm_progress(f"needs coupling points {', '.join(f'{d:g}/seed{s}' for d, s in pair)}") as bar:
             runs = methods.build_many(configs, store, bar)
         for (d, s), r in zip(pair, runs):
-            path = point_file(root, d, s)
+            path = point_file(root, d, s, cands)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(point_result(r, d, s)))
             tmp.replace(path)  # a point file is whole or absent
-    done = [json.loads(p.read_text()) for p in sorted((root / "points").glob("coupling*-seed*.json"))]
+    done = series_points(root, cands)
     rows = study(done)
     import pandas as pd
 
