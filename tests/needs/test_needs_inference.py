@@ -91,12 +91,12 @@ def test_with_the_block_the_model_ranks_the_blocks_candidates_and_the_path_score
         given, _ = prompts.candidate_block(prompts.case_pool(case), case, pred["category_pred"], pop, 3, 4)
         assert pred["services"] and set(pred["services"]) == set(given)
     # the path's log-prob skips the block's words: the same as the path scored without them
-    text = "ctx a b { need : x } { cands : m1 x1 ago1 r2 } { services : ["
-    with_block = inference.score_paths(model, tok, [text], [2], skips=[(7, 14)])[0]
+    text = "ctx a b { need : x } { cands : c1 m1 x1 ago1 r2 } { services : ["
+    with_block = inference.score_paths(model, tok, [text], [2], skips=[(7, 15)])[0]
     parts = text.split()
     lp = torch.log_softmax(model(input_ids=torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])).logits[0], -1)
     ids = tok(text, add_special_tokens=False)["input_ids"]
-    kept = [j for j in range(2, len(parts)) if not 7 <= j < 14]
+    kept = [j for j in range(2, len(parts)) if not 7 <= j < 15]
     assert with_block[0] == pytest.approx(float(sum(lp[j - 1, ids[j]] for j in kept)), abs=1e-4)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from workbench.needs import prompts
@@ -102,10 +102,15 @@ def test_the_docstring_examples_hold():
 # ---- the candidate block (the ``candidates`` setting) ------------------------------------------------
 @settings(max_examples=100, deadline=None)
 @given(word, word, st.lists(word, min_size=1, max_size=4, unique=True), st.lists(word, min_size=1, max_size=4))
+@example("lunch", "ff", ["mA1", "mA2"], ["c9", "mA3"])
 def test_a_chain_with_a_candidate_block_round_trips(need, category, given, services):
-    block = "{ cands : " + " ; ".join(f"{m} x1 ago2 r0" for m in given) + " }"
+    slots = prompts.SLOT_WORDS[:len(given)]
+    block = "{ cands : " + " ; ".join(f"{s} {m} x1 ago2 r0" for s, m in zip(slots, given)) + " }"
+    services = [s for s in services if s not in prompts.SLOT_WORDS]
     chain = prompts.parse_chain(prompts.chain_text(need, category, services, block))
     assert chain == prompts.Chain(need, category, tuple(services), tuple(given))
+    by_slot = prompts.parse_chain(prompts.chain_text(need, category, list(reversed(slots)), block))
+    assert by_slot.services == tuple(reversed(given))  # slots name the block's merchants
     assert prompts.parse_chain(prompts.chain_text(need, category, block=block)).given == tuple(given)  # rollout midway
     full = prompts.chain_text(need, category, services, block)
     assert prompts.curriculum_completion(full, "category") == prompts.chain_text(need, category)
@@ -131,8 +136,9 @@ def test_the_candidate_block_gives_the_recommenders_order_with_each_merchants_us
         popular = [m for m in pop.by_city_category[(case.city, case.category)][:3] if m not in own]
         assert list(chain.given) == (own + popular)[:5]  # the isolated recommender's order, then the popular ones
         assert chain.services[0] == case.merchant and set(chain.services[1:]) <= set(chain.given)
-        for entry in block.split(" ; "):
-            merchant, count, recency, match = entry.split()
+        for k, entry in enumerate(block.split(" ; ")):
+            slot, merchant, count, recency, match = entry.split()
+            assert slot == f"c{k + 1}"
             uses = earlier[earlier["merchant"] == merchant]
             assert count == f"x{min(len(uses), 9)}"
             ago = len(earlier) - int(np.flatnonzero(earlier["merchant"].to_numpy() == merchant)[-1]) if len(uses) else None

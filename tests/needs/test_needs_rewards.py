@@ -125,16 +125,18 @@ def test_any_text_scores_in_unit_interval(tokens, target):
     assert all(0.0 <= s <= 1.0 for s in scores)
 
 
-BLOCK = "{ need : brekkie } { category : bakery } { cands : mA1 x3 ago1 r2 ; mA2 x1 ago4 r1 ; mA3 x0 never r0 }"
+BLOCK = "{ need : brekkie } { category : bakery } { cands : c1 mA1 x3 ago1 r2 ; c2 mA2 x1 ago4 r1 ; c3 mA3 x0 never r0 }"
 
 
 @pytest.mark.parametrize("services, target, expected", [
-    ("mA2 mA1 mA3", "mA2", 0.5),       # promoted 2nd -> 1st: 1 - 1/2
+    ("c2 c1 c3", "mA2", 0.5),          # promoted 2nd -> 1st: 1 - 1/2, written by slot
+    ("mA2 mA1 mA3", "mA2", 0.5),       # the same, written by merchant id
     ("mA3 mA1 mA2", "mA3", 1 - 1 / 3),  # promoted 3rd -> 1st
     ("mA1 mA2 mA3", "mA2", 0.0),       # the given order kept: copying earns nothing
     ("mA1 mA2 mA3", "mA1", 0.0),       # kept, even though it is a hit
     ("mA2 mA1 mA3", "mA1", -0.5),      # demoted 1st -> 2nd
-    ("mA2 mA3", "mA1", -1.0),          # the given top dropped
+    ("c2 c3", "mA1", -1.0),            # the given top dropped
+    ("c1 c2 c9", "mA2", 0.0),          # a slot the block does not have stays a word, not a merchant
     ("mA1 mA2 mA3", "mA9", 0.0),       # the order's merchant is in neither list
     ("mA9 mA1 mA2", "mA9", 1.0),       # found a merchant the tool did not give
 ])
@@ -158,6 +160,6 @@ def test_the_full_framework_trains_on_rerank_instead_of_the_absolute_hit_with_th
     assert gates["rerank"] == "category"
     fns, weights = reward_functions(VOCAB, schedule, observe=("service",), gates=gates)
     assert [f.__name__ for f in fns] == [*schedule, "service"] and weights[-1] == 0.0
-    call = dict(prompts=["p"], completions=[f"{BLOCK} {{ services : [ mA2 mA1 ] }}"], need_text=["brekkie"],
+    call = dict(prompts=["p"], completions=[f"{BLOCK} {{ services : [ c2 c1 ] }}"], need_text=["brekkie"],
                 category=["bakery"], merchant=["mA2"])
     assert fns[list(schedule).index("rerank")](**call) == [0.5]

@@ -51,9 +51,9 @@ def test_the_rollout_inserts_the_sampled_categorys_block_and_masks_it_from_the_l
     cases = prompts.build_cases(data, rec, rec["split"] == "test", rec["split"] != "test", pop, 4, 3, 5,
                                 keep_pool=True, block_size=4).head(3)
     tok = training.make_tokenizer(data, 200, candidates=True)
-    model = make_model(TinyLMConfig(hidden=32, layers=1, heads=2, intermediate=64, max_len=200), tok, seed=0)
+    model = make_model(TinyLMConfig(hidden=48, layers=2, heads=2, intermediate=96, max_len=200), tok, seed=0)
     train_sft(model, tok, list(zip(cases["prompt"], cases["completion"])),
-              SFTSettings(steps=80, batch_size=3, lr=1e-2, warmup=0, max_length=200, seed=0, device="cpu"))
+              SFTSettings(steps=200, batch_size=3, lr=1e-2, warmup=0, max_length=200, seed=0, device="cpu"))
     asked = []
 
     def block(position, category):

@@ -81,11 +81,11 @@ class Config(MethodConfig):
     candidates: int = setting(0, ge=0, le=16)
     """Stage 3 handed its candidates tool-style (0 = not): after the category the chain holds that
     category's first N candidates — the user's own merchants as the isolated recommender orders them,
-    then the city's popular ones — each with the user's uses, recency and context match
-    (``prompts.candidate_block``), in SFT, in the GRPO rollouts (inserted after the sampled category,
-    masked from the loss) and at inference, where the model ranks them. The full framework's service
-    reward then pays only the gain over the block's order (GR2's rank-promotion reward,
-    ``rewards.rerank_score``). Costs ~5 tokens a candidate in every chain."""
+    then the city's popular ones — each under a slot word with the user's uses, recency and context
+    match (``prompts.candidate_block``), in SFT, in the GRPO rollouts (inserted after the sampled
+    category, masked from the loss) and at inference, where the model ranks them by slot. The full
+    framework's service reward then pays only the gain over the block's order (GR2's rank-promotion
+    reward, ``rewards.rerank_score``). Costs 6 tokens a candidate in every chain."""
     flat_popular: int = setting(10, ge=0, le=1000)
     """Popular merchants of the city added to the flat model's candidates."""
     max_train_cases: int = setting(12000, ge=1, le=10_000_000)

@@ -8,7 +8,8 @@ Three-stage model:
    log-probability and the model's distribution over the first service slot; every candidate of the
    path's category (the user's own merchants there + the city's popular ones) is scored by it. With
    ``candidates`` the path is followed by its category's candidate block (the tool's text, left out of
-   the path's log-probability) before ``{ services : [``, and the block's candidates are the ones scored.
+   the path's log-probability) before ``{ services : [``, and the block's candidates are the ones scored,
+   each by its slot word.
 3. Services are ranked over all kept paths, by their best path's log P(path) + log P(service | path)
    (``rank="best"``), or by the chain's marginal over the kept paths, log Σ_path P(path)·P(service |
    path) (``rank="marginal"``: a service that several likely paths lead to rises, so one wrong category
@@ -34,7 +35,8 @@ import pandas as pd
 import torch
 
 from workbench.lm import Grammar, generate, sequence_logprobs
-from workbench.needs.prompts import Popularity, candidate_block, candidates, case_pool, chain_text, own_merchants
+from workbench.needs.prompts import (SLOT_WORDS, Popularity, candidate_block, candidates, case_pool, chain_text,
+                                     own_merchants)
 from workbench.needs.data import NeedsData
 from workbench.progress import Progress, scaled
 
@@ -177,7 +179,8 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
     ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``.
     ``rank``: ``best`` path or ``marginal`` over the ``beams`` kept paths (module doc). ``block_size`` >
     0: each path is followed by its category's candidate block of that many candidates
-    (``prompts.candidate_block``), whose candidates are the ones ranked; the block's tokens are not part of the path's log-prob."""
+    (``prompts.candidate_block``), whose candidates are the ones ranked (by their slot words); the
+    block's tokens are not part of the path's log-prob."""
     if rank not in RANKS:
         raise ValueError(f"rank={rank!r} is not one of {RANKS}")
     phrase_need = data.phrase_need
@@ -211,7 +214,9 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
     path_lp, next_logp = score_paths(model, tok, texts, starts, batch_size, skips if block_size else None)
     if progress:
         progress("ranking candidates", 0.9)
-    cand_scores = rank_candidates(model, tok, texts, cand_lists, next_logp)
+    # with the block the model names a candidate by its slot word (``prompts.candidate_block``)
+    cand_words = [list(SLOT_WORDS[:len(c)]) for c in cand_lists] if block_size else cand_lists
+    cand_scores = rank_candidates(model, tok, texts, cand_words, next_logp)
     per_case: dict[int, list[tuple[float, str, str, str]]] = {}
     for (i, need_text, category), lp, cands, scores in zip(meta, path_lp, cand_lists, cand_scores):
         for m, s in zip(cands, scores):

@@ -39,8 +39,8 @@ MODEL = "model"
 
 
 def max_tokens(config: Config) -> int:
-    """The longest sequence the model trains on: 160 tokens, and ~5 more per candidate of the block."""
-    return 160 + 5 * config.candidates
+    """The longest sequence the model trains on: 160 tokens, and 6 more per candidate of the block."""
+    return 160 + 6 * config.candidates
 
 
 def tiny_config(config: Config) -> TinyLMConfig:

@@ -23,12 +23,19 @@ are fed their candidates (``evidence_words``)::
     ... own noodle_shop mA020 x1 ; fast_food mA017 x5 mA003 x1 ans
 
 With ``candidates`` set, stage 3 is handed its candidates tool-style: right after the category the
-sequence holds the chosen category's candidate block (``candidate_block``) — each merchant with the
-user's uses of it, how recently and how well those uses match the case's context, in the order the
-isolated recommender ranks them — and the model then writes its ranking of them::
+sequence holds the chosen category's candidate block (``candidate_block``) — each merchant under a slot
+word (``c1``, ``c2``, ...) with the user's uses of it, how recently and how well those uses match the
+case's context, in the order the isolated recommender ranks them — and the model then writes its
+ranking of them by slot, as list rerankers name their passages::
 
-    { need : midday_meal } { category : fast_food } { cands : mA017 x5 ago1 r2 ; mA020 x1 ago8 r1 ;
-        mA003 x0 never r0 } { services : [ mA020 mA017 mA003 ] }
+    { need : midday_meal } { category : fast_food } { cands : c1 mA017 x5 ago1 r2 ; c2 mA020 x1 ago8 r1 ;
+        c3 mA003 x0 never r0 } { services : [ c2 c1 c3 ] }
+
+A slot word means the same place in every block, so "keep the given order" is one token's prior and a
+deviation is read off the slots' words, not copied by merchant id: written with the ids instead, the
+tiny model given the right path took the block's first merchant only 71% of the time and lost .13 of
+HR@1 to it (coupling 1, seed 0, 600 users). ``parse_chain`` resolves slots to merchant ids, so the
+rewards and the evaluation see merchants either way; a merchant outside the block is written as its id.
 
 The block is the tool's output, not the model's: the GRPO rollouts insert it after the sampled
 category and mask it from the loss, and inference inserts it after each kept path.
@@ -54,7 +61,7 @@ STAGES = ("need", "category", "services")
 _CHAIN = re.compile(
     r"^\{ need : (?P<need>\S+) \}"
     r"(?: \{ category : (?P<category>\S+) \}"
-    r"(?: \{ cands : (?P<cands>\S+ \S+ \S+ \S+(?: ; \S+ \S+ \S+ \S+)*) \})?"
+    r"(?: \{ cands : (?P<cands>\S+ \S+ \S+ \S+ \S+(?: ; \S+ \S+ \S+ \S+ \S+)*) \})?"
     r"(?: \{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \})?)?$"
 )
 _FLAT = re.compile(r"^\{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \}$")
@@ -67,7 +74,9 @@ SYNTAX_WORDS = ("ctx", "pat", "own", "ans", ";", "{", "}", "[", "]", ":", "need"
 RECENCY_WORDS = ("ago1", "ago2", "ago4", "ago8", "ago16", "older", "never")
 """How long ago the user last used a candidate, in the user's records: the latest one (``ago1``), 2,
 3-4, 5-8, 9-16, more (``older``), or not at all (``never``)."""
-BLOCK_WORDS = ("cands", "x0", *RECENCY_WORDS)
+SLOT_WORDS = tuple(f"c{i}" for i in range(1, 17))
+"""The candidate block's slots, ``c1`` first in the given order (at most 16 candidates)."""
+BLOCK_WORDS = ("cands", "x0", *RECENCY_WORDS, *SLOT_WORDS)
 """The candidate block's own words (``x0``: a candidate the user never used); only in the vocabulary
 when the ``candidates`` setting is on, so without it every tokenizer and model stay as they were."""
 LAST_WORDS = ("last", "good", "bad", "none")
@@ -112,7 +121,8 @@ def chain_text(need: str | None = None, category: str | None = None, services: l
 
 
 def parse_chain(text: str) -> Chain | None:
-    """Parse a completion; None when it is malformed. Ids are not checked here (see ``rewards``).
+    """Parse a completion; None when it is malformed. Ids are not checked here (see ``rewards``). A
+    candidate block's slot words among the services are resolved to the merchants they hold.
 
     >>> parse_chain("{ need : lunch } { category : fast_food } { services : [ mA1 mA2 ] }")
     Chain(need='lunch', category='fast_food', services=('mA1', 'mA2'), given=())
@@ -120,16 +130,18 @@ def parse_chain(text: str) -> Chain | None:
     Chain(need='lunch', category=None, services=(), given=())
     >>> parse_chain("{ services : [ mA1 ] }")
     Chain(need=None, category=None, services=('mA1',), given=())
-    >>> parse_chain("{ need : lunch } { category : ff } { cands : mA1 x2 ago1 r2 ; mA2 x0 never r0 } { services : [ mA2 ] }")
-    Chain(need='lunch', category='ff', services=('mA2',), given=('mA1', 'mA2'))
+    >>> parse_chain("{ need : lunch } { category : ff } { cands : c1 mA1 x2 ago1 r2 ; c2 mA2 x0 never r0 } "
+    ...             "{ services : [ c2 mA7 ] }")
+    Chain(need='lunch', category='ff', services=('mA2', 'mA7'), given=('mA1', 'mA2'))
     >>> parse_chain("{ need : lunch } { category") is None
     True
     """
     text = " ".join(str(text).split())
     if m := _CHAIN.match(text):
-        services = tuple(m["services"].split()) if m["services"] else ()
-        given = tuple(entry.split()[0] for entry in m["cands"].split(" ; ")) if m["cands"] else ()
-        return Chain(m["need"], m["category"], services, given)
+        entries = [entry.split() for entry in m["cands"].split(" ; ")] if m["cands"] else []
+        slots = {entry[0]: entry[1] for entry in entries}
+        services = tuple(slots.get(w, w) for w in m["services"].split()) if m["services"] else ()
+        return Chain(m["need"], m["category"], services, tuple(entry[1] for entry in entries))
     if m := _FLAT.match(text):
         return Chain(services=tuple(m["services"].split()))
     return None
@@ -320,7 +332,7 @@ def candidate_block(pool: dict[str, np.ndarray], case, category: str, popularity
     """Stage 3's candidates as a tool hands them to the model: the first ``n`` of the user's merchants
     in ``category`` ranked as the isolated recommender ranks them (``rank_own``: uses at the case's
     place, then all uses, then the latest use), then the city's popular ones there, each as
-    ``<merchant> x<uses> <recency> r<match>`` — uses of it in the pool (``x0`` never, ``x9`` nine or
+    ``c<slot> <merchant> x<uses> <recency> r<match>`` — its place in the given order, uses of it in the pool (``x0`` never, ``x9`` nine or
     more), how recently (``recency_word``) and how well its best use matches the case's context (``r2``
     same place and part of day, as in the pattern lines). Returns the candidates in the given order and
     the block text (``""`` when there is no candidate). ``pool`` holds the user's earlier records in
@@ -335,7 +347,7 @@ def candidate_block(pool: dict[str, np.ndarray], case, category: str, popularity
     >>> class Case: scene, hour_bin, city = "office", "h_noon", "cityA"
     >>> pop = Popularity({("cityA", "ff"): ["mA3", "mA2"]}, {})
     >>> candidate_block(pool, Case, "ff", pop, n_popular=2, n=3)
-    (['mA1', 'mA2', 'mA3'], '{ cands : mA1 x2 ago2 r2 ; mA2 x1 ago4 r1 ; mA3 x0 never r0 }')
+    (['mA1', 'mA2', 'mA3'], '{ cands : c1 mA1 x2 ago2 r2 ; c2 mA2 x1 ago4 r1 ; c3 mA3 x0 never r0 }')
     """
     merchants = pool["merchant"]
     own = rank_own(pool["category"], merchants, pool["scene"], case, category)
@@ -344,12 +356,13 @@ def candidate_block(pool: dict[str, np.ndarray], case, category: str, popularity
         return [], ""
     match = (pool["scene"] == case.scene).astype(int) + (pool["hour_bin"] == case.hour_bin).astype(int)
     entries = []
-    for m in given:
+    for slot, m in zip(SLOT_WORDS, given):
         uses = np.flatnonzero(merchants == m)
         if len(uses):
-            entries.append(f"{m} x{min(len(uses), 9)} {recency_word(len(merchants) - int(uses[-1]))} r{int(match[uses].max())}")
+            entries.append(f"{slot} {m} x{min(len(uses), 9)} {recency_word(len(merchants) - int(uses[-1]))} "
+                           f"r{int(match[uses].max())}")
         else:
-            entries.append(f"{m} x0 never r0")
+            entries.append(f"{slot} {m} x0 never r0")
     return given, "{ cands : " + " ; ".join(entries) + " }"
 
 
@@ -365,7 +378,7 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
     ``keep_pool`` stores each case's pool (categories and merchants, in time order) so candidate sets
     for a *predicted* category can be formed later (test cases, and the GRPO rollouts' candidate blocks).
     ``block_size`` > 0 puts the true category's ``candidate_block`` of that many candidates in
-    the completion, and takes the completion's fillers from it.
+    the completion, takes the completion's fillers from it and writes the services by slot.
     """
     cat_need = data.category_need
     rows = []
@@ -381,9 +394,10 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
             sub = {k: v[before] for k, v in arrays.items()}
             own = own_merchants(sub["category"], sub["merchant"], case.category)
             cands = candidates(own, case.city, case.category, popularity, n_popular)
-            block = ""
+            block, slot_of = "", {}
             if block_size:
                 cands, block = candidate_block(sub, case, case.category, popularity, n_popular, block_size)
+                slot_of = dict(zip(cands, SLOT_WORDS))
             flat = candidates(own_merchants(sub["category"], sub["merchant"], None), case.city, None, popularity, flat_popular)
             row = {
                 "record": case.record, "user": user, "t": case.t, "city": case.city, "split": case.split,
@@ -391,7 +405,8 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
                 "prompt": prompt_text(case, pattern_lines(sub, case, history_size), evidence_words(sub, case, evidence)),
                 "need_text": case.need_text, "need": case.need, "category": case.category, "merchant": case.merchant,
                 "completion": chain_text(case.need_text, case.category,
-                                         [case.merchant, *[m for m in cands if m != case.merchant][:2]], block),
+                                         [slot_of.get(m, m) for m in [case.merchant, *[m for m in cands if m != case.merchant][:2]]],
+                                         block),
                 "flat_completion": chain_text(services=[case.merchant, *[m for m in flat if m != case.merchant][:2]]),
                 "long_tail": bool(case.long_tail) if pd.notna(case.long_tail) else False,
                 **({"last_need_text": case.last_need_text, "last_outcome": case.last_outcome}

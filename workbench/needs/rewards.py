@@ -135,12 +135,12 @@ def rerank_score(text: str, target_merchant: str, k: int = 3) -> float:
     keeps it (copying the incoming order earns nothing), negative where it makes it worse; 0 without a
     block or a parse.
 
-    >>> given = "{ need : lunch } { category : ff } { cands : mA1 x2 ago1 r2 ; mA2 x1 ago2 r2 ; mA3 x0 never r0 }"
-    >>> rerank_score(given + " { services : [ mA2 mA1 mA3 ] }", "mA2")  # promoted from 2nd to 1st
+    >>> given = "{ need : lunch } { category : ff } { cands : c1 mA1 x2 ago1 r2 ; c2 mA2 x1 ago2 r2 ; c3 mA3 x0 never r0 }"
+    >>> rerank_score(given + " { services : [ c2 c1 c3 ] }", "mA2")  # promoted from 2nd to 1st
     0.5
-    >>> rerank_score(given + " { services : [ mA1 mA2 mA3 ] }", "mA2")  # the given order kept
+    >>> rerank_score(given + " { services : [ c1 c2 c3 ] }", "mA2")  # the given order kept
     0.0
-    >>> rerank_score(given + " { services : [ mA2 mA1 mA3 ] }", "mA1")  # demoted from 1st to 2nd
+    >>> rerank_score(given + " { services : [ c2 c1 c3 ] }", "mA1")  # demoted from 1st to 2nd
     -0.5
     """
     chain = parse_chain(text)
