@@ -44,13 +44,14 @@ import plotly.io as pio
 
 from IPython.display import Markdown, display
 
-from workbench import methods
+from workbench import budget_curves, methods
 from workbench.claims import as_table, read_run_claims
 from workbench.merging import analysis, overthink, world
 from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.progress import tqdm_progress
 from workbench.record import record
+from workbench.viz import budget as bviz
 from workbench.viz import merging as viz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -263,3 +264,18 @@ if study is not None:
         print(case["prompt"], "answer", case["answer"])
         print("  thinking parent:", case["parent"]["text"])
         print(f"  linear λ={case['merge_strength']:g}:", case["merge"]["text"])
+
+# %% [markdown]
+# ## 10. At which training budget do the verdicts settle?
+# The children's fine-tuning steps are one setting (`child_steps`; the demo has 300). The committed budget study (`python benchmarks/run.py merging_budget`) rebuilt this
+# method's demo settings at several budgets, seed 0: each claim's quantity with its 95% interval
+# (green: reproduced, red: not), and the *stable budget* — the smallest budget from which every claim
+# keeps its verdict, and its estimate stays inside that budget's interval, at every larger budget
+# studied (`workbench.budget_curves`; dashed when there is one).
+
+# %%
+budget_study = budget_curves.load("merging")
+print(budget_curves.describe("merging", budget_study))
+if budget_study is not None:
+    print(budget_curves.provenance(budget_study))
+    display(bviz.claims_curve(budget_study, budget_curves.UNITS["merging"]))

@@ -169,6 +169,8 @@ def show_overthinking_study() -> None:
             column.code(out["text"], language=None, wrap_lines=True)
 
 
+with ui.guard():
+    ui.budget_study(METHOD)
 profile = ui.profile_picker()
 run = ui.require_run(METHOD, profile)
 if run is not None:
