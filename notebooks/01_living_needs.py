@@ -264,8 +264,8 @@ study["verdicts"] if study is not None else None
 # %% [markdown]
 # The same study read as two claims' quantities (HR@3 full − isolated, full − clustered SFT) with
 # their intervals, and the *stable budget* the one rule of `workbench.budget_curves` picks from them
-# (dashed): the smallest budget from which every claim keeps its verdict, and its estimate stays
-# inside that budget's interval, at every larger budget studied.
+# (dashed): the smallest budget from which every claim keeps its verdict, and its estimate moves no
+# more than the two budgets' intervals allow together, at every larger budget studied.
 
 # %%
 claims_study = budget_curves.load("needs")

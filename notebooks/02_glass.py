@@ -226,8 +226,8 @@ widgets.interact(gviz.case_view, tables=widgets.fixed(tables),
 # GLASS's steps per SID model is one setting (`steps`; the demo has 600). The committed budget study (`python benchmarks/run.py glass_budget`) rebuilt this
 # method's demo settings at several budgets, seed 0: each claim's quantity with its 95% interval
 # (green: reproduced, red: not), and the *stable budget* — the smallest budget from which every claim
-# keeps its verdict, and its estimate stays inside that budget's interval, at every larger budget
-# studied (`workbench.budget_curves`; dashed when there is one).
+# keeps its verdict, and its estimate moves no more than the two budgets' intervals allow together,
+# at every larger budget studied (`workbench.budget_curves`; dashed when there is one).
 
 # %%
 budget_study = budget_curves.load("glass")

@@ -270,8 +270,8 @@ if study is not None:
 # The children's fine-tuning steps are one setting (`child_steps`; the demo has 300). The committed budget study (`python benchmarks/run.py merging_budget`) rebuilt this
 # method's demo settings at several budgets, seed 0: each claim's quantity with its 95% interval
 # (green: reproduced, red: not), and the *stable budget* — the smallest budget from which every claim
-# keeps its verdict, and its estimate stays inside that budget's interval, at every larger budget
-# studied (`workbench.budget_curves`; dashed when there is one).
+# keeps its verdict, and its estimate moves no more than the two budgets' intervals allow together,
+# at every larger budget studied (`workbench.budget_curves`; dashed when there is one).
 
 # %%
 budget_study = budget_curves.load("merging")

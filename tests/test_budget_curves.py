@@ -80,6 +80,13 @@ def test_the_stable_budget_recipe_follows_the_committed_studies():
         wanted = found["budget"] if found["budget"] is not None else found["largest"]
         given = recipe["settings"].get(method, {}).get(found["setting"])
         assert given == wanted, f"{RECIPE.name}: {method}.{found['setting']} = {given}, the study says {wanted}"
+    # and what `workbench reference --recipe reference-stable-budget` would build is recognised as such,
+    # so it is written to demo-stable-3seeds.json and leads on Home
+    from workbench import recipes
+
+    profile, seeds, setting = recipes.reference_options(recipes.load("reference-stable-budget", check=True), None, None, [])
+    planned = {"budgets": report.planned_budgets(report.reference_configs(profile, seeds, overrides=list(setting)))}
+    assert report.at_stable_budget(planned)
     committed = json.loads((budget_curves.REFERENCE / "needs-budget.json").read_text())
     assert committed["test cases"] > 0  # what method 1's claim rows take their intervals over
 

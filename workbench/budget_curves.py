@@ -10,10 +10,15 @@ rule, one figure (``workbench.viz.budget``) and one page helper serve all three.
 docs and Home read a study back with ``load``.
 
 The rule that picks the stable budget (``stable_budget``): the smallest budget studied from which
-every claim keeps its verdict at every larger budget of the study, and its estimate stays inside the
-interval measured at that budget. The largest budget can never be chosen by itself — nothing larger
-confirms it — so a curve that still moves at its end says "not stable within the budgets studied"
-and names the claims that moved.
+every claim keeps its verdict at every larger budget of the study, and its estimate does not differ
+from the one at that budget by more than the two 95% intervals allow together:
+``|e' - e| <= sqrt(h^2 + h'^2)``, ``h`` and ``h'`` the intervals' half-widths (a two-sample z-test at
+5%). Asking only that the later estimate lie inside the earlier interval would ignore the later
+measurement's own noise: two measurements of a quantity that did not move would be called "moving"
+about one time in six. An interval of width 0 (a statistic the bootstrap over cases cannot move,
+such as a rank correlation over a grid) makes any change a move. The largest budget can never be
+chosen by itself — nothing larger confirms it — so a curve that still moves at its end says "not
+stable within the budgets studied" and names the claims that moved.
 """
 
 from __future__ import annotations
@@ -70,34 +75,33 @@ def stable_budget(rows: list[dict] | pd.DataFrame) -> dict:
         moved[budget] = sorted({
             r["claim"] for _, r in later.iterrows()
             if r["claim"] not in here.index or r["reproduced"] != here.loc[r["claim"], "reproduced"]
-            or _outside(r["estimate"], here.loc[r["claim"], "low"], here.loc[r["claim"], "high"])})
+            or _moved(here.loc[r["claim"]], r)})
         if not moved[budget]:
             larger = ", ".join(f"{b:,}" for b in budgets[i + 1:])
-            return {"budget": int(budget), "why": f"every claim keeps its verdict, and its estimate stays inside the "
-                                                  f"interval measured at {budget:,}, at {larger}"}
+            return {"budget": int(budget), "why": f"every claim keeps its verdict, and no estimate moves further from its "
+                                                  f"value at {budget:,} than the two intervals allow, at {larger}"}
     if len(budgets) < 2:
         return {"budget": None, "why": "one budget studied: nothing to compare it with"}
     last = budgets[-2]
-    return {"budget": None, "why": f"not stable within the budgets studied ({', '.join(f'{b:,}' for b in budgets)}): "
-                                   f"from {last:,} to {budgets[-1]:,} these claims still move: {', '.join(moved[last])}"}
+    why = (f"not stable within the budgets studied ({', '.join(f'{b:,}' for b in budgets)}): from {last:,} to "
+           f"{budgets[-1]:,} these claims still move: {', '.join(moved[last])}")
+    # what a reader asks next: do at least the verdicts hold still? (not enough for "stable": an estimate
+    # still on its way may cross its bar at the next budget)
+    verdicts = frame.pivot_table(index="claim", columns="budget", values="reproduced", aggfunc="first")
+    held = [b for b in budgets[:-1] if (verdicts.loc[:, verdicts.columns >= b].nunique(axis=1, dropna=False) == 1).all()]
+    if held:
+        why += f"; the verdicts alone are the same from {held[0]:,} on"
+    return {"budget": None, "why": why}
 
 
-def _outside(value, low, high) -> bool:
-    if value is None or low is None or high is None or pd.isna(value) or pd.isna(low) or pd.isna(high):
+def _moved(before, after) -> bool:
+    """Whether a claim's estimate moved between two budgets beyond what their intervals allow together
+    (see the module docstring); False when either row lacks an estimate or an interval."""
+    values = [before["estimate"], before["low"], before["high"], after["estimate"], after["low"], after["high"]]
+    if any(v is None or pd.isna(v) for v in values):
         return False
-    return not (low <= value <= high)
-
-
-def study(method: str, runs: list, planned: list[int], settings: str, command: str, commit: str, created: str,
-          wall_seconds: float, cut: str = "") -> dict:
-    """The study document: the rows of every built budget, the budgets planned but not (yet) built (and
-    ``cut``: why, when a budget was left out on purpose), the stable budget and why."""
-    rows = [row for run in runs for row in claim_rows(run)]
-    built = sorted({r["budget"] for r in rows})
-    return {"method": method, "budget setting": BUDGETS[method], "rows": rows, "built": built,
-            "not built": [b for b in planned if b not in built], "stable": stable_budget(rows) if rows else None,
-            **({"cut": cut} if cut else {}), "settings": settings, "command": command, "commit": commit,
-            "created": created, "wall_seconds": round(wall_seconds, 1)}
+    e, low, high, e2, low2, high2 = map(float, values)
+    return abs(e2 - e) > ((high - low) ** 2 + (high2 - low2) ** 2) ** 0.5 / 2
 
 
 def needs_rows(doc: dict, size: str | None = None) -> list[dict]:

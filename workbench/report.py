@@ -126,7 +126,7 @@ def reference_headline(ref: dict) -> str:
         return (f"reference: {n} seeds at the stable budget ({at}); made by {made}. "
                 "your run: the built run's own verdict (one seed, at its own budget), beside it.")
     unstable = [f"{m} (stable from {s['stable']:,} {UNITS[m]}; the reference has {s['built']:,})" if s["stable"] is not None
-                else f"{m} (not stable within the budgets studied, up to {s['largest']:,} {UNITS[m]}; the reference has "
+                else f"{m} (its study names no stable budget up to {s['largest']:,} {UNITS[m]}; the reference has "
                      f"{s['built']:,})" for m, s in standing.items() if s["built"] != s["stable"]]
     where = re.sub(r"\s*\(see [^)]*\)$", "", ref.get("budget") or f"the {ref.get('profile')} profile's settings")
     return (f"reference: {n} seeds at {where}, not at the stable budget"

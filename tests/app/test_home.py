@@ -74,7 +74,7 @@ def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_me
 
 def write_toy_study(folder, stable_from: int) -> None:
     """A budget study of the toy method's ``n`` (fixture): toy.better moves until ``stable_from``, then
-    stays inside that budget's interval, so the one rule names ``stable_from`` as the stable budget."""
+    stays put within the intervals, so the one rule names ``stable_from`` as the stable budget."""
     import json
 
     rows = []
