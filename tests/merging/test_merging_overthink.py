@@ -211,3 +211,13 @@ def test_the_studys_dial_0_is_the_build_without_the_dial(smoke_store):
         per = rows.groupby("problem")[["correct", "tokens"]].mean().sort_index()
         assert p["correct"] == overthink._compact(per["correct"]) and p["token_means"] == overthink._compact(per["tokens"])
     assert point["planted"] == {"drift_rate": 0.0, "extra_rechecks": 0, "budget_rechecks": 5}
+
+
+def test_the_summary_has_one_line_per_dial_with_its_best_strict_and_weak_gains():
+    runs = ([result(s, {("linear", 0.2): (0.0, -0.3)}, dial=0.0) for s in range(3)]
+            + [result(s, {("linear", 0.1): (0.05, -0.2)}, dial=0.5) for s in range(3)])
+    lines = {line["dial"]: line for line in overthink.combine(runs, n_boot=100)["summary"]}
+    assert lines[0.0]["best strict Pareto"] == "none" and lines[0.0]["best weak Pareto"].startswith("linear λ=0.2:")
+    assert lines[0.5]["best strict Pareto"].startswith("linear λ=0.1: accuracy +0.0")
+    assert lines[0.5]["thinking accuracy"] == pytest.approx(0.8) and lines[0.5]["thinking pays"]
+    assert lines[0.0]["saved: linear"].startswith("30.0%") and lines[0.0]["transition width"] == "not measured"

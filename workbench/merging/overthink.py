@@ -335,7 +335,52 @@ def combine(results: list[dict], previous: dict | None = None, n_boot: int = 100
                                         "command": previous.get("command")} for d in carried]
     doc["dials"] = sorted(have | set(carried))
     doc["verdict"] = verdict(doc["rows"], doc["savings"], doc["parents"])
+    doc["summary"] = summary(doc)
     return doc
+
+
+def _pm(value: float, interval: list[float], pct: bool = False) -> str:
+    fmt = (lambda v: f"{v:+.1%}") if pct else (lambda v: f"{v:+.3f}")  # noqa: E731
+    return f"{fmt(value)} [{fmt(interval[0])}, {fmt(interval[1])}]"
+
+
+def _gain(row: dict | None) -> str:
+    if row is None:
+        return "none"
+    return (f"{row['method']} λ={row['strength']:g}: accuracy {_pm(row['d_accuracy'], row['d_accuracy_interval'])}, "
+            f"tokens {_pm(row['d_tokens_rel'], row['d_tokens_rel_interval'], pct=True)}")
+
+
+def weak(row: dict) -> bool:
+    """A significant Pareto improvement that is not strict (``analysis.pareto_improvements``' rule on the
+    study's intervals): point estimates at least as good on both axes, one axis significantly better and
+    the other not significantly worse — e.g. fewer tokens at an accuracy not told apart."""
+    (a_lo, a_hi), (t_lo, t_hi) = row["d_accuracy_interval"], row["d_tokens_rel_interval"]
+    dominates = row["d_accuracy"] >= 0 and row["d_tokens_rel"] <= 0
+    return bool(dominates and not row["strict"] and ((a_lo > 0 and t_lo <= 0) or (t_hi < 0 and a_hi >= 0)))
+
+
+def summary(doc: dict) -> list[dict]:
+    """One line per dial (the docs' study table): the parents, the best strict Pareto improvement (largest
+    accuracy gain) and the best weak one (largest token cut), each method's tokens saved at the thinking
+    parent's accuracy, and the sharp-transition verdict where it was measured."""
+    out = []
+    for p in doc["parents"]:
+        dial = p["dial"]
+        rows = [r for r in doc["rows"] if r["dial"] == dial]
+        strict = max((r for r in rows if r["strict"]), key=lambda r: (r["d_accuracy"], -r["d_tokens_rel"]), default=None)
+        weakest = min((r for r in rows if weak(r)), key=lambda r: (r["d_tokens_rel"], -r["d_accuracy"]), default=None)
+        line = {"dial": dial, "seeds": p["seeds"], "thinking accuracy": p["thinking_accuracy"],
+                "thinking tokens": p["thinking_tokens"], "direct accuracy": p["direct_accuracy"],
+                "errors drifted": p["thinking_drift_share"], "thinking pays": p["thinking_accuracy"] > p["direct_accuracy"],
+                "best strict Pareto": _gain(strict), "best weak Pareto": _gain(weakest)}
+        for r in (r for r in doc["savings"] if r["dial"] == dial):
+            line[f"saved: {r['method']}"] = f"{r['saved']:.1%} [{r['saved_interval'][0]:.1%}, {r['saved_interval'][1]:.1%}]"
+        t = next((t for t in doc.get("transition", []) if t["dial"] == dial), None)
+        line["transition width"] = (f"{t['a_value']:.3f} [{t['interval'][0]:.3f}, {t['interval'][1]:.3f}] vs {t['b_value']:.2f}: "
+                                    f"{'reproduced' if t['reproduced'] else 'not reproduced'}" if t else "not measured")
+        out.append(line)
+    return out
 
 
 def read_points(folder: Path = POINTS) -> list[dict]:
