@@ -41,7 +41,7 @@ from workbench.merging import analysis, world
 from workbench.merging.claims import transition_claim
 from workbench.merging.evaluate import Sampling, evaluate_arithmetic, overthinking_profile
 from workbench.merging.parents import Parents, eval_problems
-from workbench.merging.sweep import layer_weights_of, merged_model
+from workbench.merging.sweep import layer_weights_of, merged_model, transition_window
 from workbench.progress import Progress, scaled, silent
 
 STUDY = Path(__file__).resolve().parents[1] / "reference" / "merging-overthink.json"
@@ -126,8 +126,6 @@ def evaluate_point(parents: Parents, cfg, grid: dict[str, Sequence[float]] = GRI
 def _transition_points(evaluate, curve: list[dict], ids: list[int], start: float) -> list[dict]:
     """The linear merges at ``TRANSITION``, then across the fall the whole linear curve shows (each with
     its per-problem thinking share: the sharp-transition claim's cases)."""
-    from workbench.merging.sweep import transition_window
-
     done = {p["strength"] for p in curve}
     out: list[dict] = []
 
