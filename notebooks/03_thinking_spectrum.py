@@ -260,12 +260,15 @@ if study is not None:
         print(sentence)
 
 # %% [markdown]
-# The verdict: the best strict Pareto improvement (accuracy up AND tokens down, both paired intervals
-# over seeds and problems excluding 0), whether it reaches the paper-sized bar (+2 points at 15% fewer
-# tokens), and a drift case — the thinking parent had the answer, re-checked and lost it.
+# The verdict: one line per dial (the best strict Pareto improvement — accuracy up AND tokens down,
+# both paired intervals over seeds and problems excluding 0 — the best weak one, each method's tokens
+# saved at the thinking parent's accuracy), whether a strict gain reaches the paper-sized bar (+2
+# points at 15% fewer tokens), and a drift case — the thinking parent had the answer, re-checked and
+# lost it.
 
 # %%
 if study is not None:
+    display(pd.DataFrame(study.get("summary", [])).set_index("dial").T)
     verdict = study["verdict"]
     print("strict Pareto improvement:", verdict["best_strict"] or "none found")
     print("goal (+2 points at -15% tokens) met:", verdict["goal_met"])
