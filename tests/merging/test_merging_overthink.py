@@ -187,7 +187,8 @@ def test_a_point_file_is_one_compact_line_that_reads_back_the_same(tmp_path):
 def test_the_studys_dial_0_is_the_build_without_the_dial(smoke_store):
     """The study's own path at dial 0 (base and direct child, then the thinking child, ``evaluate_point``)
     gives the smoke build's weights byte for byte and its parents' per-problem numbers exactly: the build
-    never set the dial, the study sets it to 0."""
+    never set the dial, the study sets it to 0. (That dial 0 writes the traces of before the dial, and
+    keeps the budget, is ``test_merging_world``'s.)"""
     import torch
 
     from workbench import methods
