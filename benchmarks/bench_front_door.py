@@ -142,15 +142,17 @@ def main() -> None:
 
 def summary_rows(result: dict) -> list[dict]:
     """The moments a newcomer sees, in order, each with its CPU seconds where a run landed (the docs' table)."""
-    rows = [{"moment": label, "seconds": result.get(key), "CPU s of jobs": None}
+    whole = lambda x: None if x is None else round(x)  # noqa: E731 — whole seconds: what a newcomer waits
+    rows = [{"moment": label, "seconds": whole(result.get(key)), "CPU s of jobs": None}
             for key, label in (("server_answers_s", "the server answers"), ("home_rendered_s", "Home has rendered"),
                                ("pages_show_progress_s", "every method page shows the build's progress"))]
     cpu = {run.split("-")[0]: r["cpu_seconds"] for run, r in result.get("runs", {}).items()}
     for method, seconds in sorted(result.get("pages_filled_in_s", {}).items(), key=lambda kv: kv[1]):
-        rows.append({"moment": f"the {method} page has filled in", "seconds": seconds, "CPU s of jobs": cpu.get(method)})
+        rows.append({"moment": f"the {method} page has filled in", "seconds": whole(seconds),
+                     "CPU s of jobs": whole(cpu.get(method))})
     if cpu:
         rows.append({"moment": "the whole demo build (CPU seconds of its jobs)", "seconds": None,
-                     "CPU s of jobs": round(sum(cpu.values()), 1)})
+                     "CPU s of jobs": whole(sum(cpu.values()))})
     return rows
 
 
