@@ -11,7 +11,8 @@ Kinds of region:
 
 - ``table PATH [key=value ...]``: a result file's ``rows`` as a markdown table, with its command,
   commit and date underneath. ``key=value`` keeps only the rows whose field ``key`` equals ``value``;
-  ``columns="a,b"`` picks and orders the columns; ``provenance_line=short`` names only the file. A file that is not committed (yet) gives one line
+  ``columns="a,b"`` picks and orders the columns; ``provenance_line=short`` names only the file;
+  ``part=NAME`` reads the file's list ``NAME`` instead of ``rows``. A file that is not committed (yet) gives one line
   saying "not measured yet", so a page can reserve a place for a study before it lands.
 - ``verdicts [link=PREFIX]``: the committed reference's verdict per claim, each claim linked to its
   method's section of the results page (the README's short table).
@@ -99,12 +100,13 @@ def verdict(reproduced: bool | None) -> str:
 
 
 # ---- region kinds ---------------------------------------------------------------------------------
-def table(root: Path, path: str, columns: str | None = None, provenance_line: str = "full", **where: str) -> str:
+def table(root: Path, path: str, columns: str | None = None, provenance_line: str = "full", part: str = "rows",
+          **where: str) -> str:
     source = root / path
     if not source.exists():
         return f"*Not measured yet: `{path}` is not committed. This table is generated from it once it is.*"
     doc = json.loads(source.read_text())
-    rows = doc["rows"]
+    rows = doc[part]
     if rows and isinstance(rows[0], dict):  # a study: rows are records; `where` filters them
         rows = [r for r in rows if all(str(r.get(k)) == v for k, v in where.items())]
         names = columns.split(",") if columns else [k for k in rows[0] if k not in where] if rows else []
