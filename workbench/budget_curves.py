@@ -121,10 +121,10 @@ def needs_rows(doc: dict, size: str | None = None) -> list[dict]:
     n = doc.get("test cases")
     if not n:
         return []
-    if size is None:
-        from workbench import methods
+    if size is None:  # the demo's size, from method 1's settings directly (not the registry a test may narrow)
+        from workbench.needs.config import Config
 
-        demo = methods.make_config("needs", "demo")
+        demo = Config.for_profile("demo")
         size = f"{demo.hidden}x{demo.layers}"
     points: dict[int, dict[str, float]] = {}
     for r in doc.get("rows", []):

@@ -175,8 +175,6 @@ def show_overthinking_study() -> None:
             column.code(out["text"], language=None, wrap_lines=True)
 
 
-with ui.guard():
-    ui.budget_study(METHOD)
 profile = ui.profile_picker()
 run = ui.require_run(METHOD, profile)
 if run is not None:
@@ -289,3 +287,5 @@ if run is not None:
 
 
 show_overthinking_study()
+with ui.guard():  # the committed studies sit at the end of this page, after the run's own views
+    ui.budget_study(METHOD)
