@@ -102,7 +102,9 @@ def test_a_second_series_joins_the_study_labelled_and_leaves_the_first_as_it_was
     assert sorted(zip(curve["candidates"], curve["coupling"])) == [(0, 0.0), (0, 1.0), (8, 0.0), (8, 1.0)]
     assert set(study["points"]["series"]) == {"stage 3 free", "stage 3 given 8 candidates"}
     free, given = coupling.answer(curve).split("\n")
-    assert free.startswith("stage 3 free: full / isolated HR@1: 0.67") and given.startswith("stage 3 given 8 candidates:")
+    for line, n in ((free, 0), (given, 8)):
+        assert line == f"{coupling.series_name(n)}: {coupling.answer(curve[curve['candidates'] == n])}"
+    assert free.split(": ", 1)[1] != given.split(": ", 1)[1]  # each line reads its own series' points
     monkeypatch.delenv(bench.ENV + "CANDIDATES")
     bench.run()  # the first series again: the second one stays
     assert json.loads((tmp_path / "study.json").read_text())["rows"] == doc["rows"]
