@@ -6,11 +6,12 @@ build keeps it in the run as ``logs/<job>.profile.json``. The profiler changes n
 watches calls); it costs CPU time of its own, most where Python makes many small calls, so the
 job's CPU seconds in ``jobs.json`` are marked ``profiled`` and read as an upper bound.
 
-The summary holds the functions with the most cumulative and the most own time, and the job's time
-split into **phases**: training steps (forward and loss, backward, optimizer, and the trainer's own
+The summary holds the functions with the most cumulative and the most own time, the job's time
+split into **phases** — training steps (forward and loss, backward, optimizer, and the trainer's own
 per-step work around them), evaluation, generation (sampling and beam search), data preparation,
-imports, and other. A phase is decided by the innermost *phase root* on the call stack (``ROOTS``:
-``backward`` inside a training step is backward, a ``generate`` inside GRPO's step is generation).
+imports, and other — and the time the garbage collector took. A phase is decided by the innermost
+*phase root* on the call stack (``ROOTS``: ``backward`` inside a training step is backward, a
+``generate`` inside GRPO's step is generation).
 ``cProfile`` keeps calls per (caller, callee) pair, not whole stacks, so a function's own time is
 shared among its callers' phases in proportion to the time spent in it from each (the assumption
 gprof makes): exact for a function that only one phase calls, an estimate for one that several do
@@ -21,8 +22,10 @@ from __future__ import annotations
 
 import cProfile
 import fnmatch
+import gc
 import pstats
 import re
+import time
 from contextlib import contextmanager
 
 PHASES = ("train_forward", "train_backward", "train_optimizer", "train_loop", "evaluation", "generation", "data",
@@ -44,6 +47,7 @@ ROOTS: tuple[tuple[str, str], ...] = (
     ("train_forward", "*/trl/trainer/*:compute_loss"),
     ("train_forward", "*/workbench/lm/sft.py:compute_loss"),
     ("train_forward", "*/workbench/glass/training.py:loss_fn"),
+    ("train_forward", "*/trl/trainer/grpo_trainer.py:_generate_and_score_completions"),  # rewards, old log-probs
     ("train_loop", "*/workbench/lm/sft.py:train_sft"),
     ("train_loop", "*/workbench/needs/training.py:train_grpo"),
     ("train_loop", "*/workbench/glass/training.py:train_model"),
@@ -80,6 +84,8 @@ Paths are the source files' (``/`` separated; ``*`` matches across folders)."""
 
 TOP = 20
 """Functions listed by cumulative and by own time."""
+PER_PHASE = 8
+"""Functions listed in each phase, by the own time they spent in it."""
 
 Func = tuple[str, int, str]  # cProfile's (file, line, function)
 
@@ -106,13 +112,11 @@ def root_phase(func: Func) -> str | None:
     return next((phase for phase, pattern in ROOTS if fnmatch.fnmatchcase(key, pattern)), None)
 
 
-def phase_seconds(stats: dict) -> dict[str, float]:
-    """Own time summed per phase over every function of ``pstats.Stats(...).stats`` (module doc).
-
-    Each function's share of each phase is its callers' shares weighted by the time spent in it from
-    each caller; a root's is its own phase; a function nobody profiled called is ``other``. Solved by
-    sweeps in order of cumulative time (callers first, mostly) until no share moves (recursion needs
-    more than one sweep).
+def phase_shares(stats: dict) -> dict[Func, dict[str, float]]:
+    """Each function's own time as shares of phases, for every function of ``pstats.Stats(...).stats``
+    (module doc): a root's is its own phase; any other's are its callers' shares weighted by the time
+    spent in it from each caller; a function nobody profiled called is ``other``. Solved by sweeps in
+    order of cumulative time (callers first, mostly) until no share moves (recursion needs more than one).
     """
     roots = {f: root_phase(f) for f in stats}
     share: dict[Func, dict[str, float]] = {f: {roots[f] or "other": 1.0} for f in stats}
@@ -133,17 +137,25 @@ def phase_seconds(stats: dict) -> dict[str, float]:
             share[f] = mix
         if moved < 1e-9:
             break
+    return share
+
+
+def phase_seconds(stats: dict, shares: dict | None = None) -> dict[str, float]:
+    """Own time summed per phase (``phase_shares``)."""
+    shares = shares or phase_shares(stats)
     seconds = dict.fromkeys(PHASES, 0.0)
     for f, (_, _, own, _, _) in stats.items():
-        for phase, s in share[f].items():
+        for phase, s in shares[f].items():
             seconds[phase] += own * s
     return seconds
 
 
-def summarize(profile: cProfile.Profile, top: int = TOP) -> dict:
-    """The JSON summary of one profiled job: total, phases (seconds and share), top functions."""
+def summarize(profile: cProfile.Profile, top: int = TOP, per_phase: int = PER_PHASE) -> dict:
+    """The JSON summary of one profiled job: total, phases (seconds, share and the functions with the
+    most own time in each), top functions."""
     stats = pstats.Stats(profile).stats
-    phases = phase_seconds(stats)
+    shares = phase_shares(stats)
+    phases = phase_seconds(stats, shares)
     total = sum(phases.values())
 
     def rows(key: int) -> list[dict]:
@@ -154,10 +166,37 @@ def summarize(profile: cProfile.Profile, top: int = TOP) -> dict:
                              for c, edge in sorted(stats[f][4].items(), key=lambda item: -item[1][3])[:3]]}
                 for f in best]
 
-    return {"timer": "wall", "profiled_cpu_seconds": round(total, 2),
-            "phases": {p: {"seconds": round(s, 2), "share": round(s / total, 4) if total else 0.0}
-                       for p, s in phases.items()},
+    def heaviest(phase: str) -> list[list]:
+        own = sorted(((stats[f][2] * s.get(phase, 0.0), f) for f, s in shares.items() if s.get(phase)), reverse=True)
+        return [[_label(f), round(seconds, 3)] for seconds, f in own[:per_phase] if seconds > 0]
+
+    return {"timer": "wall", "profiled_seconds": round(total, 2),
+            "phases": {p: {"seconds": round(s, 2), "share": round(s / total, 4) if total else 0.0,
+                           "heaviest": heaviest(p)} for p, s in phases.items()},
             "top_cumulative": rows(3), "top_own": rows(2)}
+
+
+class _GarbageClock:
+    """Time in Python's garbage collector, per generation (``gc.callbacks``). cProfile cannot see it:
+    a collection runs inside whichever call allocated last, so its time is in that call's own time
+    (and phase); this says how much of the job it was."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collections = [0, 0, 0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            generation = min(int(info.get("generation", 2)), 2)
+            self.seconds[generation] += time.perf_counter() - self._start
+            self.collections[generation] += 1
+
+    def as_dict(self) -> dict:
+        return {"seconds": round(sum(self.seconds), 3), "collections": self.collections,
+                "seconds_by_generation": [round(x, 3) for x in self.seconds]}
 
 
 @contextmanager
@@ -168,10 +207,12 @@ def profiled(summary: dict):
     The profiler's clock is its default (wall time, read without a system call); timed by the process's
     CPU clock, every call and return paid a system call: a smoke build's jobs took 2.8x their CPU
     seconds instead of ~1.5x. A one-thread job on a core of its own spends its wall time on the CPU."""
-    profile = cProfile.Profile()
+    profile, garbage = cProfile.Profile(), _GarbageClock()
+    gc.callbacks.append(garbage)
     profile.enable()
     try:
         yield
     finally:
         profile.disable()
-        summary.update(summarize(profile))
+        gc.callbacks.remove(garbage)
+        summary.update({**summarize(profile), "garbage_collection": garbage.as_dict()})
