@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 TITLE = "Demo build: each job's CPU seconds and where they go (cProfile)"
@@ -41,54 +40,58 @@ def job_rows(run, baseline=None) -> list[dict]:
 
     jobs = run.read_json("jobs")
     plain = baseline.read_json("jobs") if baseline is not None else {}
-    rows, cpu, profiled = [], 0.0, 0.0
+    found, weighted = [], dict.fromkeys(PHASES, 0.0)
     for name, timing in jobs.items():
-        path = run.path / "logs" / f"{name.replace('/', '__')}.profile.json"
-        summary = json.loads(path.read_text())
+        summary = json.loads((run.path / "logs" / f"{name.replace('/', '__')}.profile.json").read_text())
+        seconds = plain.get(name, timing)["cpu_seconds"]
         top = summary["top_own"][0] if summary["top_own"] else {}
-        row = {"method": run.method, "job": name, "CPU s": plain.get(name, timing)["cpu_seconds"],
-               "profiled CPU s": timing["cpu_seconds"]}
-        row.update({SHORT[p]: round(100 * summary["phases"][p]["share"], 1) for p in PHASES})
-        row["most own time"] = f"{top.get('function', '-')} ({round(100 * top.get('own_s', 0) / max(summary['profiled_seconds'], 1e-9))}%)"
-        rows.append(row)
-        cpu += row["CPU s"]
-        profiled += row["profiled CPU s"]
-    rows.sort(key=lambda r: -r["CPU s"])
-    total = {"method": run.method, "job": "all jobs", "CPU s": round(cpu, 1), "profiled CPU s": round(profiled, 1)}
-    for p in PHASES:  # the method's split: each job's shares weighted by its CPU seconds
-        total[SHORT[p]] = round(sum(r[SHORT[p]] * r["CPU s"] for r in rows) / max(cpu, 1e-9), 1)
-    return rows + [{**total, "most own time": ""}]
+        share = round(100 * top.get("own_s", 0) / max(summary["profiled_seconds"], 1e-9))
+        row = {"method": run.method, "job": name, "CPU s": round(seconds), "profiled CPU s": round(timing["cpu_seconds"])}
+        row.update({SHORT[p]: round(100 * summary["phases"][p]["share"]) for p in PHASES})
+        row["most own time"] = f"`{top['function']}` ({share}%)" if top else "–"
+        found.append((seconds, timing["cpu_seconds"], row))
+        for p in PHASES:  # the method's split: each job's shares weighted by its CPU seconds
+            weighted[p] += seconds * summary["phases"][p]["share"]
+    cpu, profiled = sum(f[0] for f in found), sum(f[1] for f in found)
+    total = {"method": run.method, "job": "all jobs", "CPU s": round(cpu), "profiled CPU s": round(profiled),
+             **{SHORT[p]: round(100 * weighted[p] / cpu) if cpu else 0 for p in PHASES}, "most own time": ""}
+    return [row for *_, row in sorted(found, key=lambda f: -f[0])] + [total]
 
 
 def run() -> list[dict]:
     from workbench import methods
     from workbench.progress import tqdm_progress
     from workbench.runner import Runner
-    from workbench.store import ArtifactStore, versions
+    from workbench.store import ArtifactStore
 
     profile = os.environ.get("BENCH_DEMO_PROFILE_PROFILE", "demo")
     chosen = [m for m in os.environ.get("BENCH_DEMO_PROFILE_METHODS", "needs,glass,merging").split(",") if m]
     store = ArtifactStore(os.environ.get("BENCH_DEMO_PROFILE_STORE", HERE.parent / "data" / "bench-demo-profile"))
     baseline = os.environ.get("BENCH_DEMO_PROFILE_BASELINE")
     out = Path(os.environ.get("BENCH_DEMO_PROFILE_OUT", OUT))
-    kept = json.loads(out.read_text())["rows"] if out.exists() else []
-    rows = [r for r in kept if r["method"] not in chosen]  # the other methods' rows stay as measured
+    kept = json.loads(out.read_text()) if out.exists() else {}
+    rows = [r for r in kept.get("rows", []) if r["method"] not in chosen]  # the other methods' rows stay as measured
+    runs = {m: r for m, r in kept.get("runs", {}).items() if m not in chosen}
     runner = Runner.from_env(profile_jobs=True)
-    start = time.perf_counter()
     for method in chosen:
         config = methods.make_config(method, profile)
         with tqdm_progress(f"{method} ({profile}), every job under cProfile") as bar:
             run_ = methods.build_many([config], store, bar, runner)[0]
         plain = ArtifactStore(baseline).find(method, config) if baseline else None
         rows += job_rows(run_, plain)
+        runs[method] = {"commit": run_.manifest["versions"].get("commit"), "created": run_.manifest["created"][:10],
+                        "build_seconds": run_.manifest.get("build_seconds"), "cpu_s": "plain build" if plain else "profiled build"}
     order = {m: i for i, m in enumerate(methods.METHODS)}
     rows.sort(key=lambda r: order.get(r["method"], len(order)))  # methods in registry order, rows as job_rows made them
-    doc = {"title": "demo-profile", "profile": profile, "rows": rows,
-           "command": f"BENCH_DEMO_PROFILE_METHODS={','.join(chosen)} python benchmarks/run.py demo_profile",
-           "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
-           "measured": ("CPU s: " + ("a plain build's jobs.json" if baseline else "the profiled build's jobs.json")
-                        + "; phase shares: cProfile's time of each job, each function's own time given to the phase "
-                          "of the innermost phase root that called it (workbench.profiling)"),
-           "wall_seconds": round(time.perf_counter() - start, 1)}
+    runs = dict(sorted(runs.items(), key=lambda item: order.get(item[0], len(order))))
+    doc = {"title": "demo-profile", "profile": profile, "rows": rows, "runs": runs,
+           "command": "python benchmarks/run.py demo_profile  (BENCH_DEMO_PROFILE_METHODS=needs etc. for one method)",
+           "commit": ", ".join(f"{m} {r['commit']}" for m, r in runs.items()),
+           "created": ", ".join(sorted({r["created"] for r in runs.values()})),
+           "measured": ("CPU s from each job's jobs.json (" + "; ".join(f"{m}: {r['cpu_s']}" for m, r in runs.items())
+                        + "); shares: cProfile's time of each job, each function's own time given to the phase of the "
+                          "innermost phase root that called it (workbench.profiling)")}
+    if kept.get("note"):
+        doc["note"] = kept["note"]  # a note written by hand about these runs stays with them
     out.write_text(json.dumps(doc, indent=1) + "\n")
     return rows

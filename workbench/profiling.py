@@ -47,6 +47,7 @@ ROOTS: tuple[tuple[str, str], ...] = (
     ("train_forward", "*/trl/trainer/*:compute_loss"),
     ("train_forward", "*/workbench/lm/sft.py:compute_loss"),
     ("train_forward", "*/workbench/glass/training.py:loss_fn"),
+    ("train_forward", "*/workbench/glass/baselines.py:<lambda>"),  # SASRec's loss, handed to train_model
     ("train_forward", "*/trl/trainer/grpo_trainer.py:_generate_and_score_completions"),  # rewards, old log-probs
     ("train_loop", "*/workbench/lm/sft.py:train_sft"),
     ("train_loop", "*/workbench/needs/training.py:train_grpo"),
@@ -57,7 +58,8 @@ ROOTS: tuple[tuple[str, str], ...] = (
     ("generation", "*/workbench/glass/decode.py:beam_search"),
     # evaluation: scoring, ranking and the statistics over it
     ("evaluation", "*/workbench/*/evaluate.py:*"),
-    ("evaluation", "*/workbench/*/baselines.py:*"),
+    ("evaluation", "*/workbench/needs/baselines.py:*"),
+    ("evaluation", "*/workbench/glass/baselines.py:*_ranking"),
     ("evaluation", "*/workbench/*/analysis.py:*"),
     ("evaluation", "*/workbench/*/claims.py:*"),
     ("evaluation", "*/workbench/needs/inference.py:*"),
