@@ -208,6 +208,35 @@ def guard() -> Iterator[None]:
             st.code(traceback.format_exc())
 
 
+# ---- the budget study (every method page) ---------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _budget_study(method: str, path: str, mtime: float):
+    """The committed study of ``method`` and its figure, read and drawn once per version of the file."""
+    from workbench import budget_curves
+    from workbench.viz.budget import claims_curve
+
+    study = budget_curves.load(method, Path(path))
+    return study, (claims_curve(study, budget_curves.UNITS[method]) if study is not None else None)
+
+
+def budget_study(method: str) -> None:
+    """``method``'s budget curve (``workbench.budget_curves``): each claim's quantity as the training
+    budget grows, the stable budget marked and named with the rule's reason. The same for every run,
+    so it sits above the run's own tables; a missing or unreadable study file is said in one line."""
+    from workbench import budget_curves
+
+    path = budget_curves.path_of(method)
+    study, figure = _budget_study(method, str(path), path.stat().st_mtime if path.exists() else 0.0)
+    with st.expander("At which training budget do the verdicts settle? Each claim against the budget (measured study)"):
+        st.markdown(budget_curves.describe(method, study))
+        if study is None:
+            return
+        st.plotly_chart(figure, key=f"{method}-budget-claims")
+        columns = [c for c in ("budget", "claim", "estimate", "low", "high", "reproduced", "a", "b") if c in study["curve"]]
+        st.dataframe(study["curve"][columns], hide_index=True, width="stretch", key=f"{method}-budget-table")
+        st.caption(budget_curves.provenance(study))
+
+
 # ---- comparing two variants case by case (every method page) --------------------------------------
 @st.cache_resource(show_spinner=False, max_entries=64)  # shared, not copied: a rerun stays fast
 def _pair(cache_key: str, _frame, a: str, b: str, outcome: str, slice_name: str):

@@ -131,8 +131,37 @@ def main() -> None:
     result["build_stopped"] = background.wait_stopped(store, timeout=60)
     result["build_stopped_after_s"] = round(time.perf_counter() - stop, 1)
     result["load_average_at_end"] = os.getloadavg()
+    result["rows"] = summary_rows(result)
+    result["command"] = "python benchmarks/bench_front_door.py " + " ".join(sys.argv[1:])
+    result["commit"] = git_commit()
+    result["measured"] = (f"{result['cores']} CPU cores, load average {result['load_average_at_start'][0]:.1f} at the "
+                          "start; seconds from starting `workbench app --build` (what `make demo` runs after the install)")
     atomic_write_text(args.out, json.dumps(result, indent=1))
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+
+
+def summary_rows(result: dict) -> list[dict]:
+    """The moments a newcomer sees, in order, each with its CPU seconds where a run landed (the docs' table)."""
+    whole = lambda x: None if x is None else round(x)  # noqa: E731 — whole seconds: what a newcomer waits
+    rows = [{"moment": label, "seconds": whole(result.get(key)), "CPU s of jobs": None}
+            for key, label in (("server_answers_s", "the server answers"), ("home_rendered_s", "Home has rendered"),
+                               ("pages_show_progress_s", "every method page shows the build's progress"))]
+    cpu = {run.split("-")[0]: r["cpu_seconds"] for run, r in result.get("runs", {}).items()}
+    for method, seconds in sorted(result.get("pages_filled_in_s", {}).items(), key=lambda kv: kv[1]):
+        rows.append({"moment": f"the {method} page has filled in", "seconds": whole(seconds),
+                     "CPU s of jobs": whole(cpu.get(method))})
+    if cpu:
+        rows.append({"moment": "the whole demo build (CPU seconds of its jobs)", "seconds": None,
+                     "CPU s of jobs": whole(sum(cpu.values()))})
+    return rows
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -3,21 +3,26 @@
 Along the overthinking dial (``merging.config.Config.overthink``; ``world.Overthinking`` says what it
 plants), for 3 seeds: train the family (the base and the direct child once per seed — the dial does
 not touch them — and the thinking child once per (dial, seed)), measure the parents' overthinking,
-and evaluate linear, TIES, low-rank and activation-informed merges on the study's grid
-(``merging.overthink.GRID``). Each (dial, seed) is one result file in the bench's store, written when
-it finishes and skipped when present: an interrupted bench keeps what it finished, and several
-bench processes with different ``BENCH_MERGING_OVERTHINK_SEEDS`` can share one store (one per core).
+evaluate linear, TIES, low-rank and activation-informed merges on the study's grid
+(``merging.overthink.GRID``), then the linear merges across the transition (``TRANSITION``).
 
-Then ``merging.overthink.study`` combines the seeds of each dial (paired intervals over seeds and
-problems, the one rule of ``workbench.claims``) into ``workbench/reference/merging-overthink.json``:
-the strict-Pareto rows, tokens saved at the thinking parent's accuracy per method, the parents'
-planted overthinking, the verdict and drift cases. The Merge strength page and the notebook read it.
+Each (dial, seed) is one compact result file, committed under ``workbench/reference/merging-overthink/``
+(``overthink.POINTS``), written when it finishes and skipped when present: an interrupted bench keeps
+what it finished, and a later sitting adds dials or seeds without recomputing. The models live in the
+bench's store (not committed). Then ``merging.overthink.combine`` joins every point file with the dials
+the committed study already holds without point files (rows kept as measured, named in its
+``carried``), and writes ``workbench/reference/merging-overthink.json``: the strict-Pareto rows, tokens
+saved at the thinking parent's accuracy per method, the parents' planted overthinking, the
+sharp-transition claim per dial, the verdict and drift cases. The Merge strength page and the notebook
+read it.
 
-Environment: ``BENCH_MERGING_OVERTHINK_DIALS`` (default ``0.5,1,0``: the points in build order),
+Environment: ``BENCH_MERGING_OVERTHINK_DIALS`` (the dials to compute this sitting; default ``0,0.25``:
+dials 0.5 and 1 are carried from the study committed at 3c58f65, whose point files were lost),
 ``..._SEEDS`` (default ``0,1,2``), ``..._PROFILE`` (default ``demo``), ``..._SET`` (extra settings,
-``key=value`` joined by ``;``; default ``n_eval=600``: 100 problems per difficulty, the cut that fits
-the study in ≈ 40 CPU-minutes), ``..._STORE`` (default ``data/bench-merging-overthink``), ``..._OUT``
-(default the committed study), ``..._STUDY_ONLY=1`` (only combine the result files present).
+``key=value`` joined by ``;``; default ``n_eval=600``: 100 problems per difficulty, the cut the committed
+dials used), ``..._STORE`` (the models; default ``data/bench-merging-overthink``), ``..._POINTS`` (default
+the committed point folder), ``..._OUT`` (default the committed study, which is also the study whose
+dials are carried), ``..._STUDY_ONLY=1`` (only combine what is present).
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ TITLE = "Thinking spectrum: strict Pareto gains along the overthinking dial (3 s
 HERE = Path(__file__).resolve().parent
 ENV = "BENCH_MERGING_OVERTHINK_"
 DEFAULT_SET = "n_eval=600"
-DEFAULT_DIALS = "0.5,1,0"
+DEFAULT_DIALS = "0,0.25"
+PLANNED = "0.5, 1, 0, 0.25"
+"""The study's dial points in the order they were built (the first two in an earlier sitting)."""
 
 
 def _env(key: str, default: str) -> str:
@@ -67,15 +74,15 @@ def shared_models(cfg, store: Path):
     return tok, base, direct
 
 
-def run_point(dial: float, seed: int, store: Path) -> Path:
-    """One (dial, seed) result file (skipped when present)."""
-    from workbench.atomic import atomic_write_text, to_json
-    from workbench.merging.overthink import evaluate_point
+def run_point(dial: float, seed: int, store: Path, points: Path) -> Path:
+    """One (dial, seed) point file (skipped when present)."""
+    from workbench.atomic import atomic_write_text
+    from workbench.merging.overthink import evaluate_point, point_path, point_text
     from workbench.merging.parents import Parents, train_thinking_child
     from workbench.progress import tqdm_progress
     from workbench.runtime import seed_everything
 
-    out = store / f"dial{dial:g}-seed{seed}.json"
+    out = point_path(points, dial, seed)
     if out.exists():
         return out
     cfg = config_of(dial, seed)
@@ -89,50 +96,67 @@ def run_point(dial: float, seed: int, store: Path) -> Path:
     result["settings"] = cfg.to_dict()
     result["cpu_seconds"] = round(time.process_time() - cpu, 1)
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
-    atomic_write_text(out, to_json(result))
+    atomic_write_text(out, point_text(result))
     return out
 
 
-def run() -> list[dict]:
-    import json
+def cut(doc: dict, n_problems: int, samples: int) -> str:
+    """What the study measured and left out, in words."""
+    from workbench.merging import overthink
 
+    listed = lambda values: ", ".join(f"{v:g}" for v in values)  # noqa: E731
+    carried = [c["dial"] for c in doc["carried"]]
+    text = f"dial points {listed(doc['dials'])} of the planned {PLANNED}"
+    if carried:
+        commits = ", ".join(sorted({str(c["commit"]) for c in doc["carried"]}))
+        text += (f" (dials {listed(carried)} carried from the study committed at {commits}: their point files were "
+                 "lost, so their rows are as measured then, without the transition window)")
+    return text + (
+        f"; {n_problems} problems x {samples} samples per model (the demo has 1,002); methods linear, TIES, low-rank, "
+        "activation-informed only (SLERP, task arithmetic = linear, DARE left out); the shared grid "
+        f"λ ∈ {{{listed(overthink.SHARED)}}} for every method, linear also at 0.15 and 0.3; the transition measured "
+        f"on linear merges at λ ∈ {{{listed(overthink.TRANSITION)}}} and every {overthink.TRANSITION_STEP:g} across "
+        f"the fall (dials {listed(t['dial'] for t in doc['transition']) or 'none'})")
+
+
+def run() -> list[dict]:
     from workbench.atomic import atomic_write_text, to_json
+    from workbench.errors import WorkbenchError
     from workbench.merging import overthink
     from workbench.store import versions
 
     dials = [float(d) for d in _env("DIALS", DEFAULT_DIALS).split(",")]
     seeds = [int(s) for s in _env("SEEDS", "0,1,2").split(",")]
     store = Path(_env("STORE", str(HERE.parent / "data" / "bench-merging-overthink")))
+    points = Path(_env("POINTS", str(overthink.POINTS)))
+    out = Path(_env("OUT", str(overthink.STUDY)))
     store.mkdir(parents=True, exist_ok=True)
+    points.mkdir(parents=True, exist_ok=True)
     if _env("STUDY_ONLY", "") != "1":
         for dial in dials:
             for seed in seeds:
-                run_point(dial, seed, store)
-    results = [json.loads(p.read_text()) for p in sorted(store.glob("dial*-seed*.json"))]
-    if not results:
-        raise SystemExit(f"no result files in {store}; run the bench without {ENV}STUDY_ONLY first.")
-    doc = overthink.study(results)
-    first = min(r["seed"] for r in results)
-    doc["drift_cases"] = {str(r["dial"]): r["drift_cases"] for r in results if r["seed"] == first}
-    settings = {k: v for k, v in results[0]["settings"].items() if k not in ("seed", "overthink", "seeds")}
+                run_point(dial, seed, store, points)
+    results = overthink.read_points(points)
+    previous = overthink.load(out)
+    if not results and not previous:
+        raise SystemExit(f"no point files in {points} and no study at {out}; run the bench without {ENV}STUDY_ONLY first.")
+    try:
+        doc = overthink.combine(results, previous)
+    except WorkbenchError as err:
+        raise SystemExit(f"error: {err}") from None
+    settings = ({k: v for k, v in results[0]["settings"].items() if k not in overthink.SAME_SETTINGS_EXCEPT}
+                if results else previous["settings"])
+    measured = sorted({r["dial"] for r in results})
+    n = results[0]["n_problems"] if results else previous["settings"]["n_eval"]
     doc.update({
-        "dials": sorted({r["dial"] for r in results}), "seeds": sorted({r["seed"] for r in results}),
+        "seeds": sorted({p["seed"] for p in doc["points"]}),
         "grid": {m: list(s) for m, s in overthink.GRID.items()}, "settings": settings,
-        "points": [{k: r[k] for k in ("dial", "seed", "cpu_seconds", "wall_seconds")} for r in results],
-        "cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
-        "cut": (f"dial points {', '.join(f'{d:g}' for d in sorted({r['dial'] for r in results}))} of the "
-                f"planned {DEFAULT_DIALS.replace(',', ', ')} (each point of 3 seeds took ~12 CPU-minutes, ~55 "
-                "minutes of wall time on the shared 2 cores); "
-                f"{results[0]['n_problems']} problems x {results[0]['samples']} samples per model (the demo has "
-                "1,002); methods linear, TIES, low-rank, activation-informed only (SLERP, task arithmetic = linear, "
-                "DARE left out); the shared grid λ ∈ {" + ", ".join(f"{s:g}" for s in overthink.SHARED) + "} "
-                "for every method, linear also at 0.15 and 0.3; no fine transition window (the sharp "
-                "transition is decided by the demo's 3-seed reference, not here)"),
+        "cpu_seconds": round(sum(p["cpu_seconds"] for p in doc["points"]), 1),
+        "cut": cut(doc, n, settings["samples"]),
         "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "SET")
                                if os.environ.get(ENV + k)), "python benchmarks/run.py merging_overthink"]),
-        "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
+        "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"), "measured_dials": measured,
     })
-    out = Path(_env("OUT", str(overthink.STUDY)))
     atomic_write_text(out, to_json(doc))
     keep = ("dial", "method", "strength", "d_accuracy", "d_tokens_rel", "strict", "goal")
     return [{k: r[k] for k in keep} for r in doc["rows"]]

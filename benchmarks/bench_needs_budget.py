@@ -71,7 +71,7 @@ def config_of(hidden: int, layers: int, steps: int, seed: int, profile: str = "d
 
 def run() -> list[dict]:
     from workbench import methods
-    from workbench.needs.budget import REFERENCE, curve_rows, verdict_rows
+    from workbench.needs.budget import REFERENCE, curve_rows, test_cases, verdict_rows
     from workbench.progress import tqdm_progress
     from workbench.store import ArtifactStore, versions
 
@@ -89,7 +89,7 @@ def run() -> list[dict]:
             runs += methods.build_many([config], store, bar)
     curve = [row for r in runs for row in curve_rows(r)]
     rows = curve + verdict_rows(curve)
-    doc = {"rows": rows, "seed": seed, "profile": profile,
+    doc = {"rows": rows, "seed": seed, "profile": profile, "test cases": test_cases(runs[0]),
            "changed": f"sft_steps and hidden x layers only; everything else the {profile} profile's settings"
                       + "".join(f", {k}={v}" for k, v in extra.items()),
            "command": " ".join([*(f"BENCH_NEEDS_BUDGET_{k}={os.environ[f'BENCH_NEEDS_BUDGET_{k}']!r}"

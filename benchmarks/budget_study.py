@@ -1,6 +1,7 @@
 """What the two budget benchmarks share: reading ``BENCH_<METHOD>_BUDGET_*`` when run (``STEPS``,
-``SET``, ``STORE``, ``OUT``, and ``PROFILE`` — default ``demo``; the test runs ``smoke``), and the
-study (``workbench.budget_curves.run_study``)."""
+``SET``, ``STORE``, ``OUT``, ``PROFILE`` — default ``demo``; the test runs ``smoke`` — and, for a
+study cut short on purpose, ``PLANNED``: the budgets it was meant to have, and ``CUT``: why the
+others were not built), and the study (``workbench.budget_curves.run_study``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def run_method(method: str, steps: str, settings: str) -> list[dict]:
     out = Path(env.get("OUT", path_of(method)))
     command = " ".join([*(f"{prefix}{k}={v!r}" for k, v in sorted(env.items()) if k in ("STEPS", "SET")),
                         f"python benchmarks/run.py {method}_budget"])
+    planned = [int(s) for s in env["PLANNED"].split(",")] if env.get("PLANNED") else None
     doc = run_study(method, budgets, overrides, store, out, Runner.from_env(), command, tqdm_progress,
-                    profile=env.get("PROFILE", "demo"))
+                    profile=env.get("PROFILE", "demo"), planned=planned, cut=env.get("CUT", ""))
     return doc["rows"]

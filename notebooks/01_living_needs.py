@@ -44,7 +44,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.io as pio
 
-from workbench import methods
+from workbench import budget_curves, methods
 from IPython.display import Markdown
 
 from workbench.claims import as_table, read_run_claims
@@ -55,6 +55,7 @@ from workbench.needs.world import WorldSpec, generate_world
 from workbench.needs import cases as needs_cases
 from workbench.progress import tqdm_progress
 from workbench.record import record
+from workbench.viz import budget as bviz
 from workbench.viz import needs as nviz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -259,6 +260,17 @@ nviz.budget_curve(study["curve"]) if study is not None else None
 
 # %%
 study["verdicts"] if study is not None else None
+
+# %% [markdown]
+# The same study read as two claims' quantities (HR@3 full − isolated, full − clustered SFT) with
+# their intervals, and the *stable budget* the one rule of `workbench.budget_curves` picks from them
+# (dashed): the smallest budget from which every claim keeps its verdict, and its estimate moves no
+# more than the two budgets' intervals allow together, at every larger budget studied.
+
+# %%
+claims_study = budget_curves.load("needs")
+print(budget_curves.describe("needs", claims_study))
+bviz.claims_curve(claims_study, budget_curves.UNITS["needs"]) if claims_study is not None else None
 
 # %% [markdown]
 # ## 10. Does the chain catch up when it reads its evidence?

@@ -42,14 +42,15 @@ import plotly.express as px
 import plotly.io as pio
 from sklearn.decomposition import PCA
 
-from workbench import methods
-from IPython.display import Markdown
+from workbench import budget_curves, methods
+from IPython.display import Markdown, display
 
 from workbench.claims import as_table, read_run_claims
 from workbench.glass.pipeline import load_data
 from workbench.glass.semantic_ids import build_sids, sid_stats, sid_warnings
 from workbench.progress import tqdm_progress
 from workbench.record import record
+from workbench.viz import budget as bviz
 from workbench.viz import glass as gviz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -221,7 +222,22 @@ widgets.interact(gviz.case_view, tables=widgets.fixed(tables),
                  system=widgets.ToggleButtons(options=["glass", "tiger"]))
 
 # %% [markdown]
-# ## 10. Your turn
+# ## 10. At which training budget do the verdicts settle?
+# GLASS's steps per SID model is one setting (`steps`; the demo has 600). The committed budget study (`python benchmarks/run.py glass_budget`) rebuilt this
+# method's demo settings at several budgets, seed 0: each claim's quantity with its 95% interval
+# (green: reproduced, red: not), and the *stable budget* — the smallest budget from which every claim
+# keeps its verdict, and its estimate moves no more than the two budgets' intervals allow together,
+# at every larger budget studied (`workbench.budget_curves`; dashed when there is one).
+
+# %%
+budget_study = budget_curves.load("glass")
+print(budget_curves.describe("glass", budget_study))
+if budget_study is not None:
+    print(budget_curves.provenance(budget_study))
+    display(bviz.claims_curve(budget_study, budget_curves.UNITS["glass"]))
+
+# %% [markdown]
+# ## 11. Your turn
 # - Rebuild with another codebook: `methods.build("glass", "demo", {"codebook": "8,8,8"})`.
 # - Noisier embeddings: `{"noise": 0.3}` — watch the SID statistics and GLASS's gain.
 # - Real data: `workbench build glass --dataset movielens --data-path ../shared/data/movielens-latest-small`.

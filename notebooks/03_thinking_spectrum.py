@@ -44,13 +44,14 @@ import plotly.io as pio
 
 from IPython.display import Markdown, display
 
-from workbench import methods
+from workbench import budget_curves, methods
 from workbench.claims import as_table, read_run_claims
 from workbench.merging import analysis, overthink, world
 from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
 from workbench.progress import tqdm_progress
 from workbench.record import record
+from workbench.viz import budget as bviz
 from workbench.viz import merging as viz
 
 pio.renderers.default = "notebook+plotly_mimetype"
@@ -223,14 +224,15 @@ viz.strength_explorer(summary, run.read_parquet("examples"), method="linear")
 # the thinking child on traces whose re-checks can drift off a correct result, with more re-checks on
 # every difficulty and a generation budget that cuts the longest thinking off — the overthinking the
 # paper's strict gains come from. The committed study (`python benchmarks/run.py merging_overthink`,
-# 3 seeds per dial point) measured the planted effects on the parents, then merged:
+# 3 seeds per dial point) measured the planted effects on the parents, then merged. Its dial 0 is the
+# world above at the study's size: the thinking parent near the ceiling, at most a weak gain.
 
 # %%
 study = overthink.load()
 if study is None:
     print("The overthinking study is not in this checkout; python benchmarks/run.py merging_overthink writes it.")
 else:
-    ot_rows, ot_savings, ot_parents = overthink.frames(study)
+    ot_rows, ot_savings, ot_parents, ot_transition = overthink.frames(study)
     print(study["cut"])
     display(ot_parents[["dial", "seeds", "thinking_accuracy", "thinking_tokens", "thinking_drift_share",
                         "thinking_truncated_share", "thinking_easy_tokens", "direct_accuracy", "direct_tokens"]].round(3))
@@ -249,17 +251,45 @@ if study is not None:
                         "activation_informed_minus_interval"]].round(3))
 
 # %% [markdown]
-# The verdict: the best strict Pareto improvement (accuracy up AND tokens down, both paired intervals
-# over seeds and problems excluding 0), whether it reaches the paper-sized bar (+2 points at 15% fewer
-# tokens), and a drift case — the thinking parent had the answer, re-checked and lost it.
+# The sharp transition, decided by the build's own rule (the 90% -> 10% width of the thinking share
+# along the linear merges, against the bar of a fifth of the range) on the study's 3 seeds, with a
+# finer linear grid across the fall, at every dial whose points measured it:
 
 # %%
 if study is not None:
+    for sentence in ot_transition.get("sentence", []):
+        print(sentence)
+
+# %% [markdown]
+# The verdict: one line per dial (the best strict Pareto improvement — accuracy up AND tokens down,
+# both paired intervals over seeds and problems excluding 0 — the best weak one, each method's tokens
+# saved at the thinking parent's accuracy), whether a strict gain reaches the paper-sized bar (+2
+# points at 15% fewer tokens), and a drift case — the thinking parent had the answer, re-checked and
+# lost it.
+
+# %%
+if study is not None:
+    display(pd.DataFrame(study.get("summary", [])).set_index("dial").T)
     verdict = study["verdict"]
     print("strict Pareto improvement:", verdict["best_strict"] or "none found")
     print("goal (+2 points at -15% tokens) met:", verdict["goal_met"])
-    case = overthink.featured_drift_case(study, study["dials"][-1])
+    case = overthink.featured_drift_case(study, (verdict["best_strict"] or {"dial": study["dials"][-1]})["dial"])
     if case:
         print(case["prompt"], "answer", case["answer"])
         print("  thinking parent:", case["parent"]["text"])
         print(f"  linear λ={case['merge_strength']:g}:", case["merge"]["text"])
+
+# %% [markdown]
+# ## 10. At which training budget do the verdicts settle?
+# The children's fine-tuning steps are one setting (`child_steps`; the demo has 300). The committed budget study (`python benchmarks/run.py merging_budget`) rebuilt this
+# method's demo settings at several budgets, seed 0: each claim's quantity with its 95% interval
+# (green: reproduced, red: not), and the *stable budget* — the smallest budget from which every claim
+# keeps its verdict, and its estimate moves no more than the two budgets' intervals allow together,
+# at every larger budget studied (`workbench.budget_curves`; dashed when there is one).
+
+# %%
+budget_study = budget_curves.load("merging")
+print(budget_curves.describe("merging", budget_study))
+if budget_study is not None:
+    print(budget_curves.provenance(budget_study))
+    display(bviz.claims_curve(budget_study, budget_curves.UNITS["merging"]))

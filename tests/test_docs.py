@@ -114,3 +114,23 @@ def test_recipe_files_are_listed_with_their_command(tmp_path):
     assert "| `tiny` | A tiny run. Two lines of why. | `workbench build glass --recipe tiny --data-path DIR` |" in text
     assert "other" not in text
     assert docs.render_region("recipes merging", tmp_path).startswith("*No recipe files")
+
+
+def test_the_stable_budgets_come_from_the_committed_studies(tmp_path):
+    """Each method's stable budget on the pages is the one rule's answer on its committed study (issue 26):
+    a study that lands or changes makes the pages stale; a missing study says "not measured yet"."""
+    from workbench import budget_curves
+
+    root = copy_project(tmp_path)
+    assert docs.stale(root) == []
+    text = docs.render_region("stable-budgets", root)
+    for method in budget_curves.BUDGETS:
+        study = budget_curves.load(method, root / "workbench" / "reference" / f"{method}-budget.json")
+        if study is None:
+            assert f"`{budget_curves.BUDGETS[method]}`) | not measured yet" in text
+        elif study["stable"]["budget"] is not None:
+            assert f"| **{study['stable']['budget']:,}** |" in text
+    (root / "workbench" / "reference" / "glass-budget.json").unlink()
+    assert root / "docs" / "results.md" in docs.stale(root) and root / "docs" / "methods" / "glass.md" in docs.stale(root)
+    assert "training steps (`steps`) | not measured yet (`python benchmarks/run.py glass_budget`)" in \
+        docs.render_region("stable-budgets glass", root)

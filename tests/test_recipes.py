@@ -68,10 +68,12 @@ def test_precedence_profile_then_preset_then_recipe_then_command_line(tmp_path):
 
 def test_reference_recipe_gives_method_dot_key_overrides():
     recipe = recipes.load("reference-stable-budget")
-    assert recipes.reference_options(recipe, None, None, []) == ("demo", 3, ["glass.steps=2400", "needs.sft_steps=3000"])
+    assert recipes.reference_options(recipe, None, None, []) == ("demo", 3, ["glass.steps=2400", "merging.child_steps=3000",
+                                                                           "needs.sft_steps=3000"])
     profile, seeds, pairs = recipes.reference_options(recipe, "smoke", 2, ["glass.steps=10", "merging.n_eval=12"])
     assert (profile, seeds) == ("smoke", 2)
-    assert parse_overrides(pairs) == {"glass.steps": "10", "needs.sft_steps": "3000", "merging.n_eval": "12"}
+    assert parse_overrides(pairs) == {"glass.steps": "10", "merging.child_steps": "3000", "needs.sft_steps": "3000",
+                                    "merging.n_eval": "12"}
     with pytest.raises(WorkbenchError, match="reference recipe"):
         recipes.build_options(recipe, None, None, None, None, [])
 

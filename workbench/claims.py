@@ -207,11 +207,13 @@ def read_run_claims(run: Run) -> list[Claim]:
     return [Claim(**{"budget": spent, **{k: v for k, v in row.items() if k in known and v is not None}}) for row in rows]
 
 
-def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None, style: str = "table") -> str:
+def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None, style: str = "table",
+             lead: bool = False) -> str:
     """The claims for a terminal or a document; ``reference`` (claim id -> row) adds the reference verdict.
 
     ``style``: ``table`` (one line per claim, the numbers in columns), ``wide`` (each claim's sentence
-    in full, then the reference's), ``markdown`` (a table with the sentences, for a README or an issue)."""
+    in full, then the reference's), ``markdown`` (a table with the sentences, for a README or an issue).
+    ``lead`` (a reference at the stable budget): the reference comes first and the built run is "your run"."""
     if not rows:
         return "No claims registered (no method is available)."
     reference = reference or {}
@@ -219,22 +221,26 @@ def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None, sty
     def ref_of(r: Claim) -> Claim | None:
         return reference.get(r.id) if (r.dataset or "synthetic") == "synthetic" else None
 
+    lead = lead and bool(reference)
     if style == "wide":
         blocks = []
         for r in rows:
-            lines = [f"{r.id} ({r.dataset or 'synthetic'}): {r.claim}", f"  {sentence(r)}"]
-            if ref_of(r):
-                lines.append(f"  reference: {sentence(ref_of(r))}")
-            blocks.append("\n".join(lines))
+            yours = [f"  {'your run: ' if lead else ''}{sentence(r)}"]
+            theirs = [f"  reference: {sentence(ref_of(r))}"] if ref_of(r) else []
+            blocks.append("\n".join([f"{r.id} ({r.dataset or 'synthetic'}): {r.claim}",
+                                     *(theirs + yours if lead else yours + theirs)]))
         return "\n\n".join(blocks)
     if style == "markdown":
         cell = lambda text: str(text).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-        header = ["claim", "comparison", "verdict"] + (["reference (more seeds)"] if reference else [])
+        if lead:
+            header = ["claim", "reference (stable budget)", "your run", "verdict (your run)"]
+        else:
+            header = ["claim", "comparison", "verdict"] + (["reference (more seeds)"] if reference else [])
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for r in rows:
-            cells = [f"**{r.id}** {r.claim}", sentence(r), VERDICT[r.reproduced]]
-            if reference:
-                cells.append(sentence(ref_of(r)) if ref_of(r) else "—")
+            ref = (sentence(ref_of(r)) if ref_of(r) else "—") if reference else None
+            cells = [f"**{r.id}** {r.claim}", *([ref] if lead else []), sentence(r), VERDICT[r.reproduced],
+                     *([ref] if reference and not lead else [])]
             lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
         return "\n".join(lines)
     if style != "table":
@@ -252,17 +258,15 @@ def as_table(rows: list[Claim], reference: dict[str, "Claim"] | None = None, sty
         return str(v)
 
     verdict = {True: "yes", False: "NO", None: "not built"}
-    header = ["id", "dataset", "seeds", "a", "b", "diff", "interval", "reproduced"]
-    if reference:
-        header.append("ref (seeds)")
-    header.append("claim")
+    header = ["id", "dataset", *(["reference (seeds)"] if lead else []), "seeds", "a", "b", "diff", "interval",
+              "your run" if lead else "reproduced", *(["ref (seeds)"] if reference and not lead else []), "claim"]
     body = []
     for r in rows:
         a, b = (r.a_value, r.b_value) if r.a is not None else (r.value, r.reference)  # older rows: value, reference
-        cells = [r.id, r.dataset or "-", fmt(r.seeds), fmt(a), fmt(b), fmt(r.diff), fmt(r.interval), verdict[r.reproduced]]
-        if reference:
-            ref = ref_of(r)
-            cells.append(f"{verdict[ref.reproduced]} ({ref.seeds})" if ref else "-")
+        ref = ref_of(r)
+        theirs = [f"{verdict[ref.reproduced]} ({ref.seeds})" if ref else "-"] if reference else []
+        cells = [r.id, r.dataset or "-", *(theirs if lead else []), fmt(r.seeds), fmt(a), fmt(b), fmt(r.diff),
+                 fmt(r.interval), verdict[r.reproduced], *([] if lead else theirs)]
         body.append((*cells, r.claim))
     widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header[:-1])]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  claim"]

@@ -191,16 +191,18 @@ def claims(
         raise WorkbenchError("Choose one of --json, --wide and --markdown.")
     rows = report.collect(_store(store), profile)
     reference = report.reference_verdicts(profile)
+    ref = report.load_reference(profile) if reference else None
+    lead = bool(ref) and report.at_stable_budget(ref)  # the reference at the stable budget leads, your run beside it
     if as_json:
         typer.echo(json.dumps({"profile": profile, "claims": [{**r.to_dict(), "sentence": r.sentence} for r in rows],
-                               "reference": [{**r.to_dict(), "sentence": r.sentence} for r in reference.values()]},
-                              indent=2))
+                               "reference": [{**r.to_dict(), "sentence": r.sentence} for r in reference.values()],
+                               **({"reference_at_stable_budget": lead, "reference_headline": report.reference_headline(ref)}
+                                  if ref else {})}, indent=2))
     else:
-        typer.echo(claim_rows.as_table(rows, reference, style="wide" if wide else "markdown" if markdown else "table"))
-        if reference:
-            ref = report.load_reference(profile)
-            typer.echo(f"\nref: the {len(ref['seeds'])}-seed reference verdict ({ref['command']}, commit {ref['commit']}, "
-                       f"{ref['created']}; {ref['budget']}).")
+        if ref:
+            typer.echo(report.reference_headline(ref) + "\n")
+        typer.echo(claim_rows.as_table(rows, reference, style="wide" if wide else "markdown" if markdown else "table",
+                                       lead=lead))
 
 
 @app.command()
@@ -252,7 +254,8 @@ def reference(
     if seeds < 1:
         raise WorkbenchError("--seeds must be at least 1.")
     runner = Runner.from_env(executor, workers, address)
-    target = out or report.reference_path(profile, seeds)
+    planned = {"budgets": report.planned_budgets(report.reference_configs(profile, seeds, overrides=list(setting)))}
+    target = out or report.reference_path(profile, seeds, stable=report.at_stable_budget(planned))
     check_file_target(target, probe=True)  # refused now, not after hours of builds
     with tqdm_progress(f"reference {profile} x {seeds} seeds") as bar:
         doc = report.build_reference(profile, seeds, _store(store), runner, bar, overrides=list(setting))

@@ -11,13 +11,17 @@ Kinds of region:
 
 - ``table PATH [key=value ...]``: a result file's ``rows`` as a markdown table, with its command,
   commit and date underneath. ``key=value`` keeps only the rows whose field ``key`` equals ``value``;
-  ``columns="a,b"`` picks and orders the columns; ``provenance_line=short`` names only the file. A file that is not committed (yet) gives one line
+  ``columns="a,b"`` picks and orders the columns; ``provenance_line=short`` names only the file;
+  ``part=NAME`` reads the file's list ``NAME`` instead of ``rows``. A file that is not committed (yet) gives one line
   saying "not measured yet", so a page can reserve a place for a study before it lands.
 - ``verdicts [link=PREFIX]``: the committed reference's verdict per claim, each claim linked to its
   method's section of the results page (the README's short table).
 - ``claims [METHOD]``: the committed reference's full rows (value, interval, verdict, note).
 - ``recipes METHOD``: the recipe files of ``recipes/*.toml`` for that method (``all``: the reference's),
   each with the comment that says what it is and the command that runs it.
+- ``stable-budgets [METHOD]``: each method's committed budget study (``workbench.budget_curves``): the
+  budgets studied and the stable budget its rule picks, with the reason; with METHOD, also each claim's
+  estimate [interval] and verdict at every budget studied.
 
 ``python -m workbench.docs`` rewrites the regions in place; ``--check`` writes nothing and exits 1
 naming each page whose committed text differs from what the result files give now (the test suite
@@ -96,12 +100,13 @@ def verdict(reproduced: bool | None) -> str:
 
 
 # ---- region kinds ---------------------------------------------------------------------------------
-def table(root: Path, path: str, columns: str | None = None, provenance_line: str = "full", **where: str) -> str:
+def table(root: Path, path: str, columns: str | None = None, provenance_line: str = "full", part: str = "rows",
+          **where: str) -> str:
     source = root / path
     if not source.exists():
         return f"*Not measured yet: `{path}` is not committed. This table is generated from it once it is.*"
     doc = json.loads(source.read_text())
-    rows = doc["rows"]
+    rows = doc[part]
     if rows and isinstance(rows[0], dict):  # a study: rows are records; `where` filters them
         rows = [r for r in rows if all(str(r.get(k)) == v for k, v in where.items())]
         names = columns.split(",") if columns else [k for k in rows[0] if k not in where] if rows else []
@@ -118,9 +123,10 @@ def table(root: Path, path: str, columns: str | None = None, provenance_line: st
 
 
 def _reference(root: Path) -> tuple[dict, str]:
-    """The committed demo reference with the most seeds (the one `workbench claims` shows)."""
+    """The committed demo reference the pages show: the one at the stable budgets (``demo-stable-*``)
+    when committed, then the one with the most seeds (as Home and `workbench claims` choose)."""
     folder = root / "workbench" / "reference"
-    found = sorted(folder.glob("demo-*seeds.json"), key=lambda p: int(p.stem.split("-")[-1][:-5]))
+    found = sorted(folder.glob("demo-*seeds.json"), key=lambda p: ("-stable-" in p.name, int(p.stem.split("-")[-1][:-5])))
     if not found:
         raise ValueError(f"no committed reference in {folder} (run `workbench reference`)")
     return json.loads(found[-1].read_text()), found[-1].relative_to(root).as_posix()
@@ -129,8 +135,11 @@ def _reference(root: Path) -> tuple[dict, str]:
 def _reference_line(ref: dict, path: str, rows: list[dict], short: bool = False) -> str:
     held = sum(1 for r in rows if r.get("reproduced"))
     minutes = round(ref.get("wall_seconds", 0) / 60)
+    from workbench import report
+
+    at = "the stable budget" if ref.get("budgets") and report.at_stable_budget(ref) else f"the {ref['profile']} budget"
     return (f"{held} of {len(rows)} claims reproduce over {len(ref['seeds'])} seeds "
-            f"({', '.join(map(str, ref['seeds']))}) at the {ref['profile']} budget — "
+            f"({', '.join(map(str, ref['seeds']))}) at {at} — "
             + provenance({**ref, "measured": f"{minutes} min on 2 CPU cores"}, path, short))
 
 
@@ -174,7 +183,44 @@ def recipes(root: Path, method: str) -> str:
     return markdown_table(["recipe", "what it is", "command"], found)
 
 
-KINDS = {"table": table, "verdicts": verdicts, "claims": claims, "recipes": recipes}
+def stable_budgets(root: Path, method: str | None = None) -> str:
+    from workbench import budget_curves
+
+    names = [method] if method else list(budget_curves.BUDGETS)
+    lines = ["| method | budget varied | budgets studied | stable budget | why |", "|---|---|---|---|---|"]
+    sources, curve = [], None
+    for name in names:
+        path = f"workbench/reference/{name}-budget.json"
+        study = budget_curves.load(name, root / path)
+        if study is None:
+            lines.append(f"| {METHOD_TITLES.get(name, name)} | {budget_curves.UNITS[name]} (`{budget_curves.BUDGETS[name]}`) | not measured yet "
+                         f"(`python benchmarks/run.py {name}_budget`) | – | – |")
+            continue
+        studied = ", ".join(f"{b:,}" for b in study["built"])
+        if study.get("not built"):
+            studied += f" ({', '.join(f'{b:,}' for b in study['not built'])} not built"
+            studied += f": {number(study['cut'])})" if study.get("cut") else ")"
+        stable = study["stable"]
+        shown = f"**{stable['budget']:,}**" if stable["budget"] is not None else "none within the budgets studied"
+        lines.append(f"| {METHOD_TITLES.get(name, name)} | {budget_curves.UNITS[name]} (`{budget_curves.BUDGETS[name]}`) | "
+                     f"{studied} | {shown} | {number(stable['why'])} |")
+        sources.append(provenance(study, path).strip("*").rstrip("."))
+        curve = study["curve"]
+    text = "\n".join(lines)
+    if method and curve is not None:
+        budgets = sorted(curve["budget"].unique())
+        mark = {True: "reproduced", False: "not reproduced"}
+        cells = lambda r: (f"{number(r['estimate'], True)} [{number(r['low'], True)}, {number(r['high'], True)}] "  # noqa: E731
+                           f"{mark.get(r['reproduced'], '')}".strip())
+        rows = [[f"`{claim}`", *(cells(part.set_index("budget").loc[b]) if b in set(part["budget"]) else "–" for b in budgets)]
+                for claim, part in curve.groupby("claim", sort=False)]
+        text += "\n\n" + markdown_table(["claim", *(f"{b:,}" for b in budgets)], rows)
+    if sources:
+        text += "\n\n*" + "; ".join(sources) + ".*"
+    return text
+
+
+KINDS = {"table": table, "verdicts": verdicts, "claims": claims, "recipes": recipes, "stable-budgets": stable_budgets}
 
 
 def render_region(spec: str, root: Path) -> str:

@@ -15,7 +15,7 @@ import re
 import time
 from pathlib import Path
 
-from workbench import methods
+from workbench import budget_curves, methods
 from workbench.atomic import atomic_write_text
 from workbench.claims import Claim, ClaimSpec, budget, read_run_claims, sentence
 from workbench.errors import WorkbenchError
@@ -52,22 +52,86 @@ def collect(store: ArtifactStore | None = None, profile: str = "demo") -> list[C
 
 # ---- reference verdicts over seeds --------------------------------------------------------------------
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-"""Committed reference results: ``<profile>-<n>seeds.json`` with the command and commit that made them."""
+"""Committed reference results: ``<profile>-<n>seeds.json`` (``<profile>-stable-<n>seeds.json`` when
+built at the stable budgets) with the command and commit that made them."""
 
 
-def reference_path(profile: str, n_seeds: int) -> Path:
-    return REFERENCE_DIR / f"{profile}-{n_seeds}seeds.json"
+def reference_path(profile: str, n_seeds: int, stable: bool = False) -> Path:
+    """Where a reference is committed; one built at the stable budgets has its own name, so it sits
+    beside the profile-budget one (which verdicts the budget changes is read from the two)."""
+    return REFERENCE_DIR / f"{profile}-{'stable-' if stable else ''}{n_seeds}seeds.json"
 
 
 def load_reference(profile: str = "demo") -> dict | None:
-    """The committed reference of ``profile`` with the most seeds, or None."""
-    found = sorted(REFERENCE_DIR.glob(f"{profile}-*seeds.json"), key=lambda p: int(p.stem.split("-")[-1][:-5]))
-    if not found:
-        return None
-    try:
-        return json.loads(found[-1].read_text())
-    except (OSError, ValueError):
-        return None
+    """The committed reference of ``profile`` to show: one at the stable budgets (``at_stable_budget``)
+    before one that is not, then the one with the most seeds; None when there is none."""
+    docs = []
+    for path in REFERENCE_DIR.glob(f"{profile}-*seeds.json"):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict) and doc.get("claims"):
+            docs.append(doc)
+    return max(docs, key=lambda d: (at_stable_budget(d), len(d.get("seeds", []))), default=None)
+
+
+def reference_budgets(ref: dict) -> dict[str, int]:
+    """Method -> the budget its budget study varies (``budget_curves.BUDGETS``) that ``ref`` was built at:
+    recorded under ``budgets`` by ``build_reference``; for a reference made before that field, the
+    profile's setting with the command's ``--set METHOD.key=value`` overrides."""
+    if isinstance(ref.get("budgets"), dict):
+        return {m: int(v) for m, v in ref["budgets"].items()}
+    given = dict(((m, k), v) for m, k, v in re.findall(r"--set (\w+)\.(\w+)=(\S+)", ref.get("command", "")))
+    out = {}
+    for method in dict.fromkeys(r.get("method") for r in ref.get("claims", [])):
+        setting = budget_curves.BUDGETS.get(method)
+        if setting is None or method not in methods.METHODS:
+            continue
+        value = given.get((method, setting))
+        out[method] = int(value) if value is not None else int(getattr(methods.make_config(method, ref["profile"]), setting))
+    return out
+
+
+def budget_standing(ref: dict) -> dict[str, dict]:
+    """Per method of ``ref`` with a budget study: the budget it was built at, the study's stable budget
+    (None: not stable within the budgets studied) and the largest budget studied."""
+    stable = budget_curves.stable_budgets()
+    return {m: {"built": b, "stable": stable[m]["budget"], "largest": stable[m]["largest"], "why": stable[m]["why"]}
+            for m, b in reference_budgets(ref).items() if m in stable}
+
+
+def at_stable_budget(ref: dict) -> bool:
+    """How a reference at the stable budgets is recognised: every method of it whose committed study
+    names a stable budget was built at exactly that budget (its ``budgets`` field), and at least one
+    was. A method whose study names none (still moving at its largest budget) does not decide it; the
+    headline says which budget that method was read at."""
+    named = [s for s in budget_standing(ref).values() if s["stable"] is not None]
+    return bool(named) and all(s["built"] == s["stable"] for s in named)
+
+
+def reference_headline(ref: dict) -> str:
+    """What the shown reference is, in one paragraph (Home and ``workbench claims`` lead with it)."""
+    from workbench.budget_curves import UNITS
+
+    standing = budget_standing(ref)
+    n = len(ref.get("seeds", []))
+    minutes = f" ({ref['wall_seconds'] / 60:.0f} min)" if ref.get("wall_seconds") else ""
+    made = f"`{ref.get('command', '')}` at commit {ref.get('commit', '?')} on {ref.get('created', '?')}{minutes}"
+    if at_stable_budget(ref):
+        at = "; ".join(f"{m} {s['built']:,} {UNITS[m]}" if s["stable"] is not None else
+                       f"{m} {s['built']:,} {UNITS[m]} (no stable budget within the budgets studied: "
+                       f"{'the largest studied' if s['built'] == s['largest'] else 'not the largest studied'})"
+                       for m, s in standing.items())
+        return (f"reference: {n} seeds at the stable budget ({at}); made by {made}. "
+                "your run: the built run's own verdict (one seed, at its own budget), beside it.")
+    unstable = [f"{m} (stable from {s['stable']:,} {UNITS[m]}; the reference has {s['built']:,})" if s["stable"] is not None
+                else f"{m} (its study names no stable budget up to {s['largest']:,} {UNITS[m]}; the reference has "
+                     f"{s['built']:,})" for m, s in standing.items() if s["built"] != s["stable"]]
+    where = re.sub(r"\s*\(see [^)]*\)$", "", ref.get("budget") or f"the {ref.get('profile')} profile's settings")
+    return (f"reference: {n} seeds at {where}, not at the stable budget"
+            + (f" — the budget curves show that budget is not stable for {', '.join(unstable)}" if unstable else "")
+            + f"; made by {made}. A verdict at an unstable budget can change with a longer run; read both.")
 
 
 def reference_verdicts(profile: str = "demo") -> dict[str, Claim]:
@@ -83,13 +147,14 @@ def reference_verdicts(profile: str = "demo") -> dict[str, Claim]:
             for row in ref["claims"]}
 
 
-def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=None, progress=None,
-                    method_names: list[str] | None = None, overrides: list[str] | None = None) -> dict:
-    """Build every method's ``profile`` settings with seeds 0..n-1 (one runner for all their jobs) and
-    return the reference document: the claims of those runs, the command, commit, date, wall time.
+def planned_budgets(configs: list) -> dict[str, int]:
+    """Method -> the value of its budget-study setting in ``configs`` (what ``at_stable_budget`` reads)."""
+    return {c.METHOD: int(getattr(c, budget_curves.BUDGETS[c.METHOD])) for c in configs if c.METHOD in budget_curves.BUDGETS}
 
-    ``overrides`` are ``method.key=value`` strings (``glass.steps=2400``): the budget to read the
-    verdicts at, when the budget curves show the profile's own budget is not yet stable."""
+
+def reference_configs(profile: str, n_seeds: int, method_names: list[str] | None = None,
+                      overrides: list[str] | None = None) -> list:
+    """Every method's ``profile`` settings with seeds 0..n-1 and the ``method.key=value`` overrides."""
     names = method_names or methods.available()
     seeds = tuple(range(1, n_seeds))
     per_method: dict[str, list[str]] = {name: [] for name in names}
@@ -98,8 +163,18 @@ def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=Non
         if method not in per_method or "=" not in setting:
             raise WorkbenchError(f"Override {item!r} must look like METHOD.key=value with METHOD one of {', '.join(names)}.")
         per_method[method].append(setting)
-    configs = [methods.make_config(name, profile, [*per_method[name], f"seeds={','.join(map(str, seeds))}"])
-               for name in names]
+    return [methods.make_config(name, profile, [*per_method[name], f"seeds={','.join(map(str, seeds))}"]) for name in names]
+
+
+def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=None, progress=None,
+                    method_names: list[str] | None = None, overrides: list[str] | None = None) -> dict:
+    """Build every method's ``profile`` settings with seeds 0..n-1 (one runner for all their jobs) and
+    return the reference document: the claims of those runs, the command, commit, date, wall time.
+
+    ``overrides`` are ``method.key=value`` strings (``glass.steps=2400``): the budget to read the
+    verdicts at, when the budget curves show the profile's own budget is not yet stable."""
+    configs = reference_configs(profile, n_seeds, method_names, overrides)
+    seeds = tuple(range(1, n_seeds))
     start = time.perf_counter()
     runs = methods.build_many(configs, store, progress, runner)
     rows = [row for run in runs for row in read_run_claims(run)]
@@ -107,6 +182,8 @@ def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=Non
         "profile": profile,
         "seeds": [0, *seeds],
         "budget": f"the {profile} profile's settings" + (f" with {', '.join(overrides)}" if overrides else ""),
+        "budgets": planned_budgets(configs),
+        "stable budgets": {m: s["budget"] for m, s in budget_curves.stable_budgets().items()},
         "command": f"workbench reference --profile {profile} --seeds {n_seeds}" + "".join(f" --set {o}" for o in overrides or []),
         "commit": versions()["commit"],
         "created": time.strftime("%Y-%m-%d"),
@@ -191,8 +268,7 @@ def html(store: ArtifactStore | None = None, profile: str = "demo") -> str:
              table(["claim", "comparison (this run)"] + ([f"reference ({len(ref_doc.get('seeds', []))} seeds)"] if reference else []),
                    claim_rows)]
     if reference:
-        parts.append(f"<p class=meta>Reference: <code>{escape(ref_doc.get('command', ''))}</code> at commit "
-                     f"{escape(str(ref_doc.get('commit', '?')))} on {escape(str(ref_doc.get('created', '?')))}.</p>")
+        parts.append(f"<p class=meta>{escape(reference_headline(ref_doc))}</p>")
     first_figure = True
     for name in methods.available():
         module = methods.load(name)

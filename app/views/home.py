@@ -59,25 +59,23 @@ with ui.guard():
             st.rerun()
 
     st.subheader("Paper claims")
-    st.caption(
-        "Each claim of the papers, measured on the built artifacts. *comparison* says what is compared on "
-        "which quantity, the two numbers, their difference with a 95% interval, the verdict, and the seeds "
-        "and budget behind it. A claim that does not reproduce is shown as such."
-    )
     rows = report.collect(store, profile)
     reference = report.load_reference(profile)
-    if reference:
-        st.caption(
-            f"**reference verdict**: the same claim measured with {len(reference['seeds'])} seeds "
-            f"({', '.join(map(str, reference['seeds']))}) at {reference['budget']}; made by "
-            f"`{reference['command']}` at commit {reference['commit']} on {reference['created']} "
-            f"({reference['wall_seconds'] / 60:.0f} min on this machine). A one-seed verdict can flip; read both."
-        )
+    lead = bool(reference) and report.at_stable_budget(reference)
+    if reference:  # what the reference is comes first: at the stable budget, or plainly not
+        (st.success if lead else st.warning)(report.reference_headline(reference))
+    st.caption(
+        "Each claim of the papers: what is compared on which quantity, the two numbers, their difference with "
+        "a 95% interval, the verdict, and the seeds and budget behind it. A claim that does not reproduce is "
+        "shown as such. " + ("*reference*: the committed multi-seed verdict; *your run*: the built run's own "
+                             "(one seed can flip a verdict; read both)." if reference else "")
+    )
     if rows:
         wide = st.column_config.TextColumn(width="large")
-        st.dataframe(claims_frame(rows, report.reference_verdicts(profile)), hide_index=True, width="stretch",
-                     row_height=96, column_config={"claim": st.column_config.TextColumn(width="medium"),
-                                                   "comparison": wide, "reference comparison": wide})
+        st.dataframe(claims_frame(rows, report.reference_verdicts(profile), lead=lead), hide_index=True,
+                     width="stretch", row_height=96,
+                     column_config={"claim": st.column_config.TextColumn(width="medium"), "comparison": wide,
+                                    "your run comparison": wide, "reference comparison": wide})
         with st.expander("The comparisons as text"):  # nothing cut off, for reading aloud or copying
             st.markdown("\n".join(f"- **{r.id}** — {sentence(r)}" for r in rows))
         st.download_button(

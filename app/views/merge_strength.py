@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from workbench.merging import cases as merge_cases
-from workbench.merging import overthink
+from workbench.merging import overthink, world
 from workbench.merging.analysis import pareto_frontier
 from workbench.merging.merge_methods import REGISTRY
 from workbench.merging.parents import load_parents
@@ -40,7 +40,9 @@ def compare_tables(path: str):
     """Every setting's output per (problem, sample), the featured cases and every problem's prompt."""
     run, t = Run(path), tables(path)
     frame = merge_cases.case_frame(run.read_parquet("outputs"), t["summary"])
-    return frame, merge_cases.featured_cases(frame, t["summary"], t["examples"]), merge_cases.problem_prompts(run.config)
+    problems = merge_cases.problems_of(run.config)
+    return (frame, merge_cases.featured_cases(frame, t["summary"], t["examples"], problems),
+            {i: world.prompt(p) for i, p in problems.items()})
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -120,13 +122,13 @@ def show_generations(frame: pd.DataFrame, limit: int) -> None:
 def overthink_study(path: str):
     """The committed overthinking study and its tables (None when the checkout lacks it)."""
     study = overthink.load(Path(path))
-    return (study, *overthink.frames(study)) if study else (None, None, None, None)
+    return (study, *overthink.frames(study)) if study else (None, None, None, None, None)
 
 
 def show_overthinking_study() -> None:
     """The dial as a picker of precomputed worlds (benchmarks/bench_merging_overthink.py, 3 seeds)."""
     st.subheader("Along the overthinking dial (committed study, 3 seeds)")
-    study, rows, savings, parents_table = overthink_study(str(overthink.STUDY))
+    study, rows, savings, parents_table, transition = overthink_study(str(overthink.STUDY))
     if study is None:
         st.info("The overthinking study is not in this checkout; `python benchmarks/run.py merging_overthink` writes it.")
         return
@@ -155,6 +157,10 @@ def show_overthinking_study() -> None:
     else:
         st.warning("No merge is a strict Pareto improvement over the thinking parent at this dial point "
                    "(both paired intervals over seeds and problems excluding 0).")
+    here = transition[transition["dial"] == dial] if len(transition) else transition
+    if len(here):
+        t = here.iloc[0]
+        st.info(f"**Sharp transition at this dial** (the build's rule, over seeds and problems): {t['sentence']}")
     table = savings[savings["dial"] == dial][["method", "saved", "saved_interval"]]
     st.caption("Tokens saved at the thinking parent's accuracy (most saving among each method's points that keep it)")
     st.dataframe(table, hide_index=True, key="overthink-savings")
@@ -281,3 +287,5 @@ if run is not None:
 
 
 show_overthinking_study()
+with ui.guard():  # the committed studies sit at the end of this page, after the run's own views
+    ui.budget_study(METHOD)

@@ -209,6 +209,7 @@ def evidence_caption(dataset: dict, config: dict) -> str:
 
 
 with ui.guard():
+    ui.budget_study("needs")
     budget_study()
     coupling_study()
     run = ui.pick_run("needs", dataset_key="needs_dataset")

@@ -99,6 +99,7 @@ def show_pair(path: str, labels: dict, case: int, a: str, b: str) -> None:
 
 
 with ui.guard():
+    ui.budget_study("glass")
     run = ui.pick_run("glass", dataset_key="sid-dataset")
     if run is not None:
         items, cases, beams, walk, summary = load_tables(str(run.path))

@@ -70,3 +70,65 @@ def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_me
     assert claims.loc["toy.better", "seeds"] == 1
     assert claims.loc["toy.better", "reference verdict"] == "reproduced (3 seeds)"
     assert "workbench reference --profile demo --seeds 3 --set toy.n=120" in texts(at)
+
+
+def write_toy_study(folder, stable_from: int) -> None:
+    """A budget study of the toy method's ``n`` (fixture): toy.better moves until ``stable_from``, then
+    stays put within the intervals, so the one rule names ``stable_from`` as the stable budget."""
+    import json
+
+    rows = []
+    for n in (60, 120, 200, 400):
+        estimate = 0.2 if n >= stable_from else 0.0
+        rows.append({"method": "toy", "budget": n, "claim": "toy.better", "estimate": estimate, "low": estimate - .05,
+                     "high": estimate + .05, "reproduced": n >= stable_from})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "toy-budget.json").write_text(json.dumps({"method": "toy", "rows": rows, "command": "fixture"}))
+
+
+def test_home_leads_with_the_reference_only_when_it_is_at_the_stable_budget(tmp_store, toy_method, tmp_path,
+                                                                          monkeypatch):
+    """Issue 26: a reference recognised as built at the stable budget (its ``budgets`` field equals what the
+    committed study names) leads, with the built run beside it as "your run"; otherwise Home says plainly
+    that the reference is at the demo budget and names the method whose budget is not stable."""
+    import json
+
+    from workbench import budget_curves, report
+
+    monkeypatch.setitem(budget_curves.BUDGETS, "toy", "n")
+    monkeypatch.setitem(budget_curves.UNITS, "toy", "examples")
+    monkeypatch.setattr(budget_curves, "REFERENCE", tmp_path / "studies")
+    monkeypatch.setattr(report, "REFERENCE_DIR", tmp_path / "reference")
+    (tmp_path / "reference").mkdir()
+    write_toy_study(tmp_path / "studies", stable_from=120)
+    toy_pipeline.build(toy_pipeline.Config.for_profile("demo"), tmp_store)  # your run: n=200, one seed
+
+    stable = report.build_reference("demo", 3, tmp_store, method_names=["toy"], overrides=["toy.n=120"])
+    assert stable["budgets"] == {"toy": 120} and report.at_stable_budget(stable)
+    # the same rows said to be at the profile's own n=200: a reference at the demo budget (fixture)
+    demo = {**stable, "budgets": {"toy": 200}, "budget": "the demo profile's settings",
+            "command": "workbench reference --profile demo --seeds 3"}
+    assert not report.at_stable_budget(demo)
+    (tmp_path / "reference" / "demo-3seeds.json").write_text(json.dumps(demo))
+    at = run_page("views/home.py")
+    assert not at.success and "reference: 3 seeds at the demo profile's settings, not at the stable budget" in at.warning[0].value
+    assert "toy (stable from 120 examples; the reference has 200)" in at.warning[0].value
+    claims = at.dataframe[1].value
+    assert list(claims.columns[:5]) == ["method", "claim", "comparison", "verdict", "seeds"]
+    assert claims.set_index("id").loc["toy.better", "reference verdict"] == "reproduced (3 seeds)"
+
+    (tmp_path / "reference" / "demo-stable-3seeds.json").write_text(json.dumps(stable))
+    at = run_page("views/home.py")  # both files present: the one at the stable budget leads
+    assert not at.warning and at.success[0].value.startswith("reference: 3 seeds at the stable budget (toy 120 examples)")
+    assert "workbench reference --profile demo --seeds 3 --set toy.n=120" in at.success[0].value
+    claims = at.dataframe[1].value
+    assert list(claims.columns[:6]) == ["method", "claim", "reference verdict", "reference comparison", "your run",
+                                        "your run comparison"]
+    row = claims.set_index("id").loc["toy.better"]
+    assert row["reference verdict"] == "reproduced (3 seeds)" and row["your run"] == "reproduced" and row["seeds"] == 1
+
+    write_toy_study(tmp_path / "studies", stable_from=200)  # a longer study moves the stable budget: no longer it
+    assert not report.at_stable_budget(stable)
+    (tmp_path / "studies" / "toy-budget.json").unlink()  # no study at all: nothing is "stable", and nothing crashes
+    at = run_page("views/home.py")
+    assert not at.success and "not at the stable budget" in at.warning[0].value

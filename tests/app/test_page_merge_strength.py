@@ -126,6 +126,8 @@ def fake_study() -> dict:
         "parents": [parents(0.5, 0.9, 0.3), parents(1.0, 0.7, 0.6)],
         "verdict": {"best_strict": {"dial": 1.0, "method": "linear", "strength": 0.1}},
         "drift_cases": {"1.0": [case]},
+        "transition": [{"dial": 1.0, "seeds": 3, "reproduced": True,
+                        "sentence": "the thinking share's fall vs the sharpness bar: .150 [.140, .160] vs .200"}],
     }
 
 
@@ -142,10 +144,12 @@ def test_the_overthinking_dial_picks_a_precomputed_world(tmp_store, tmp_path, mo
     assert list(at.select_slider(key="overthink-dial").options) == ["0.5", "1"]
     assert metric(at, "thinking parent accuracy").value == "0.900"
     assert "No merge is a strict Pareto improvement" in "\n".join(w.value for w in at.warning)
+    assert not any("Sharp transition" in i.value for i in at.info)  # not measured at this dial
     at.select_slider(key="overthink-dial").set_value(1.0).run()
     assert metric(at, "thinking parent accuracy").value == "0.700"
     assert metric(at, "errors that drifted").value == "60%"
     assert "linear λ=0.1" in "\n".join(s.value for s in at.success)
+    assert any("Sharp transition at this dial" in i.value and ".150 [.140, .160]" in i.value for i in at.info)
     assert "A drift case" in texts(at) and any("A : 8" in c.value for c in at.code)
     figure = next(c for c in at.get("plotly_chart") if "overthinking dial 1" in c.proto.spec)
     assert "strict Pareto improvement" in figure.proto.spec

@@ -51,3 +51,25 @@ def test_featured_merge_and_cases():
     assert solves.case == "1/1" and solves.b == "linear λ=1"  # the hardest problem first
     loss = next(f for f in featured if "a loss for the merge" in f.reason)
     assert loss.case == "1/0" and loss.b == "linear λ=0"
+
+
+def test_a_drift_case_is_featured_when_a_stored_thinking_text_drifted():
+    from workbench.merging import world
+
+    frame_rows = outputs()
+    # problem 1, sample 0: the thinking parent is wrong at 60 tokens, the merge right at 30
+    hit = (frame_rows["problem"] == 1) & (frame_rows["sample"] == 0)
+    frame_rows.loc[hit & (frame_rows["method"] == "linear") & (frame_rows["strength"] == 0.0), "correct"] = False
+    frame_rows.loc[hit & (frame_rows["method"] == "ties"), "correct"] = True
+    frame = cases.case_frame(frame_rows, summary())
+    problem = world.Problem(1, ("3", "+", "4"))
+    drifted = world.thinking_completion(problem, 2, drift_at=1)  # had 7, a re-check rewrote it to 8
+    examples = pd.DataFrame({"method": ["linear", "ties"], "strength": [0.0, 0.5], "problem": [1, 1],
+                             "text": [drifted, world.thinking_completion(problem, 0)]})
+    featured = cases.featured_cases(frame, summary(), examples, {1: problem})
+    drift = next(f for f in featured if f.reason.startswith("drift"))
+    assert (drift.case, drift.a, drift.b) == ("1/0", "ties λ=0.5", "linear λ=0")
+    # a thinking text that is merely wrong (no correct step before the re-check) is no drift case
+    examples.loc[0, "text"] = "<think> 3 + 4 = 6 ; check 3 + 4 = 6 ; </think> A : 6"
+    assert not any(f.reason.startswith("drift") for f in cases.featured_cases(frame, summary(), examples, {1: problem}))
+    assert not any(f.reason.startswith("drift") for f in cases.featured_cases(frame, summary(), examples))

@@ -106,3 +106,119 @@ def test_the_featured_drift_case_is_a_merge_that_stayed_right_with_fewer_tokens(
     featured = overthink.featured_drift_case(doc, 0.5)
     assert featured["merge"]["correct"] and not featured["parent"]["correct"] and featured["merge_strength"] == 0.1
     assert overthink.featured_drift_case(doc, 1.0) is None
+
+
+# ---- the transition decided in the study, by the build's rule ------------------------------------------
+def with_transition(res: dict, switch: np.ndarray, strengths: list[float]) -> dict:
+    """``res`` with a linear curve on which problem i stops thinking past λ = ``switch[i]``."""
+    n_ops = (np.arange(N) % 6 + 1).tolist()
+    curve = lambda s: (switch > s).astype(float).tolist()  # noqa: E731
+    for p in res["points"]:
+        if p["method"] == "linear":
+            p["thinking"] = curve(p["strength"])
+    res["transition"] = [{"strength": s, "thinking": curve(s)} for s in strengths]
+    return {**res, "n_ops": n_ops}
+
+
+def test_the_transition_is_decided_over_seeds_by_the_builds_rule():
+    from workbench.merging.claims import SHARP_WIDTH
+
+    fine = [round(0.3 + 0.01 * i, 2) for i in range(41)]
+    for spread, sharp in ((0.05, True), (0.15, False)):  # switch points uniform over ±spread around λ = .5
+        runs = []
+        for seed in range(3):
+            rng = np.random.default_rng(seed)
+            runs.append(with_transition(result(seed, {}), rng.uniform(0.5 - spread, 0.5 + spread, N), fine))
+        (row,) = study(runs, n_boot=200)["transition"]
+        low, high = row["interval"]
+        # a uniform fall over 2·spread: 90% -> 10% takes 80% of it
+        assert row["value"] == pytest.approx(1.6 * spread, abs=0.01) and low <= row["value"] <= high
+        assert row["reproduced"] is (high <= SHARP_WIDTH) is sharp
+        assert row["seeds"] == 3 and "switch-off" in row["sentence"]
+
+
+def test_points_without_the_transition_window_give_no_transition_row():
+    assert study([result(s, {}) for s in range(3)], n_boot=50)["transition"] == []
+
+
+# ---- sittings: committed point files + the dials a committed study holds ----------------------------------
+def test_a_later_sitting_keeps_the_committed_dials_and_recomputes_the_verdict():
+    gain = {("linear", 0.1): (0.05, -0.2)}
+    previous = study([result(s, gain, dial=0.5) for s in range(3)], n_boot=100)
+    previous.update({"dials": [0.5], "commit": "abc1234", "created": "2026-12-06", "command": "bench",
+                     "drift_cases": {"0.5": ["a case"]}, "points": [{"dial": 0.5, "seed": s, "cpu_seconds": 1.0} for s in range(3)]})
+    doc = overthink.combine([result(s, {}, dial=0.0) for s in range(3)], previous, n_boot=100)
+    assert doc["dials"] == [0.0, 0.5]
+    assert [r for r in doc["rows"] if r["dial"] == 0.5] == [r for r in previous["rows"]]  # as measured, untouched
+    assert doc["carried"] == [{"dial": 0.5, "commit": "abc1234", "created": "2026-12-06", "command": "bench"}]
+    assert doc["drift_cases"]["0.5"] == ["a case"] and [p["dial"] for p in doc["points"]] == [0.0] * 3 + [0.5] * 3
+    assert doc["verdict"]["best_strict"]["dial"] == 0.5  # the verdict reads every dial, carried ones too
+    # a sitting after that keeps the first provenance of what it carries
+    again = overthink.combine([result(s, {}, dial=0.0) for s in range(3)], {**doc, "commit": "later"}, n_boot=100)
+    assert again["carried"] == doc["carried"]
+
+
+def test_point_files_win_over_carried_rows_and_settings_must_match():
+    from workbench.errors import WorkbenchError
+
+    previous = study([result(s, {("linear", 0.1): (0.05, -0.2)}, dial=0.5) for s in range(3)], n_boot=100)
+    previous.update({"dials": [0.5], "commit": "abc1234", "settings": {"n_eval": 600, "samples": 2}})
+    fresh = [result(s, {}, dial=0.5) for s in range(3)]
+    doc = overthink.combine(fresh, previous, n_boot=100)
+    assert doc["carried"] == [] and not doc["verdict"]["strict_pareto"]  # recomputed from the point files
+    other = [{**result(s, {}, dial=0.0), "settings": {"n_eval": 1002, "samples": 2, "seed": s, "overthink": 0.0}}
+             for s in range(3)]
+    with pytest.raises(WorkbenchError, match="n_eval"):
+        overthink.combine(other, previous, n_boot=100)
+    same = [{**r, "settings": {"n_eval": 600, "samples": 2, "seed": r["seed"], "overthink": 0.0}} for r in other]
+    assert overthink.combine(same, previous, n_boot=100)["dials"] == [0.0, 0.5]
+
+
+def test_a_point_file_is_one_compact_line_that_reads_back_the_same(tmp_path):
+    res = result(0, {("linear", 0.1): (0.05, -0.2)})
+    res["points"][0]["correct"] = overthink._compact([1.0, 0.5, 0.0, 0.25])
+    path = overthink.point_path(tmp_path, 0.25, 2)
+    path.write_text(overthink.point_text(res))
+    assert path.name == "dial0.25-seed2.json" and path.read_text().count("\n") == 1
+    assert overthink.read_points(tmp_path) == [res] and res["points"][0]["correct"] == [1, 0.5, 0, 0.25]
+
+
+# ---- dial 0 is today's world ------------------------------------------------------------------------------
+def test_the_studys_dial_0_is_the_build_without_the_dial(smoke_store):
+    """The study's own path at dial 0 (base and direct child, then the thinking child, ``evaluate_point``)
+    gives the smoke build's weights byte for byte and its parents' per-problem numbers exactly: the build
+    never set the dial, the study sets it to 0. (That dial 0 writes the traces of before the dial, and
+    keeps the budget, is ``test_merging_world``'s.)"""
+    import torch
+
+    from workbench import methods
+    from workbench.merging.parents import Parents, load_parents, train_base_and_direct, train_thinking_child
+    from workbench.runtime import seed_everything
+
+    run = smoke_store.latest("merging", "smoke")
+    cfg = methods.make_config("merging", "smoke", {"overthink": "0"})
+    seed_everything(cfg.seed)
+    tok, base, direct, _ = train_base_and_direct(cfg)
+    thinking, _ = train_thinking_child(cfg, tok, base)
+    built = load_parents(run)
+    for name, model in (("base", base), ("direct", direct), ("thinking", thinking)):
+        theirs = getattr(built, name).state_dict()
+        assert all(torch.equal(t, theirs[k]) for k, t in model.state_dict().items()), name
+    point = overthink.evaluate_point(Parents(tok, base, direct, thinking), cfg, grid={"linear": (0.0, 1.0)},
+                                     transition=False)
+    outputs = run.read_parquet("outputs")
+    for p in point["points"]:
+        rows = outputs[(outputs["method"] == "linear") & (outputs["strength"] == p["strength"])]
+        per = rows.groupby("problem")[["correct", "tokens"]].mean().sort_index()
+        assert p["correct"] == overthink._compact(per["correct"]) and p["token_means"] == overthink._compact(per["tokens"])
+    assert point["planted"] == {"drift_rate": 0.0, "extra_rechecks": 0, "budget_rechecks": 5}
+
+
+def test_the_summary_has_one_line_per_dial_with_its_best_strict_and_weak_gains():
+    runs = ([result(s, {("linear", 0.2): (0.0, -0.3)}, dial=0.0) for s in range(3)]
+            + [result(s, {("linear", 0.1): (0.05, -0.2)}, dial=0.5) for s in range(3)])
+    lines = {line["dial"]: line for line in overthink.combine(runs, n_boot=100)["summary"]}
+    assert lines[0.0]["best strict Pareto"] == "none" and lines[0.0]["best weak Pareto"].startswith("linear λ=0.2:")
+    assert lines[0.5]["best strict Pareto"].startswith("linear λ=0.1: accuracy +0.0")
+    assert lines[0.5]["thinking accuracy"] == pytest.approx(0.8) and lines[0.5]["thinking pays"]
+    assert lines[0.0]["saved: linear"].startswith("30.0%") and lines[0.0]["transition width"] == "not measured"

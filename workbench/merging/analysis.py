@@ -39,6 +39,7 @@ def without_replicates(result: dict) -> dict:
 def per_problem(frame: pd.DataFrame) -> pd.DataFrame:
     """Mean correctness, tokens and thinking share per (method, strength, problem)."""
     cols = {"correct": "mean", "tokens": "mean", "thinking": "mean", "rechecks": "mean", "n_ops": "first"}
+    cols = {k: how for k, how in cols.items() if k in frame}  # e.g. a study that kept only the thinking share
     return frame.groupby([*KEYS, "problem"], sort=True).agg(cols).reset_index()
 
 

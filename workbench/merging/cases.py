@@ -35,11 +35,10 @@ def parse_setting(name: str) -> tuple[str, float]:
     return method, float(strength)
 
 
-def problem_prompts(config: dict) -> dict[int, str]:
-    """The prompt of every evaluation problem of a run (``run.config``): the problems are regenerated
-    from their seed, so every case can show its question (the sweep stores text for a few only)."""
-    cfg = Config.from_dict(dict(config))
-    return {p.id: world.prompt(p) for p in eval_problems(cfg)}
+def problems_of(config: dict) -> dict[int, world.Problem]:
+    """Every evaluation problem of a run (``run.config``), by id, regenerated from their seed: every case
+    can show its question (the sweep stores text for a few only)."""
+    return {p.id: p for p in eval_problems(Config.from_dict(dict(config)))}
 
 
 def setting_labels(summary: pd.DataFrame) -> dict[str, str]:
@@ -86,9 +85,11 @@ def featured_setting(summary: pd.DataFrame) -> str | None:
     return setting(best["method"], best["strength"])
 
 
-def featured_cases(frame: CaseFrame, summary: pd.DataFrame, examples: pd.DataFrame, limit: int = 3) -> list[Featured]:
+def featured_cases(frame: CaseFrame, summary: pd.DataFrame, examples: pd.DataFrame,
+                   problems: dict[int, world.Problem] | None = None, limit: int = 4) -> list[Featured]:
     """Outputs worth opening, each found by the rule its reason states (shown text first, then the
-    hardest problem, then the lowest problem id)."""
+    hardest problem, then the lowest problem id). With ``problems`` (``problems_of``), also a drift
+    case when the stored texts hold one (an overthinking dial above 0 plants them)."""
     merge = featured_setting(summary)
     thinking, direct = (setting(*PARENT_ROWS[k]) for k in ("thinking", "direct"))
     if merge is None or not {merge, thinking, direct} <= set(frame.variants):
@@ -116,6 +117,9 @@ def featured_cases(frame: CaseFrame, summary: pd.DataFrame, examples: pd.DataFra
         s = float(saving.loc[tuple(row[["case", "problem", "sample", "ops"]])])
         out.append(Featured(row["case"], f"the {merge} merge answers this {row['ops']}-operation problem with {s:.0%} "
                             "fewer tokens than the thinking parent and is still right", merge, thinking))
+    drift = drift_case(wide, examples, problems or {}, merge, thinking)
+    if drift is not None:
+        out.append(drift)
     row = pick(ok(merge) & ~ok(direct))
     if row is not None:
         out.append(Featured(row["case"], f"the {merge} merge solves this {row['ops']}-operation problem; the direct "
@@ -125,3 +129,25 @@ def featured_cases(frame: CaseFrame, summary: pd.DataFrame, examples: pd.DataFra
         out.append(Featured(row["case"], f"a loss for the merge: the thinking parent solves this {row['ops']}-operation "
                             f"problem, the {merge} merge does not", merge, thinking))
     return out[:limit]
+
+
+def drift_case(wide: pd.DataFrame, examples: pd.DataFrame, problems: dict[int, world.Problem], merge: str,
+               thinking: str) -> Featured | None:
+    """A stored thinking-parent output that drifted (``world.error_kind``: a step had the answer, a
+    re-check rewrote it, it ended wrong) on which ``merge`` is right with fewer tokens; hardest first."""
+    if not problems:
+        return None
+    method, strength = parse_setting(thinking)
+    texts = examples[(examples["method"] == method) & (examples["strength"] == strength)]
+    found = []
+    for problem, text in zip(texts["problem"], texts["text"]):
+        key = next((k for k in wide.index if k[1] == problem and k[2] == 0), None)
+        if problem not in problems or key is None or world.error_kind(problems[problem], text) != "drift":
+            continue
+        if wide.loc[key, ("correct", merge)] == 1 and wide.loc[key, ("tokens", merge)] < wide.loc[key, ("tokens", thinking)]:
+            found.append(key)
+    if not found:
+        return None
+    case, problem, _, ops = max(found, key=lambda k: (k[3], -k[1]))
+    return Featured(case, f"drift: the thinking parent had the answer to this {ops}-operation problem, re-checked and "
+                    f"lost it; the {merge} merge stopped earlier and stayed right", merge, thinking)

@@ -162,9 +162,18 @@ def tokens_rise(seeds: list[Evidence], n_boot: int) -> Claim:
 
 
 def sharp_transition(seeds: list[Evidence], n_boot: int) -> Claim:
-    width = _over_seeds(seeds, lambda m: m["transition"]["width"], "width")
-    off = _over_seeds(seeds, lambda m: m["transition"]["switch_off"], "switch_off")
-    tr = [e.metrics["transition"] for e in seeds]
+    return transition_claim([{**e.metrics["transition"], REPLICATES: {k: e.arrays[k] for k in ("width", "switch_off")}}
+                             for e in seeds])
+
+
+def transition_claim(transitions: list[dict]) -> Claim:
+    """The sharp-transition row from each seed's ``analysis.transition`` (with its replicates): the
+    build's claim, and the overthinking study's at each dial it measured the transition."""
+    def combined(key: str):
+        reps = [t[REPLICATES][key] for t in transitions]
+        return over_seeds([t[key] for t in transitions], reps, n_boot=len(reps[0]))
+
+    width, off, tr = combined("width"), combined("switch_off"), transitions
     by_level = [{int(k): v for k, v in t["switch_off_by_ops"].items()} for t in tr]  # JSON made the keys text
     ops = sorted({k for m in by_level for k in m})
     by_ops = ", ".join(f"{k} ops {_f(_mean(m[k] for m in by_level if k in m), 2)}" for k in ops)

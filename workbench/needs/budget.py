@@ -41,6 +41,14 @@ def curve_rows(run) -> list[dict]:
             for v in VARIANTS if v in overall.index]
 
 
+def test_cases(run) -> int:
+    """The number of in-city test cases of one run (the ``overall`` slice of its first seed): what the
+    claim rows of ``workbench.budget_curves.needs_rows`` take their intervals over."""
+    metrics = run.read_parquet("metrics")
+    overall = metrics[(metrics["slice"] == "overall") & (metrics["seed"] == metrics["seed"].iloc[0])]
+    return int(overall["cases"].iloc[0])
+
+
 def verdict_rows(curve: list[dict]) -> list[dict]:
     """Per (size, budget): the joint model over the isolated pipeline, stage by stage.
 

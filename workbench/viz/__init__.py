@@ -19,10 +19,12 @@ GOOD, BAD, NEUTRAL = "#2E7D32", "#C62828", "#9E9E9E"
 TEMPLATE = "plotly_white"
 
 
-def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None) -> pd.DataFrame:
+def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None, lead: bool = False) -> pd.DataFrame:
     """The claims report as a display table (one row per claim): the claim, its comparison in words and
     numbers (``workbench.claims.sentence``), the verdict; ``reference`` (claim id -> row of the committed
-    multi-seed reference run) adds that run's verdict and sentence beside the built run's."""
+    multi-seed reference run) adds that run's verdict and sentence beside the built run's. ``lead``
+    (a reference at the stable budget, ``report.at_stable_budget``): the reference's columns come first
+    and the built run's are named "your run"."""
     verdict = {True: "reproduced", False: "NOT reproduced", None: "not built"}
     reference = reference or {}
 
@@ -31,11 +33,16 @@ def claims_frame(rows: list[Claim], reference: dict[str, Claim] | None = None) -
 
     def row(r: Claim) -> dict:
         ref = ref_of(r)
-        out = {"method": r.method, "claim": r.claim, "comparison": sentence(r), "verdict": verdict[r.reproduced],
-               "seeds": r.seeds}
+        yours = {"comparison": sentence(r), "verdict": verdict[r.reproduced], "seeds": r.seeds}
+        theirs = {}
         if reference:  # the multi-seed verdict right beside the built one: a one-seed verdict can flip
-            out["reference verdict"] = f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if ref else "—"
-            out["reference comparison"] = sentence(ref) if ref else ""
+            theirs = {"reference verdict": f"{verdict[ref.reproduced]} ({ref.seeds} seeds)" if ref else "—",
+                      "reference comparison": sentence(ref) if ref else ""}
+        if lead and reference:
+            yours = {"your run": yours["verdict"], "your run comparison": yours["comparison"], "seeds": r.seeds}
+            out = {"method": r.method, "claim": r.claim, **theirs, **yours}
+        else:
+            out = {"method": r.method, "claim": r.claim, **yours, **theirs}
         out.update({"dataset": r.dataset or "", "note": r.note, "id": r.id})
         return out
 
