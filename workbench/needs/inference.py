@@ -49,8 +49,7 @@ def word_ids(tok, word: str) -> tuple[int, ...]:
 
 def words_ids(tok, words) -> dict[str, tuple[int, ...]]:
     """``word_ids`` of each distinct word in ``words``, in one tokenizer call: a call costs far more
-    than the tokenizing (about 0.1 ms each), and a test set's candidate lists name the same merchants
-    tens of thousands of times."""
+    than the tokenizing, and a test set's candidate lists name the same merchants thousands of times."""
     distinct = list(dict.fromkeys(words))
     encoded = tok([" " + w for w in distinct], add_special_tokens=False)["input_ids"] if distinct else []
     return {w: tuple(ids) for w, ids in zip(distinct, encoded)}
