@@ -15,12 +15,17 @@ ends first (1, 0, .5, .25), so a short sitting still gets the two ends of one se
 
 What 2 shared cores could not afford is cut in users, not steps (``BENCH_NEEDS_COUPLING_USERS``; the
 study says what was used). Writes ``workbench/reference/needs-coupling.json`` (rows, settings,
-command, commit, date) from every point file present.
+command, commit, date) from every point file present of its series, keeping the file's other series
+(``coupling`` module doc): the first series' settings are the file's top-level fields, another's are
+under ``series``.
 
 Environment: ``BENCH_NEEDS_COUPLING_DIALS`` (default ``1,0,0.5,0.25``), ``..._SEEDS`` (default
 ``0,1,2``), ``..._USERS`` (default 600), ``..._STEPS`` (default 3000), ``..._PROFILE`` (default
 ``demo``; the test runs ``smoke``), ``..._STORE`` (default ``data/bench-needs-coupling``), ``..._OUT``
-(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all).
+(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all),
+``..._CANDIDATES`` (the ``candidates`` setting: stage 3 handed its candidate block; default 0 = off; its
+point files carry a ``-cands<N>`` suffix, so both series can share a store, and its rows are a series of
+their own).
 """
 
 from __future__ import annotations
@@ -45,7 +50,10 @@ def settings() -> dict:
     """What every point shares (the dial and the seed vary)."""
     from workbench.needs.coupling import VARIANTS
 
-    return {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
+    shared = {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
+    if int(env("CANDIDATES", "0")):
+        shared["candidates"] = int(env("CANDIDATES", "0"))
+    return shared
 
 
 def points() -> list[tuple[float, int]]:
@@ -55,8 +63,16 @@ def points() -> list[tuple[float, int]]:
     return [(d, s) for s in seeds for d in dials]
 
 
-def point_file(store: Path, dial: float, seed: int) -> Path:
-    return store / "points" / f"coupling{dial:g}-seed{seed}.json"
+def point_file(store: Path, dial: float, seed: int, candidates: int = 0) -> Path:
+    return store / "points" / f"coupling{dial:g}-seed{seed}{f'-cands{candidates}' if candidates else ''}.json"
+
+
+def series_points(store: Path, candidates: int = 0) -> list[dict]:
+    """Every point file of one series (with or without the candidate block of that size) in the store."""
+    import re
+
+    name = re.compile(r"coupling[0-9.]+-seed[0-9]+" + (f"-cands{candidates}" if candidates else "") + r"\.json")
+    return [json.loads(p.read_text()) for p in sorted((store / "points").glob("*.json")) if name.fullmatch(p.name)]
 
 
 def run() -> list[dict]:
@@ -70,7 +86,8 @@ def run() -> list[dict]:
     out = Path(env("OUT", str(REFERENCE)))
     store = ArtifactStore(root)
     shared = settings()
-    todo = [(d, s) for d, s in points() if not point_file(root, d, s).exists()]
+    cands = shared.get("candidates", 0)
+    todo = [(d, s) for d, s in points() if not point_file(root, d, s, cands).exists()]
     todo = todo[:int(env("MAX_POINTS", str(len(todo))))]
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(todo), 2):
@@ -79,12 +96,12 @@ def run() -> list[dict]:
         with tqdm_progress(f"needs coupling points {', '.join(f'{d:g}/seed{s}' for d, s in pair)}") as bar:
             runs = methods.build_many(configs, store, bar)
         for (d, s), r in zip(pair, runs):
-            path = point_file(root, d, s)
+            path = point_file(root, d, s, cands)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(point_result(r, d, s)))
             tmp.replace(path)  # a point file is whole or absent
-    done = [json.loads(p.read_text()) for p in sorted((root / "points").glob("coupling*-seed*.json"))]
+    done = [{**p, "candidates": cands} for p in series_points(root, cands)]
     rows = study(done)
     import pandas as pd
 
@@ -95,14 +112,41 @@ def run() -> list[dict]:
         run_ = store.find("needs", methods.make_config("needs", profile, {**shared, "coupling": top["coupling"],
                                                                             "seed": top["seed"]}))
         featured = featured_case(run_, top["seed"]) if run_ is not None else None
-    doc = {"rows": rows, "profile": profile, "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
-           "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
-           "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "
-                  f"points built: {len(done)} of the {len(points())} asked (dials x seeds)",
-           "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS")
-                                  if os.environ.get(ENV + k)), "python benchmarks/run.py needs_coupling"]),
-           "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
-           "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
-                            "cpu_seconds_main_process": round(time.process_time() - cpu, 1)}}
-    out.write_text(json.dumps(doc, indent=1) + "\n")
+    meta = {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
+            "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
+            "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "
+                   f"points built: {len(done)} of the {len(points())} asked (dials x seeds)",
+            "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS", "CANDIDATES")
+                                   if os.environ.get(ENV + k)), "python benchmarks/run.py needs_coupling"]),
+            "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
+            "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
+                             "cpu_seconds_main_process": round(time.process_time() - cpu, 1)}}
+    out.write_text(json.dumps(with_series(read_study(out), rows, meta, profile, cands), indent=1) + "\n")
     return rows
+
+
+def read_study(path: Path) -> dict:
+    """The study file as it is (``{}`` when absent or unreadable), its other series to keep."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def with_series(doc: dict, rows: list[dict], meta: dict, profile: str, candidates: int) -> dict:
+    """``doc`` with one series replaced by ``rows`` and ``meta`` (its settings, cut, command, ...): the
+    first series (``candidates`` 0) keeps them at the top level, another under ``series``; every other
+    series' rows stay, labelled (a row without a label is of the first series).
+
+    >>> old = {"rows": [{"table": "curve", "coupling": 0.0}], "cut": "users 600"}
+    >>> new = with_series(old, [{"table": "curve", "candidates": 8, "coupling": 0.0}], {"cut": "users 300"}, "demo", 8)
+    >>> [r["candidates"] for r in new["rows"]], new["cut"], new["series"]["8"]["cut"]
+    ([0, 8], 'users 600', 'users 300')
+    """
+    kept = [{**r, "candidates": r.get("candidates", 0)} for r in doc.get("rows", []) if r.get("candidates", 0) != candidates]
+    out = {**doc, "rows": sorted(kept + rows, key=lambda r: r["candidates"]), "profile": profile}
+    if candidates:
+        out["series"] = {**doc.get("series", {}), str(candidates): meta}
+    else:
+        out.update(meta)
+    return out

@@ -173,6 +173,21 @@ pool = {c: history[c].to_numpy() for c in ("category", "merchant", "scene")}
 prompts.evidence_words(pool, history.iloc[-1], 8)
 
 # %% [markdown]
+# With `--set candidates=8` (0 by default) stage 3 is handed its candidates tool-style instead: right
+# after the category the chain holds that category's **candidate block** — each candidate under a slot
+# word (`c1` first, in the isolated recommender's order), with the user's uses of it (`x`), how
+# recently (`ago…`) and how well its uses match the context (`r2` = same place and part of day) — and
+# the model writes its ranking by slot (`{ services : [ c2 c1 c3 ] }`). The training rollouts insert
+# the block after whatever category the model sampled and leave it out of the loss; inference inserts
+# it after each kept path. The block for the last category of the same history:
+
+# %%
+last = history.iloc[-1]
+pool["hour_bin"] = history["hour_bin"].to_numpy()
+popularity = prompts.Popularity.from_records(records[records["split"] != "test"], run.read_parquet("merchants"))
+prompts.candidate_block(pool, last, last["category"], popularity, n_popular=5, n=8)[1]
+
+# %% [markdown]
 # ## 5. Curriculum SFT
 # The three-stage models learn the need first (20% of the steps), then need + category (20%), then the
 # full path (60%); the flat model learns context → services directly. The raw model sees every record,
@@ -309,6 +324,13 @@ pd.DataFrame({c: planted(generate_world(WorldSpec(users=100, min_records=30, max
 # pipeline, clustered SFT and the full framework at several dial settings and seeds, with the chain
 # that keeps its alternatives (services ranked by the sum over the top (need, category) paths), and
 # compares full and isolated through `claims.compare`. It says what 2 shared cores made it cut.
+#
+# A second series (`BENCH_NEEDS_COUPLING_CANDIDATES=8`) hands stage 3 its candidates tool-style
+# (`--set candidates=8`, section 4's candidate block): after the category the chain holds that
+# category's candidates in the isolated recommender's order, each under a slot word with the user's
+# uses, recency and context match, and the model ranks them by slot; GRPO pays the service stage only
+# for improving on that order. The isolated pipeline here is the strong one: its recommender is
+# conditioned on the predicted need and category; user history is the need-blind recommender.
 
 # %%
 coupling_study = coupling.load()
@@ -316,7 +338,8 @@ if coupling_study is None or coupling_study["curve"].empty:
     print("No coupling study in this checkout: python benchmarks/run.py needs_coupling")
 else:
     print(coupling.answer(coupling_study["curve"]))
-    print(f"\ncut: {coupling_study['cut']}\n{coupling_study['command']} at commit {coupling_study['commit']}")
+    for n, meta in [(0, coupling_study), *((float(k), m) for k, m in coupling_study.get("series", {}).items())]:
+        print(f"\n{coupling.series_name(n)}: cut {meta['cut']}\n{meta['command']} at commit {meta['commit']}")
 
 # %%
 nviz.coupling_curve(coupling_study["points"]) if coupling_study is not None else None

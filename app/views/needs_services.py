@@ -179,19 +179,25 @@ def coupling_study() -> None:
         if not figures:
             st.caption("The study has no dial setting with both the full framework and the isolated pipeline yet.")
             return
-        st.markdown(needs_coupling.answer(study["curve"]))
+        st.markdown(needs_coupling.answer(study["curve"]).replace("\n", "  \n"))
         for i, figure in enumerate(figures):
             st.plotly_chart(figure, key=f"ns_coupling_{i}")
         st.dataframe(study["points"], hide_index=True, width="stretch")
-        featured = study.get("featured")
-        if featured:
-            st.markdown(f"**A case at coupling {featured['coupling']:g}** where the full framework is right and the "
-                        "isolated pipeline, with the same need and category, ranked another merchant of that "
-                        "category first:")
-            st.code(featured["prompt"], language=None, wrap_lines=True)
-            st.dataframe(needs_coupling.featured_table(featured), width="stretch")
-        st.caption(f"What was cut: {study['cut']}. Settings: {study['settings']}. `{study['command']}` at commit "
-                   f"{study['commit']}, {study['created']}.")
+        # the first series' settings are the file's own fields, each further series' under "series"
+        series = [(0, study), *((float(n), meta) for n, meta in study.get("series", {}).items())]
+        for n, meta in series:
+            named = f" ({needs_coupling.series_name(n)})" if len(series) > 1 else ""
+            featured = meta.get("featured")
+            if featured:
+                st.markdown(f"**A case at coupling {featured['coupling']:g}{named}** where the full framework is right "
+                            "and the isolated pipeline, with the same need and category, ranked another merchant of "
+                            "that category first:")
+                st.code(featured["prompt"], language=None, wrap_lines=True)
+                st.dataframe(needs_coupling.featured_table(featured), width="stretch")
+        for n, meta in series:
+            named = f"{needs_coupling.series_name(n)}: " if len(series) > 1 else ""
+            st.caption(f"{named}What was cut: {meta['cut']}. Settings: {meta['settings']}. `{meta['command']}` at "
+                       f"commit {meta['commit']}, {meta['created']}.")
 
 
 def evidence_caption(dataset: dict, config: dict) -> str:

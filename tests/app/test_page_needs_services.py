@@ -141,8 +141,12 @@ def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store,
     at = run_page("views/needs_services.py")
     assert "python benchmarks/run.py needs_coupling" in texts(at)
     rows = coupling.study([fake_point(0.0, 0, .2, .3), fake_point(1.0, 0, .45, .3)])
+    rows += coupling.study([{**fake_point(d, 0, .3, .3), "candidates": 8} for d in (0.0, 1.0)])  # a second series
     study = tmp_path / "needs-coupling.json"
     study.write_text(json.dumps({"rows": rows, "cut": "users 600", "settings": {"sft_steps": 3000},
+                                 "series": {"8": {"cut": "users 300", "settings": {"candidates": 8}, "commit": "def5678",
+                                                  "command": "BENCH_NEEDS_COUPLING_CANDIDATES='8' python benchmarks/run.py "
+                                                             "needs_coupling", "created": "2026-12-07", "featured": None}},
                                  "command": "python benchmarks/run.py needs_coupling", "commit": "abc1234",
                                  "created": "2026-12-06",
                                  "featured": {"record": 7, "coupling": 1.0, "prompt": "ctx weekday h_morning home",
@@ -153,10 +157,13 @@ def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store,
     monkeypatch.setattr(coupling, "REFERENCE", study)
     at = run_page("views/needs_services.py")
     shown = texts(at)
-    assert "full / isolated HR@1: 0.67" in shown and "at 1 (1 seed each)" in shown
-    assert "the 1.25x goal is reached at coupling 1" in shown and "What was cut: users 600" in shown
-    assert "A case at coupling 1" in shown
+    assert "stage 3 free: full / isolated HR@1: 0.67" in shown and "at 1 (1 seed each)" in shown
+    assert "the 1.25x goal is reached at coupling 1" in shown and "stage 3 free: What was cut: users 600" in shown
+    assert "stage 3 given 8 candidates: full / isolated HR@1: 1.00" in shown
+    assert "stage 3 given 8 candidates: What was cut: users 300" in shown
+    assert "A case at coupling 1 (stage 3 free)" in shown
     chains = next(d.value for d in at.dataframe if list(d.value.columns) == ["need", "category", "services"])
     assert chains.loc["isolated", "services"] == "mA3 mA9" and chains.loc["truth", "services"] == "mA9"
     points = next(d.value for d in at.dataframe if "planted merchant | occasion (bits)" in d.value.columns)
     assert set(points["coupling"]) == {0.0, 1.0} and set(points["variant"]) == {"history", "isolated", "clustered_sft", "full"}
+    assert set(points["candidates"]) == {0, 8}

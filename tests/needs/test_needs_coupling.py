@@ -70,3 +70,39 @@ def test_the_bench_skips_points_it_has_and_writes_the_study_from_them(tmp_path, 
     assert doc["this_sitting"]["points"] == 0 and doc["featured"] is None  # nothing built, no run to feature
     assert [r["coupling"] for r in doc["rows"] if r["table"] == "curve"] == [0.0, 1.0]
     assert "users 600" in doc["cut"] and "points built: 2 of the 2 asked" in doc["cut"]
+
+
+def test_a_second_series_joins_the_study_labelled_and_leaves_the_first_as_it_was(tmp_path, monkeypatch):
+    """The candidate-block series (``BENCH_NEEDS_COUPLING_CANDIDATES``) is written into the same study:
+    its rows carry ``candidates``, its settings sit under ``series``, and the first series' rows and
+    top-level fields stay as they were; ``load`` names each row's series and ``answer`` has a line each."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_needs_coupling as bench
+
+    for key, value in {"DIALS": "0,1", "SEEDS": "0", "STORE": str(tmp_path / "store"), "OUT": str(tmp_path / "study.json"),
+                       "PROFILE": "smoke"}.items():
+        monkeypatch.setenv(bench.ENV + key, value)
+    for dial, full, cands in ((0.0, .2, 0), (1.0, .25, 0), (0.0, .25, 8), (1.0, .45, 8)):
+        path = bench.point_file(tmp_path / "store", dial, 0, cands)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(point(dial, 0, full, .3, n=300)))
+    bench.run()
+    first = json.loads((tmp_path / "study.json").read_text())
+    monkeypatch.setenv(bench.ENV + "CANDIDATES", "8")
+    bench.run()
+    doc = json.loads((tmp_path / "study.json").read_text())
+    assert [r for r in doc["rows"] if r["candidates"] == 0] == first["rows"] and doc["cut"] == first["cut"]
+    assert doc["series"]["8"]["settings"]["candidates"] == 8 and "CANDIDATES='8'" in doc["series"]["8"]["command"]
+    study = coupling.load(tmp_path / "study.json")
+    curve = study["curve"]
+    assert sorted(zip(curve["candidates"], curve["coupling"])) == [(0, 0.0), (0, 1.0), (8, 0.0), (8, 1.0)]
+    assert set(study["points"]["series"]) == {"stage 3 free", "stage 3 given 8 candidates"}
+    free, given = coupling.answer(curve).split("\n")
+    assert free.startswith("stage 3 free: full / isolated HR@1: 0.67") and given.startswith("stage 3 given 8 candidates:")
+    monkeypatch.delenv(bench.ENV + "CANDIDATES")
+    bench.run()  # the first series again: the second one stays
+    assert json.loads((tmp_path / "study.json").read_text())["rows"] == doc["rows"]

@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -64,19 +65,39 @@ def test_shared_head_scores_equal_each_candidates_own_log_prob():
         assert scores == pytest.approx(want, abs=1e-4)
 
 
-def test_marginal_ranking_equals_greedy_with_one_path_and_differs_with_more(setting):
-    """k = 1: summing over the one kept path is the greedy chain's ranking, case for case. With more
-    paths the marginal sums a service's paths, so it may reorder (it never invents a service)."""
+@pytest.mark.parametrize("block_size", [0, 4])
+def test_marginal_ranking_equals_greedy_with_one_path_and_differs_with_more(setting, block_size):
+    """k = 1: summing over the one kept path is the greedy chain's ranking, case for case, with or
+    without the candidate block. With more paths the marginal sums a service's paths, so it may
+    reorder (it never invents a service)."""
     data, pop, cases, tok = setting
-    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=160), tok, seed=1)
-    greedy = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1)
-    marginal = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1, rank="marginal")
-    pd.testing.assert_frame_equal(greedy, marginal)
-    best4 = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=4)
-    marg4 = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=4, rank="marginal")
+    tok = training.make_tokenizer(data, 200, candidates=True) if block_size else tok
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=200), tok, seed=1)
+    chains = lambda beams, **kw: inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=beams,  # noqa: E731
+                                                          block_size=block_size, **kw)
+    pd.testing.assert_frame_equal(chains(1), chains(1, rank="marginal"))
+    best4, marg4 = chains(4), chains(4, rank="marginal")
     assert [set(s) for s in best4["services"]] == [set(s) for s in marg4["services"]]
     with pytest.raises(ValueError, match="marginal"):
-        inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1, rank="sum")
+        chains(1, rank="sum")
+
+
+def test_with_the_block_the_model_ranks_the_blocks_candidates_and_the_path_score_leaves_the_block_out(setting):
+    data, pop, cases, _ = setting
+    tok = training.make_tokenizer(data, 200, candidates=True)
+    model = make_model(TinyLMConfig(hidden=16, layers=1, heads=2, intermediate=32, max_len=200), tok, seed=2)
+    preds = inference.predict_chains(model, tok, data, cases, pop, n_popular=3, beams=1, block_size=4)
+    for (_, case), (_, pred) in zip(cases.iterrows(), preds.iterrows()):
+        given, _ = prompts.candidate_block(prompts.case_pool(case), case, pred["category_pred"], pop, 3, 4)
+        assert pred["services"] and set(pred["services"]) == set(given)
+    # the path's log-prob skips the block's words: the same as the path scored without them
+    text = "ctx a b { need : x } { cands : c1 m1 x1 ago1 r2 } { services : ["
+    with_block = inference.score_paths(model, tok, [text], [2], skips=[(7, 15)])[0]
+    parts = text.split()
+    lp = torch.log_softmax(model(input_ids=torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])).logits[0], -1)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    kept = [j for j in range(2, len(parts)) if not 7 <= j < 15]
+    assert with_block[0] == pytest.approx(float(sum(lp[j - 1, ids[j]] for j in kept)), abs=1e-4)
 
 
 def test_marginal_ranking_sums_a_services_paths():

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from workbench.needs import prompts
@@ -97,3 +97,83 @@ def test_the_docstring_examples_hold():
     import doctest
 
     assert doctest.testmod(prompts).failed == 0
+
+
+# ---- the candidate block (the ``candidates`` setting) ------------------------------------------------
+@settings(max_examples=100, deadline=None)
+@given(word, word, st.lists(word, min_size=1, max_size=4, unique=True), st.lists(word, min_size=1, max_size=4))
+@example("lunch", "ff", ["mA1", "mA2"], ["c9", "mA3"])
+def test_a_chain_with_a_candidate_block_round_trips(need, category, given, services):
+    slots = prompts.SLOT_WORDS[:len(given)]
+    block = "{ cands : " + " ; ".join(f"{s} {m} x1 ago2 r0" for s, m in zip(slots, given)) + " }"
+    services = [s for s in services if s not in prompts.SLOT_WORDS]
+    chain = prompts.parse_chain(prompts.chain_text(need, category, services, block))
+    assert chain == prompts.Chain(need, category, tuple(services), tuple(given))
+    by_slot = prompts.parse_chain(prompts.chain_text(need, category, list(reversed(slots)), block))
+    assert by_slot.services == tuple(reversed(given))  # slots name the block's merchants
+    assert prompts.parse_chain(prompts.chain_text(need, category, block=block)).given == tuple(given)  # rollout midway
+    full = prompts.chain_text(need, category, services, block)
+    assert prompts.curriculum_completion(full, "category") == prompts.chain_text(need, category)
+
+
+@pytest.fixture(scope="module")
+def block_cases(world_cases):
+    data, rec, _ = world_cases
+    pop = prompts.Popularity.from_records(rec[rec["split"] != "test"], data.merchants)
+    cases = prompts.build_cases(data, rec, rec["split"] != "test", rec["split"] != "test", pop, history_size=4,
+                                n_popular=3, flat_popular=5, keep_pool=True, block_size=5)
+    return data, rec, pop, cases
+
+
+def test_the_candidate_block_gives_the_recommenders_order_with_each_merchants_uses_recency_and_match(block_cases):
+    data, rec, pop, cases = block_cases
+    for case in cases.sample(60, random_state=1).itertuples():
+        earlier = rec[(rec["user"] == case.user) & (rec["t"] < case.t)].sort_values("t")
+        chain = prompts.parse_chain(case.completion)
+        block = case.completion.split("{ cands : ")[1].split(" }")[0]
+        own = prompts.rank_own(earlier["category"].to_numpy(), earlier["merchant"].to_numpy(),
+                               earlier["scene"].to_numpy(), case, case.category)
+        popular = [m for m in pop.by_city_category[(case.city, case.category)][:3] if m not in own]
+        assert list(chain.given) == (own + popular)[:5]  # the isolated recommender's order, then the popular ones
+        assert chain.services[0] == case.merchant and set(chain.services[1:]) <= set(chain.given)
+        for k, entry in enumerate(block.split(" ; ")):
+            slot, merchant, count, recency, match = entry.split()
+            assert slot == f"c{k + 1}"
+            uses = earlier[earlier["merchant"] == merchant]
+            assert count == f"x{min(len(uses), 9)}"
+            ago = len(earlier) - int(np.flatnonzero(earlier["merchant"].to_numpy() == merchant)[-1]) if len(uses) else None
+            assert recency == prompts.recency_word(ago)
+            best = max(((uses["scene"] == case.scene).astype(int) + (uses["hour_bin"] == case.hour_bin)).tolist(), default=0)
+            assert match == f"r{best}"
+
+
+def test_the_candidate_block_tokenises_word_for_word_only_when_switched_on(block_cases):
+    from workbench.needs import training
+
+    data, _, _, cases = block_cases
+    tok = training.make_tokenizer(data, 200, candidates=True)
+    for text in cases["completion"].head(50):
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        assert tok.unk_token_id not in ids and len(ids) == len(text.split())
+        assert tok.decode(ids) == text
+    plain = training.make_tokenizer(data, 160)
+    assert not set(prompts.BLOCK_WORDS) & set(plain.get_vocab())
+    assert plain.get_vocab() == {w: i for w, i in tok.get_vocab().items() if w not in prompts.BLOCK_WORDS}
+
+
+def test_without_the_block_cases_and_vocabulary_are_as_they_were(world_cases):
+    """``candidates=0`` (the default) must leave every model input untouched: the cases (the default
+    call and ``block_size=0`` are the same frame, no completion holds a block), the vocabulary, the
+    GRPO rewards of every variant."""
+    from workbench.needs import rewards, training, variants
+
+    data, rec, cases = world_cases
+    pop = prompts.Popularity.from_records(rec[rec["split"] != "test"], data.merchants)
+    again = prompts.build_cases(data, rec, rec["split"] != "test", rec["split"] != "test", pop, history_size=4,
+                                n_popular=3, flat_popular=5, keep_pool=True, block_size=0)
+    pd.testing.assert_frame_equal(cases, again)
+    assert not cases["completion"].str.contains("cands").any()
+    assert training.domain_words(data) == training.domain_words(data, candidates=False)
+    for v in variants.REGISTRY.values():
+        assert v.rewards(False) == (dict(v.schedule), dict(v.gates))
+        assert not set(v.rewards(False)[0]) & set(rewards.BLOCK_REWARDS)

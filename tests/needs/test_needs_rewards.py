@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from workbench.needs import rewards
 from workbench.needs.rewards import (RewardVocab, category_score, format_score, full_path_score, need_exact_score,
-                                     need_semantic_score, service_score)
+                                     need_semantic_score, rerank_score, reward_functions, service_score)
 
 VOCAB = RewardVocab(
     phrase_need={"breakfast": "breakfast", "brekkie": "breakfast", "lunch": "lunch", "midday_meal": "lunch"},
@@ -123,3 +123,43 @@ def test_any_text_scores_in_unit_interval(tokens, target):
               category_score(text, "bakery"), service_score(text, "mA1"),
               full_path_score(text, target, "bakery", "mA1", VOCAB)]
     assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+BLOCK = "{ need : brekkie } { category : bakery } { cands : c1 mA1 x3 ago1 r2 ; c2 mA2 x1 ago4 r1 ; c3 mA3 x0 never r0 }"
+
+
+@pytest.mark.parametrize("services, target, expected", [
+    ("c2 c1 c3", "mA2", 0.5),          # promoted 2nd -> 1st: 1 - 1/2, written by slot
+    ("mA2 mA1 mA3", "mA2", 0.5),       # the same, written by merchant id
+    ("mA3 mA1 mA2", "mA3", 1 - 1 / 3),  # promoted 3rd -> 1st
+    ("mA1 mA2 mA3", "mA2", 0.0),       # the given order kept: copying earns nothing
+    ("mA1 mA2 mA3", "mA1", 0.0),       # kept, even though it is a hit
+    ("mA2 mA1 mA3", "mA1", -0.5),      # demoted 1st -> 2nd
+    ("c2 c3", "mA1", -1.0),            # the given top dropped
+    ("c1 c2 c9", "mA2", 0.0),          # a slot the block does not have stays a word, not a merchant
+    ("mA1 mA2 mA3", "mA9", 0.0),       # the order's merchant is in neither list
+    ("mA9 mA1 mA2", "mA9", 1.0),       # found a merchant the tool did not give
+])
+def test_rerank_pays_only_the_gain_over_the_given_order(services, target, expected):
+    text = f"{BLOCK} {{ services : [ {services} ] }}"
+    assert rerank_score(text, target) == pytest.approx(expected)
+    assert rerank_score(text, target) == rerank_score(text, target)  # pure: nothing is kept between calls
+
+
+def test_rerank_is_zero_without_a_block_or_a_parse():
+    assert rerank_score("{ need : brekkie } { category : bakery } { services : [ mA1 ] }", "mA1") == 0.0
+    assert rerank_score(BLOCK + " { services : [", "mA1") == 0.0
+    assert rerank_score("garbage", "mA1") == 0.0
+
+
+def test_the_full_framework_trains_on_rerank_instead_of_the_absolute_hit_with_the_block():
+    from workbench.needs.variants import REGISTRY
+
+    schedule, gates = REGISTRY["full"].rewards(True)
+    assert "service" not in schedule and schedule["rerank"] == REGISTRY["full"].schedule["service"]
+    assert gates["rerank"] == "category"
+    fns, weights = reward_functions(VOCAB, schedule, observe=("service",), gates=gates)
+    assert [f.__name__ for f in fns] == [*schedule, "service"] and weights[-1] == 0.0
+    call = dict(prompts=["p"], completions=[f"{BLOCK} {{ services : [ c2 c1 ] }}"], need_text=["brekkie"],
+                category=["bakery"], merchant=["mA2"])
+    assert fns[list(schedule).index("rerank")](**call) == [0.5]

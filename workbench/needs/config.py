@@ -78,6 +78,14 @@ class Config(MethodConfig):
     boosting) or ``auto`` (both fitted, the one with the higher need accuracy on validation cases kept)."""
     n_popular: int = setting(5, ge=0, le=1000)
     """Popular merchants of the chosen category added to the user's own as ranking candidates."""
+    candidates: int = setting(0, ge=0, le=16)
+    """Stage 3 handed its candidates tool-style (0 = not): after the category the chain holds that
+    category's first N candidates — the user's own merchants as the isolated recommender orders them,
+    then the city's popular ones — each under a slot word with the user's uses, recency and context
+    match (``prompts.candidate_block``), in SFT, in the GRPO rollouts (inserted after the sampled
+    category, masked from the loss) and at inference, where the model ranks them by slot. The full
+    framework's service reward then pays only the gain over the block's order (GR2's rank-promotion
+    reward, ``rewards.rerank_score``). Costs 6 tokens a candidate in every chain."""
     flat_popular: int = setting(10, ge=0, le=1000)
     """Popular merchants of the city added to the flat model's candidates."""
     max_train_cases: int = setting(12000, ge=1, le=10_000_000)

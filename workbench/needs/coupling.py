@@ -8,6 +8,12 @@ file (``point_result``). ``study`` turns the points into the committed
 pipeline (HR@1 ratio with its interval, and the differences in HR@1, HR@3, need and category accuracy
 through ``workbench.claims.compare``), the per-stage breakdown, and where the ratio crosses 1.
 The Needs & services page and the needs notebook read it back with ``load()`` and ``answer()``.
+
+A study holds one or more *series*, told apart by the ``candidates`` setting (``SERIES``) in every row:
+0, stage 3 writing its services freely (the first series, whose settings, cut and command are the
+file's top-level fields), or N, stage 3 handed its candidate block of N (``prompts.candidate_block``;
+its settings, cut and command under ``series``). A bench sitting rewrites its own series and keeps the
+others.
 """
 
 from __future__ import annotations
@@ -26,6 +32,17 @@ OUTCOMES = {"hit1": "HR@1", "hit3": "HR@3", "need_ok": "need acc", "category_ok"
 GOAL = 1.25
 """Issue 22's target: the full framework's HR@1 at least 1.25x the isolated pipeline's somewhere."""
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-coupling.json"
+SERIES = "candidates"
+"""The setting whose value labels a series of the study (every row carries it; a point without it is 0)."""
+
+
+def series_name(candidates: float) -> str:
+    """How a series is called in the answer and the figures.
+
+    >>> series_name(0), series_name(8)
+    ('stage 3 free', 'stage 3 given 8 candidates')
+    """
+    return "stage 3 free" if not candidates else f"stage 3 given {candidates:g} candidates"
 
 
 def point_result(run, coupling: float, seed: int) -> dict:
@@ -108,30 +125,32 @@ def ratio_interval(a_per_seed: list[np.ndarray], b_per_seed: list[np.ndarray], s
 
 
 def study(points: list[dict]) -> list[dict]:
-    """Rows of the study from point results: ``table`` "points" (one per dial, seed and variant) and
-    "curve" (one per dial setting, over the seeds it has)."""
+    """Rows of the study from point results: ``table`` "points" (one per series, dial, seed and variant)
+    and "curve" (one per series and dial setting, over the seeds it has); every row names its series
+    (``SERIES``, from the point's ``candidates``, 0 when it has none)."""
     from workbench.claims import compare
 
     rows = []
-    for p in sorted(points, key=lambda p: (p["coupling"], p["seed"])):
+    for p in sorted(points, key=lambda p: (p.get(SERIES, 0), p["coupling"], p["seed"])):
         for v, outcome in p["cases"].items():
-            rows.append({"table": "points", "coupling": p["coupling"], "seed": p["seed"], "variant": v,
+            rows.append({"table": "points", SERIES: p.get(SERIES, 0), "coupling": p["coupling"], "seed": p["seed"],
+                         "variant": v,
                          **{OUTCOMES[k]: round(float(np.mean(x)), 4) for k, x in outcome.items()},
                          "HR@1 | need, cat right": p["stages"][v].get("HR@1 | need, category right"),
                          **{f"planted {k} (bits)": b for k, b in p["planted"].items()},
                          "jobs (s, summed)": p["jobs_seconds"]})
-    by_dial: dict[float, list[dict]] = {}
+    by_dial: dict[tuple[float, float], list[dict]] = {}
     for p in points:
-        by_dial.setdefault(p["coupling"], []).append(p)
-    for dial in sorted(by_dial):
-        group = sorted(by_dial[dial], key=lambda p: p["seed"])
+        by_dial.setdefault((p.get(SERIES, 0), p["coupling"]), []).append(p)
+    for series, dial in sorted(by_dial):
+        group = sorted(by_dial[(series, dial)], key=lambda p: p["seed"])
         group = [p for p in group if {"isolated", "full"} <= set(p["cases"])]
         if not group:
             continue
         col = lambda v, k: [np.asarray(p["cases"][v][k], float) for p in group]  # noqa: E731
         full1, iso1 = col("full", "hit1"), col("isolated", "hit1")
         ratio = float(np.mean([f.mean() for f in full1]) / np.mean([i.mean() for i in iso1]))
-        row = {"table": "curve", "coupling": dial, "seeds": len(group), "cases per seed": int(np.mean([len(f) for f in full1])),
+        row = {"table": "curve", SERIES: series, "coupling": dial, "seeds": len(group), "cases per seed": int(np.mean([len(f) for f in full1])),
                "full / isolated HR@1": round(ratio, 3), "ratio interval": ratio_interval(full1, iso1)}
         for k, label in OUTCOMES.items():
             c = compare(col("full", k), col("isolated", k))
@@ -175,17 +194,21 @@ def crossing(curve: pd.DataFrame) -> dict:
 
 
 def load(path: Path | None = None) -> dict | None:
-    """The committed study with ``points`` and ``curve`` as frames; None when absent or unreadable."""
+    """The committed study with ``points`` and ``curve`` as frames, each row's series named in ``series``
+    (``series_name``; a row without a label is of series 0); None when absent or unreadable."""
     doc, rows = read_rows(path or REFERENCE)
     if rows is None:
         return None
+    rows[SERIES] = rows[SERIES].fillna(0) if SERIES in rows else 0
+    rows["series"] = rows[SERIES].map(series_name)
     for table in ("points", "curve"):
         doc[table] = rows[rows["table"] == table].drop(columns="table").dropna(axis=1, how="all").reset_index(drop=True)
     return doc
 
 
 def answer(curve: pd.DataFrame) -> str:
-    """The curve in words: the ratio at each dial setting with its interval, and the verdict.
+    """The curve in words: the ratio at each dial setting with its interval, and the verdict; one line
+    per series (named by ``series_name``) when the curve holds several.
 
     >>> c = pd.DataFrame({"coupling": [0, 1], "seeds": [1, 1], "full / isolated HR@1": [.8, 1.3],
     ...                   "ratio interval": [[.7, .9], [1.1, 1.5]], "ratio above 1": [False, True],
@@ -193,6 +216,9 @@ def answer(curve: pd.DataFrame) -> str:
     >>> print(answer(c))
     full / isolated HR@1: 0.80 [0.70, 0.90] at coupling 0 → 1.30 [1.10, 1.50] at 1 (1 seed each); above 1 from coupling 1 (crossing near 0.4); the 1.25x goal (interval of full − 1.25 × isolated above 0) is not reached.
     """
+    if SERIES in curve and curve[SERIES].nunique() > 1:
+        return "\n".join(f"{series_name(n)}: {answer(part.drop(columns=SERIES))}"
+                         for n, part in curve.groupby(SERIES, sort=True))
     curve = curve.sort_values("coupling")
     parts = [f"{r['full / isolated HR@1']:.2f} [{r['ratio interval'][0]:.2f}, {r['ratio interval'][1]:.2f}] at "
              f"{'coupling ' if i == 0 else ''}{r['coupling']:g}" for i, (_, r) in enumerate(curve.iterrows())]

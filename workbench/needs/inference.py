@@ -6,7 +6,10 @@ Three-stage model:
    and every id exists. ``beams`` paths are kept.
 2. For each path, one forward pass of ``prompt + path + "{ services : ["`` gives the path's
    log-probability and the model's distribution over the first service slot; every candidate of the
-   path's category (the user's own merchants there + the city's popular ones) is scored by it.
+   path's category (the user's own merchants there + the city's popular ones) is scored by it. With
+   ``candidates`` the path is followed by its category's candidate block (the tool's text, left out of
+   the path's log-probability) before ``{ services : [``, and the block's candidates are the ones scored,
+   each by its slot word.
 3. Services are ranked over all kept paths, by their best path's log P(path) + log P(service | path)
    (``rank="best"``), or by the chain's marginal over the kept paths, log Σ_path P(path)·P(service |
    path) (``rank="marginal"``: a service that several likely paths lead to rises, so one wrong category
@@ -32,7 +35,8 @@ import pandas as pd
 import torch
 
 from workbench.lm import Grammar, generate, sequence_logprobs
-from workbench.needs.prompts import candidates, chain_text, own_merchants, Popularity
+from workbench.needs.prompts import (SLOT_WORDS, Popularity, candidate_block, candidates, case_pool, chain_text,
+                                     own_merchants)
 from workbench.needs.data import NeedsData
 from workbench.progress import Progress, scaled
 
@@ -68,9 +72,12 @@ def chain_grammar(tok, data: NeedsData) -> Grammar:
 
 
 @torch.no_grad()
-def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], batch_size: int = 64):
+def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], batch_size: int = 64,
+                skips: Sequence[tuple[int, int]] | None = None):
     """For each text: the summed log-prob of its tokens from word ``path_starts[i]`` on, and the
-    log-distribution over the next token after the text (a [len(texts), vocab] tensor)."""
+    log-distribution over the next token after the text (a [len(texts), vocab] tensor). ``skips[i]``,
+    a (first, end) word range, is left out of the sum: a candidate block is the tool's text, not the
+    model's choice."""
     device = next(model.parameters()).device
     sums, lasts = [], []
     for start in range(0, len(texts), batch_size):
@@ -85,9 +92,12 @@ def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], ba
             ids[i, :len(e)] = torch.tensor(e)
             mask[i, :len(e)] = 1
         logp = torch.log_softmax(model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float(), -1).cpu()
+        cuts = [tuple(len(tok(" ".join(t.split()[:w]), add_special_tokens=False)["input_ids"]) for w in skip)
+                for t, skip in zip(chunk, skips[start:start + batch_size])] if skips else None
         for i, e in enumerate(enc):
             n = len(e)
-            token_lp = logp[i, offsets[i] - 1:n - 1].gather(-1, ids[i, offsets[i]:n].unsqueeze(-1)).sum()
+            spans = [(offsets[i], n)] if cuts is None else [(offsets[i], cuts[i][0]), (cuts[i][1], n)]
+            token_lp = sum(logp[i, a - 1:b - 1].gather(-1, ids[i, a:b].unsqueeze(-1)).sum() for a, b in spans)
             sums.append(float(token_lp))
             lasts.append(logp[i, n - 1].clone())  # a copy: a view would keep the whole [batch, length, vocab] alive
     return np.array(sums), torch.stack(lasts) if lasts else torch.empty(0)
@@ -173,10 +183,13 @@ def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]]
 
 def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity: Popularity, n_popular: int,
                    beams: int = 2, batch_size: int = 64, progress: Progress | None = None,
-                   rank: str = "best") -> pd.DataFrame:
+                   rank: str = "best", block_size: int = 0) -> pd.DataFrame:
     """Three-stage predictions for ``cases`` (made with ``keep_pool=True``): one row per case with
     ``need_text_pred``, ``need_pred``, ``category_pred``, ``services`` (ranked ids) and ``completion``.
-    ``rank``: ``best`` path or ``marginal`` over the ``beams`` kept paths (module doc)."""
+    ``rank``: ``best`` path or ``marginal`` over the ``beams`` kept paths (module doc). ``block_size`` >
+    0: each path is followed by its category's candidate block of that many candidates
+    (``prompts.candidate_block``), whose candidates are the ones ranked (by their slot words); the
+    block's tokens are not part of the path's log-prob."""
     if rank not in RANKS:
         raise ValueError(f"rank={rank!r} is not one of {RANKS}")
     phrase_need = data.phrase_need
@@ -185,27 +198,34 @@ def predict_chains(model, tok, data: NeedsData, cases: pd.DataFrame, popularity:
     gen = generate(model, tok, prompts, max_new_tokens=40, constraint=grammar, num_beams=beams,
                    num_return_sequences=beams, batch_size=max(1, batch_size // beams),
                    progress=scaled(progress, 0.0, 0.6))
-    texts, starts, meta = [], [], []
+    texts, starts, meta, skips, cand_lists = [], [], [], [], []
     for i, prompt in enumerate(prompts):
         seen = set()
+        case = cases.iloc[i]
         for b in range(beams):
             words = gen.texts[i * beams + b].split()
             need_text, category = words[3], words[8]
             if (need_text, category) in seen:
                 continue
             seen.add((need_text, category))
-            texts.append(f"{prompt} {' '.join(words)}")
             starts.append(len(prompt.split()))
             meta.append((i, need_text, category))
-    path_lp, next_logp = score_paths(model, tok, texts, starts, batch_size)
+            if block_size:  # "{ need : . } { category : . }", the tool's block, then "{ services : ["
+                given, block = candidate_block(case_pool(case), case, category, popularity, n_popular, block_size)
+                path = " ".join(words[:10])
+                texts.append(" ".join(p for p in (prompt, path, block, SERVICES_OPEN) if p))
+                skips.append((starts[-1] + 10, starts[-1] + 10 + len(block.split())))
+                cand_lists.append(given)
+            else:
+                texts.append(f"{prompt} {' '.join(words)}")
+                own = own_merchants(np.asarray(case["pool_categories"]), np.asarray(case["pool_merchants"]), category)
+                cand_lists.append(candidates(own, case["city"], category, popularity, n_popular))
+    path_lp, next_logp = score_paths(model, tok, texts, starts, batch_size, skips if block_size else None)
     if progress:
         progress("ranking candidates", 0.9)
-    cand_lists = []
-    for i, _need_text, category in meta:
-        case = cases.iloc[i]
-        own = own_merchants(np.asarray(case["pool_categories"]), np.asarray(case["pool_merchants"]), category)
-        cand_lists.append(candidates(own, case["city"], category, popularity, n_popular))
-    cand_scores = rank_candidates(model, tok, texts, cand_lists, next_logp)
+    # with the block the model names a candidate by its slot word (``prompts.candidate_block``)
+    cand_words = [list(SLOT_WORDS[:len(c)]) for c in cand_lists] if block_size else cand_lists
+    cand_scores = rank_candidates(model, tok, texts, cand_words, next_logp)
     per_case: dict[int, list[tuple[float, str, str, str]]] = {}
     for (i, need_text, category), lp, cands, scores in zip(meta, path_lp, cand_lists, cand_scores):
         for m, s in zip(cands, scores):

@@ -26,7 +26,7 @@ import pandas as pd
 
 from workbench.runner import JobContext
 from workbench.lm import SFTSettings, TinyLMConfig
-from workbench.needs import baselines, clustering, evaluate, inference, rewards, training, variants
+from workbench.needs import baselines, clustering, evaluate, inference, prompts, rewards, training, variants
 from workbench.needs import prepare as seed_data  # the module; ``prepare`` below is the job
 from workbench.needs.config import Config
 from workbench.needs.prompts import Popularity
@@ -38,9 +38,14 @@ MODEL = "model"
 """The folder (inside a variant's job folder) its saved model goes to, when another job or the run needs it."""
 
 
+def max_tokens(config: Config) -> int:
+    """The longest sequence the model trains on: 160 tokens, and 6 more per candidate of the block."""
+    return 160 + 6 * config.candidates
+
+
 def tiny_config(config: Config) -> TinyLMConfig:
     return TinyLMConfig(arch=config.arch, hidden=config.hidden, layers=config.layers, heads=config.heads,
-                        intermediate=4 * config.hidden, max_len=160)
+                        intermediate=4 * config.hidden, max_len=max_tokens(config))
 
 
 def needed(config: Config) -> list[str]:
@@ -103,7 +108,7 @@ def train_variant(ctx: JobContext) -> dict:
     popularity = Popularity.from_records(history, data.merchants)
     cases = seed_data.read_cases(folder)
     sft = SFTSettings(steps=config.sft_steps, batch_size=config.sft_batch, lr=config.sft_lr, warmup=30,
-                      max_length=160, log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
+                      max_length=max_tokens(config), log_every=10, seed=seed, device=device, completion_only_loss=not config.prompt_loss,
                       batch_softmax=config.batch_softmax,
                       batch_negatives=config.batch_negatives if config.batch_softmax else 0)
     variant = variants.REGISTRY[name]
@@ -117,7 +122,8 @@ def train_variant(ctx: JobContext) -> dict:
             info = {"kind": "continued from " + variant.starts_from}
         else:
             model, tok, info = training.initial_model(tiny_config(config), data, config.base_checkpoint, config.lora_r,
-                                                      seed, device, config.tokenizer, config.subword_vocab)
+                                                      seed, device, config.tokenizer, config.subword_vocab,
+                                                      config.candidates > 0)
         train = cases[variant.train_cases]
         if variant.training == "sft":
             phases = training.CURRICULUM if config.curriculum and not variant.flat else (("services", 1.0),)
@@ -136,14 +142,17 @@ def train_variant(ctx: JobContext) -> dict:
             vocab = rewards.RewardVocab(phrase_need=data.phrase_need,
                                         need_categories={n: set(c) for n, c in data.need_categories.items()},
                                         merchants=set(data.merchants["merchant"]))
-            observe = tuple(r for r in rewards.REWARDS if r not in variant.schedule)
-            funcs, weights = rewards.reward_functions(vocab, dict(variant.schedule), observe=observe,
-                                                      gates=dict(variant.gates), patience=config.rl_gate_patience)
+            schedule, gates = variant.rewards(config.candidates > 0)
+            logged = rewards.REWARDS + (rewards.BLOCK_REWARDS if config.candidates else ())
+            observe = tuple(r for r in logged if r not in schedule)
+            funcs, weights = rewards.reward_functions(vocab, schedule, observe=observe, gates=gates,
+                                                      patience=config.rl_gate_patience)
             grpo = training.GRPOSettings(steps=config.rl_steps, prompts_per_step=config.rl_prompts,
                                          generations=config.rl_generations, lr=config.rl_lr, beta=config.rl_beta,
                                          temperature=config.rl_temperature, seed=seed, device=device)
             out["rl_log"] = training.train_grpo(model, tok, train, funcs, grpo, weights=weights,
-                                                progress=train_progress, label=f"GRPO {name}")
+                                                progress=train_progress, label=f"GRPO {name}",
+                                                block=candidate_blocks(config, data, train, popularity))
             sequences = config.rl_steps * config.rl_prompts * config.rl_generations
         out["compute"] = {"sequences": sequences, **info}
     if spec["save"]:
@@ -155,10 +164,29 @@ def train_variant(ctx: JobContext) -> dict:
             preds = inference.predict_flat(model, tok, test, progress=report)
         else:
             preds = inference.predict_chains(model, tok, data, test, popularity, config.n_popular,
-                                             beams=config.chain_beams, progress=report, rank=config.chain_rank)
+                                             beams=config.chain_beams, progress=report, rank=config.chain_rank,
+                                             block_size=config.candidates)
         evaluate.mark_cases(test, preds, name).to_parquet(ctx.folder / "marked.parquet", index=False)
     out["timings"] = timer.as_dict()
     return out
+
+
+def candidate_blocks(config: Config, data, cases: pd.DataFrame, popularity: Popularity):
+    """``f(case position, category) -> block text`` for the GRPO rollouts (``training.block_rollout``):
+    the ``candidates`` block of a sampled category for a training case (``""`` for a category that does
+    not exist); None when the setting is off."""
+    if not config.candidates:
+        return None
+    known = set(data.category_need)
+
+    def block(position: int, category: str) -> str:
+        if category not in known:
+            return ""
+        case = cases.iloc[position]
+        return prompts.candidate_block(prompts.case_pool(case), case, category, popularity, config.n_popular,
+                                       config.candidates)[1]
+
+    return block
 
 
 # ---- umap ----------------------------------------------------------------------------------------

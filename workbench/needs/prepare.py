@@ -86,7 +86,7 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
     raw_pool = rec["split"] != "test"
     kept_pool = kept.reindex(rec.index, fill_value=False)
     args = dict(popularity=popularity, history_size=config.history_size, n_popular=config.n_popular,
-                flat_popular=config.flat_popular, evidence=config.evidence)
+                flat_popular=config.flat_popular, evidence=config.evidence, block_size=config.candidates)
 
     def sample(mask: pd.Series, n: int, salt: int) -> pd.Series:
         idx = rec.index[mask.to_numpy()]
@@ -97,8 +97,10 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
     out = {
         "train_raw": prompts.build_cases(data, rec, pd.Series(sample(usable, config.max_train_cases, 1), index=rec.index),
                                          raw_pool, **args),
+        # with the candidate block the GRPO rollouts form blocks for sampled categories: they need the pools
         "train_clustered": prompts.build_cases(data, rec, pd.Series(sample(usable & kept_pool, config.max_train_cases, 2),
-                                                                    index=rec.index), kept_pool, **args),
+                                                                    index=rec.index), kept_pool,
+                                               keep_pool=config.candidates > 0, **args),
         "train_pooled": prompts.build_cases(data, rec, pd.Series(sample(usable & kept_pool, min(config.max_train_cases, 10000), 3),
                                                                  index=rec.index), kept_pool, keep_pool=True, **args),
     }

@@ -22,6 +22,24 @@ are fed their candidates (``evidence_words``)::
 
     ... own noodle_shop mA020 x1 ; fast_food mA017 x5 mA003 x1 ans
 
+With ``candidates`` set, stage 3 is handed its candidates tool-style: right after the category the
+sequence holds the chosen category's candidate block (``candidate_block``) — each merchant under a slot
+word (``c1``, ``c2``, ...) with the user's uses of it, how recently and how well those uses match the
+case's context, in the order the isolated recommender ranks them — and the model then writes its
+ranking of them by slot, as list rerankers name their passages::
+
+    { need : midday_meal } { category : fast_food } { cands : c1 mA017 x5 ago1 r2 ; c2 mA020 x1 ago8 r1 ;
+        c3 mA003 x0 never r0 } { services : [ c2 c1 c3 ] }
+
+A slot word means the same place in every block, so "keep the given order" is one token's prior and a
+deviation is read off the slots' words, not copied by merchant id: written with the ids instead, the
+tiny model given the right path took the block's first merchant only 71% of the time and lost .13 of
+HR@1 to it (coupling 1, seed 0, 600 users). ``parse_chain`` resolves slots to merchant ids, so the
+rewards and the evaluation see merchants either way; a merchant outside the block is written as its id.
+
+The block is the tool's output, not the model's: the GRPO rollouts insert it after the sampled
+category and mask it from the loss, and inference inserts it after each kept path.
+
 The first service is the order's merchant; the other two are fillers from the candidate set, so the
 model learns to write a ranked list. At test time the list is not sampled: the model *ranks* the
 candidate set — the user's own merchants in the chosen category plus the city's popular ones — by its
@@ -43,6 +61,7 @@ STAGES = ("need", "category", "services")
 _CHAIN = re.compile(
     r"^\{ need : (?P<need>\S+) \}"
     r"(?: \{ category : (?P<category>\S+) \}"
+    r"(?: \{ cands : (?P<cands>\S+ \S+ \S+ \S+ \S+(?: ; \S+ \S+ \S+ \S+ \S+)*) \})?"
     r"(?: \{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \})?)?$"
 )
 _FLAT = re.compile(r"^\{ services : \[ (?P<services>(?:\S+ )*?\S+) \] \}$")
@@ -52,6 +71,14 @@ MATCH_WORDS = ("r0", "r1", "r2")
 """How well a pattern's context matches the case: r2 = same place and part of day, r1 = one of them."""
 SYNTAX_WORDS = ("ctx", "pat", "own", "ans", ";", "{", "}", "[", "]", ":", "need", "category", "services", *COUNT_WORDS,
                 *MATCH_WORDS)
+RECENCY_WORDS = ("ago1", "ago2", "ago4", "ago8", "ago16", "older", "never")
+"""How long ago the user last used a candidate, in the user's records: the latest one (``ago1``), 2,
+3-4, 5-8, 9-16, more (``older``), or not at all (``never``)."""
+SLOT_WORDS = tuple(f"c{i}" for i in range(1, 17))
+"""The candidate block's slots, ``c1`` first in the given order (at most 16 candidates)."""
+BLOCK_WORDS = ("cands", "x0", *RECENCY_WORDS, *SLOT_WORDS)
+"""The candidate block's own words (``x0``: a candidate the user never used); only in the vocabulary
+when the ``candidates`` setting is on, so without it every tokenizer and model stay as they were."""
 LAST_WORDS = ("last", "good", "bad", "none")
 """The last order's outcome in the context (``last <need phrase> good|bad``): only in a world whose
 ``coupling`` dial is above 0, the only data with an ``outcome`` column (else the vocabulary and every
@@ -65,10 +92,14 @@ class Chain:
     need: str | None = None
     category: str | None = None
     services: tuple[str, ...] = ()
+    given: tuple[str, ...] = ()
+    """The candidate block's merchants in the order the tool gave them (empty without a block)."""
 
 
-def chain_text(need: str | None = None, category: str | None = None, services: list[str] | tuple = ()) -> str:
-    """The completion text of a (partial) chain; ``need=None`` gives the flat format.
+def chain_text(need: str | None = None, category: str | None = None, services: list[str] | tuple = (),
+               block: str = "") -> str:
+    """The completion text of a (partial) chain; ``need=None`` gives the flat format. ``block``, a
+    ``candidate_block`` text, goes between the category and the services.
 
     >>> chain_text("lunch", "fast_food", ["mA1", "mA2"])
     '{ need : lunch } { category : fast_food } { services : [ mA1 mA2 ] }'
@@ -82,27 +113,35 @@ def chain_text(need: str | None = None, category: str | None = None, services: l
         parts.append(f"{{ need : {need} }}")
     if category is not None:
         parts.append(f"{{ category : {category} }}")
+    if block:
+        parts.append(block)
     if services:
         parts.append(f"{{ services : [ {' '.join(services)} ] }}")
     return " ".join(parts)
 
 
 def parse_chain(text: str) -> Chain | None:
-    """Parse a completion; None when it is malformed. Ids are not checked here (see ``rewards``).
+    """Parse a completion; None when it is malformed. Ids are not checked here (see ``rewards``). A
+    candidate block's slot words among the services are resolved to the merchants they hold.
 
     >>> parse_chain("{ need : lunch } { category : fast_food } { services : [ mA1 mA2 ] }")
-    Chain(need='lunch', category='fast_food', services=('mA1', 'mA2'))
+    Chain(need='lunch', category='fast_food', services=('mA1', 'mA2'), given=())
     >>> parse_chain("{ need : lunch }")
-    Chain(need='lunch', category=None, services=())
+    Chain(need='lunch', category=None, services=(), given=())
     >>> parse_chain("{ services : [ mA1 ] }")
-    Chain(need=None, category=None, services=('mA1',))
+    Chain(need=None, category=None, services=('mA1',), given=())
+    >>> parse_chain("{ need : lunch } { category : ff } { cands : c1 mA1 x2 ago1 r2 ; c2 mA2 x0 never r0 } "
+    ...             "{ services : [ c2 mA7 ] }")
+    Chain(need='lunch', category='ff', services=('mA2', 'mA7'), given=('mA1', 'mA2'))
     >>> parse_chain("{ need : lunch } { category") is None
     True
     """
     text = " ".join(str(text).split())
     if m := _CHAIN.match(text):
-        services = tuple(m["services"].split()) if m["services"] else ()
-        return Chain(m["need"], m["category"], services)
+        entries = [entry.split() for entry in m["cands"].split(" ; ")] if m["cands"] else []
+        slots = {entry[0]: entry[1] for entry in entries}
+        services = tuple(slots.get(w, w) for w in m["services"].split()) if m["services"] else ()
+        return Chain(m["need"], m["category"], services, tuple(entry[1] for entry in entries))
     if m := _FLAT.match(text):
         return Chain(services=tuple(m["services"].split()))
     return None
@@ -268,6 +307,65 @@ def own_merchants(categories: np.ndarray, merchants: np.ndarray, category: str |
     return [m for m, _ in Counter(chosen.tolist()).most_common()]
 
 
+def recency_word(records_ago: int | None) -> str:
+    """``RECENCY_WORDS`` entry of a last use ``records_ago`` records back (1 = the latest; None = never).
+
+    >>> [recency_word(k) for k in (1, 2, 3, 5, 16, 17, None)]
+    ['ago1', 'ago2', 'ago4', 'ago8', 'ago16', 'older', 'never']
+    """
+    if records_ago is None:
+        return "never"
+    for word, bound in zip(RECENCY_WORDS, (1, 2, 4, 8, 16)):
+        if records_ago <= bound:
+            return word
+    return "older"
+
+
+def case_pool(case) -> dict[str, np.ndarray]:
+    """A case's history pool (``build_cases(keep_pool=True)`` columns) as the arrays ``candidate_block`` reads."""
+    return {"category": np.asarray(case.pool_categories, dtype=object), "merchant": np.asarray(case.pool_merchants, dtype=object),
+            "scene": np.asarray(case.pool_scenes, dtype=object), "hour_bin": np.asarray(case.pool_hour_bins, dtype=object)}
+
+
+def candidate_block(pool: dict[str, np.ndarray], case, category: str, popularity: Popularity, n_popular: int,
+                    n: int) -> tuple[list[str], str]:
+    """Stage 3's candidates as a tool hands them to the model: the first ``n`` of the user's merchants
+    in ``category`` ranked as the isolated recommender ranks them (``rank_own``: uses at the case's
+    place, then all uses, then the latest use), then the city's popular ones there, each as
+    ``c<slot> <merchant> x<uses> <recency> r<match>`` — its place in the given order, uses of it in the pool (``x0`` never, ``x9`` nine or
+    more), how recently (``recency_word``) and how well its best use matches the case's context (``r2``
+    same place and part of day, as in the pattern lines). Returns the candidates in the given order and
+    the block text (``""`` when there is no candidate). ``pool`` holds the user's earlier records in
+    time order (category, merchant, scene, hour_bin).
+
+    The given order is the pipeline's own: a model that copies it ties the isolated recommender given
+    the same path, and whatever it gains is read from the sequence (the part of day in ``r2``, the
+    need it chose).
+
+    >>> pool = {"category": np.array(["ff", "ff", "ff", "bakery"]), "merchant": np.array(["mA1", "mA2", "mA1", "mA9"]),
+    ...         "scene": np.array(["office", "home", "office", "home"]), "hour_bin": np.array(["h_noon"] * 4)}
+    >>> class Case: scene, hour_bin, city = "office", "h_noon", "cityA"
+    >>> pop = Popularity({("cityA", "ff"): ["mA3", "mA2"]}, {})
+    >>> candidate_block(pool, Case, "ff", pop, n_popular=2, n=3)
+    (['mA1', 'mA2', 'mA3'], '{ cands : c1 mA1 x2 ago2 r2 ; c2 mA2 x1 ago4 r1 ; c3 mA3 x0 never r0 }')
+    """
+    merchants = pool["merchant"]
+    own = rank_own(pool["category"], merchants, pool["scene"], case, category)
+    given = candidates(own, case.city, category, popularity, n_popular)[:n]
+    if not given:
+        return [], ""
+    match = (pool["scene"] == case.scene).astype(int) + (pool["hour_bin"] == case.hour_bin).astype(int)
+    entries = []
+    for slot, m in zip(SLOT_WORDS, given):
+        uses = np.flatnonzero(merchants == m)
+        if len(uses):
+            entries.append(f"{slot} {m} x{min(len(uses), 9)} {recency_word(len(merchants) - int(uses[-1]))} "
+                           f"r{int(match[uses].max())}")
+        else:
+            entries.append(f"{slot} {m} x0 never r0")
+    return given, "{ cands : " + " ; ".join(entries) + " }"
+
+
 # ---- the cases -----------------------------------------------------------------------------------
 POOL_COLUMNS = ("t", "scene", "hour_bin", "need_text", "category", "merchant")
 """The columns of a user's pool that a case's prompt and candidates read."""
@@ -291,14 +389,16 @@ def user_pools(pool_records: pd.DataFrame) -> dict[object, dict[str, np.ndarray]
 
 def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool_mask: pd.Series,
                 popularity: Popularity, history_size: int, n_popular: int, flat_popular: int,
-                keep_pool: bool = False, evidence: int = 0) -> pd.DataFrame:
+                keep_pool: bool = False, evidence: int = 0, block_size: int = 0) -> pd.DataFrame:
     """One row per target record: prompt, the truth of each stage, candidate sets and completion texts.
 
     ``records`` are all records (every split), ``targets`` marks the rows to turn into cases and
     ``pool_mask`` the records that may appear in a prompt's history (all history records for the raw
     variant, the kept ones for the clustered variants). A case sees only its user's earlier records.
     ``keep_pool`` stores each case's pool (categories and merchants, in time order) so candidate sets
-    for a *predicted* category can be formed later (test cases).
+    for a *predicted* category can be formed later (test cases, and the GRPO rollouts' candidate blocks).
+    ``block_size`` > 0 puts the true category's ``candidate_block`` of that many candidates in
+    the completion, takes the completion's fillers from it and writes the services by slot.
     """
     cat_need = data.category_need
     rows = []
@@ -315,6 +415,10 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
             sub = {k: v[before] for k, v in arrays.items()}
             own = own_merchants(sub["category"], sub["merchant"], case.category)
             cands = candidates(own, case.city, case.category, popularity, n_popular)
+            block, slot_of = "", {}
+            if block_size:
+                cands, block = candidate_block(sub, case, case.category, popularity, n_popular, block_size)
+                slot_of = dict(zip(cands, SLOT_WORDS))
             flat = candidates(own_merchants(sub["category"], sub["merchant"], None), case.city, None, popularity, flat_popular)
             row = {
                 "record": case.record, "user": user, "t": case.t, "city": case.city, "split": case.split,
@@ -322,7 +426,8 @@ def build_cases(data: NeedsData, records: pd.DataFrame, targets: pd.Series, pool
                 "prompt": prompt_text(case, pattern_lines(sub, case, history_size), evidence_words(sub, case, evidence)),
                 "need_text": case.need_text, "need": case.need, "category": case.category, "merchant": case.merchant,
                 "completion": chain_text(case.need_text, case.category,
-                                         [case.merchant, *[m for m in cands if m != case.merchant][:2]]),
+                                         [slot_of.get(m, m) for m in [case.merchant, *[m for m in cands if m != case.merchant][:2]]],
+                                         block),
                 "flat_completion": chain_text(services=[case.merchant, *[m for m in flat if m != case.merchant][:2]]),
                 "long_tail": bool(case.long_tail) if pd.notna(case.long_tail) else False,
                 **({"last_need_text": case.last_need_text, "last_outcome": case.last_outcome}

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from workbench.needs.prompts import parse_chain
 
 REWARDS = ("format", "need_exact", "need_semantic", "category", "service", "full_path")
+BLOCK_REWARDS = ("rerank",)
+"""Rewards that read the candidate block (the ``candidates`` setting); logged only when it is on."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,29 @@ def service_score(text: str, target_merchant: str, k: int = 3) -> float:
     return 1.0 / (services.index(target_merchant) + 1) if target_merchant in services else 0.0
 
 
+def rerank_score(text: str, target_merchant: str, k: int = 3) -> float:
+    """GR2's rank-promotion reward for a reranker handed a list: the service stage's rank-aware score
+    (``service_score``: 1/rank among the first ``k``) minus the same score of the candidate block's
+    given order. Positive only where the model's ranking improves on the order it was given, 0 where it
+    keeps it (copying the incoming order earns nothing), negative where it makes it worse; 0 without a
+    block or a parse.
+
+    >>> given = "{ need : lunch } { category : ff } { cands : c1 mA1 x2 ago1 r2 ; c2 mA2 x1 ago2 r2 ; c3 mA3 x0 never r0 }"
+    >>> rerank_score(given + " { services : [ c2 c1 c3 ] }", "mA2")  # promoted from 2nd to 1st
+    0.5
+    >>> rerank_score(given + " { services : [ c1 c2 c3 ] }", "mA2")  # the given order kept
+    0.0
+    >>> rerank_score(given + " { services : [ c2 c1 c3 ] }", "mA1")  # demoted from 1st to 2nd
+    -0.5
+    """
+    chain = parse_chain(text)
+    if chain is None or not chain.given:
+        return 0.0
+    given = list(chain.given)[:k]
+    before = 1.0 / (given.index(target_merchant) + 1) if target_merchant in given else 0.0
+    return service_score(text, target_merchant, k) - before
+
+
 def full_path_score(text: str, target_phrase: str, target_category: str, target_merchant: str, vocab: RewardVocab) -> float:
     """The sparse reward of the whole path: right need (any wording), right category, and the service's
     rank-aware score — 0 unless every stage is right.
@@ -198,11 +223,12 @@ def reward_functions(vocab: RewardVocab, schedule: dict[str, float], observe: tu
         "category": lambda c, kw: category_score(c, kw["category"]),
         "service": lambda c, kw: service_score(c, kw["merchant"]),
         "full_path": lambda c, kw: full_path_score(c, kw["need_text"], kw["category"], kw["merchant"], vocab),
+        "rerank": lambda c, kw: rerank_score(c, kw["merchant"]),
     }
     gates = gates or {}
     unknown = (set(schedule) | set(observe) | set(gates) | set(gates.values())) - set(scorers)
     if unknown:
-        raise ValueError(f"unknown reward(s) {sorted(unknown)}; choose from {REWARDS}")
+        raise ValueError(f"unknown reward(s) {sorted(unknown)}; choose from {REWARDS + BLOCK_REWARDS}")
     history: dict[str, list[float]] = {}  # per-step means of every reward, switched on or not
     switched_on: set[str] = set()
 

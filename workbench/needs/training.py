@@ -21,21 +21,23 @@ import warnings
 from dataclasses import dataclass, replace
 
 import pandas as pd
+import torch
 
 from workbench.atomic import scratch_dir
 from workbench.errors import WorkbenchError
 from workbench.lm import SFTSettings, TinyLMConfig, build_word_tokenizer, load_causal_lm, make_model, train_sft
 from workbench.lm.sft import bf16_ok, last_token_logprobs
 from workbench.lm.tokenizer import build_subword_tokenizer, word_pieces
-from workbench.needs.prompts import (COUNT_WORDS, LAST_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text, curriculum_completion, place_words,
-                                     prompt_text)
+from workbench.needs.prompts import (BLOCK_WORDS, COUNT_WORDS, LAST_WORDS, MATCH_WORDS, SYNTAX_WORDS, chain_text,
+                                     curriculum_completion, parse_chain, place_words, prompt_text)
 from workbench.needs.data import DAY_TYPES, HOUR_BINS, NeedsData
 from workbench.progress import Progress, scaled, silent
 from workbench.runtime import resolve_device
 
 
-def domain_words(data: NeedsData) -> list[str]:
-    """Every word a prompt or completion can contain, in a fixed order."""
+def domain_words(data: NeedsData, candidates: bool = False) -> list[str]:
+    """Every word a prompt or completion can contain, in a fixed order (with ``candidates``, the
+    candidate block's words too)."""
     records = data.records
     words = [*SYNTAX_WORDS, *DAY_TYPES, *HOUR_BINS]
     for column in ("scene", "weather", "city"):
@@ -43,6 +45,8 @@ def domain_words(data: NeedsData) -> list[str]:
     words += data.phrases["phrase"].tolist() + data.categories["category"].tolist() + data.merchants["merchant"].tolist()
     if "outcome" in records:  # a coupled world's context names the last order's outcome
         words += LAST_WORDS
+    if candidates:
+        words += BLOCK_WORDS
     return list(dict.fromkeys(words))
 
 
@@ -52,22 +56,22 @@ SUBWORD_ABOVE = 4000
 synthetic worlds need a few hundred; Foursquare MAT 2.2k with ``category/rank`` venues, 11k without)."""
 
 
-def tokenizer_kind(setting: str, data: NeedsData) -> str:
+def tokenizer_kind(setting: str, data: NeedsData, candidates: bool = False) -> str:
     """``word`` or ``subword`` for the ``tokenizer`` setting (``auto`` decides by the word vocabulary's size)."""
     if setting not in TOKENIZERS:
         raise WorkbenchError(f"Unknown tokenizer {setting!r}; choose word, subword or auto (--set tokenizer=auto).")
     if setting == "auto":
-        entries = {piece for w in domain_words(data) for piece in word_pieces(w)}
+        entries = {piece for w in domain_words(data, candidates) for piece in word_pieces(w)}
         return "subword" if len(entries) > SUBWORD_ABOVE else "word"
     return setting
 
 
-def tokenizer_texts(data: NeedsData) -> list[str]:
+def tokenizer_texts(data: NeedsData, candidates: bool = False) -> list[str]:
     """What the sub-word tokenizer is trained on: every domain word once (so every id can be spelled),
     then one prompt-and-completion-shaped line per history record, so words are as frequent as in the
     training texts — frequent words (syntax, needs, categories, popular venues) become one token."""
     history = data.records[data.records["split"] != "test"]
-    lines = [" ".join(domain_words(data))]
+    lines = [" ".join(domain_words(data, candidates))]
     for i, r in enumerate(history.itertuples()):
         place = place_words(r.category, r.merchant)
         line = f"{MATCH_WORDS[i % 3]} {r.hour_bin} {r.scene} {r.need_text} {place} {COUNT_WORDS[i % 9]}"
@@ -75,26 +79,29 @@ def tokenizer_texts(data: NeedsData) -> list[str]:
     return lines
 
 
-def make_tokenizer(data: NeedsData, max_len: int, kind: str = "word", subword_vocab: int = 1000):
-    """The tiny model's tokenizer: ``kind`` is a ``tokenizer`` setting (word, subword or auto)."""
-    if tokenizer_kind(kind, data) == "subword":
-        return build_subword_tokenizer(tokenizer_texts(data), vocab_size=subword_vocab, model_max_length=max_len)
-    return build_word_tokenizer([], extra_tokens=domain_words(data), model_max_length=max_len)
+def make_tokenizer(data: NeedsData, max_len: int, kind: str = "word", subword_vocab: int = 1000,
+                   candidates: bool = False):
+    """The tiny model's tokenizer: ``kind`` is a ``tokenizer`` setting (word, subword or auto);
+    ``candidates``: it also spells the candidate block."""
+    if tokenizer_kind(kind, data, candidates) == "subword":
+        return build_subword_tokenizer(tokenizer_texts(data, candidates), vocab_size=subword_vocab, model_max_length=max_len)
+    return build_word_tokenizer([], extra_tokens=domain_words(data, candidates), model_max_length=max_len)
 
 
 def initial_model(cfg: TinyLMConfig, data: NeedsData, base_checkpoint: str, lora_r: int, seed: int, device: str,
-                  tokenizer: str = "word", subword_vocab: int = 1000):
+                  tokenizer: str = "word", subword_vocab: int = 1000, candidates: bool = False):
     """``(model, tokenizer, info)``: a fresh tiny LM (``tokenizer``: word, subword or auto), or a local
-    checkpoint wrapped with LoRA (its own tokenizer)."""
+    checkpoint wrapped with LoRA (its own tokenizer); ``candidates``: the vocabulary spells the
+    candidate block."""
     if not base_checkpoint:
-        tok = make_tokenizer(data, cfg.max_len, tokenizer, subword_vocab)
+        tok = make_tokenizer(data, cfg.max_len, tokenizer, subword_vocab, candidates)
         model = make_model(cfg, tok, seed=seed).to(resolve_device(device))
-        return model, tok, {"kind": "tiny", "added_tokens": 0, "tokenizer": tokenizer_kind(tokenizer, data),
+        return model, tok, {"kind": "tiny", "added_tokens": 0, "tokenizer": tokenizer_kind(tokenizer, data, candidates),
                             "vocab": len(tok)}
     from peft import LoraConfig, get_peft_model
 
     model, tok = load_causal_lm(base_checkpoint, device=str(resolve_device(device)))
-    missing = [w for w in domain_words(data) if tok.unk_token_id is not None
+    missing = [w for w in domain_words(data, candidates) if tok.unk_token_id is not None
                and tok.unk_token_id in tok(" " + w, add_special_tokens=False)["input_ids"]]
     added: list[int] = []
     if missing:  # a word-level checkpoint without our words: add them as tokens
@@ -163,18 +170,22 @@ def _grpo_trainer_class(compact_head: bool = True):
     """TRL's ``GRPOTrainer`` that, on one CPU process, scores completions with ``last_token_logprobs``
     (only the completion's positions through the LM head; TRL's fused head scores every position
     off Triton devices). Same numbers, a cheaper step on large vocabularies: on Foursquare's 11k
-    venue words a demo GRPO variant took 120 s instead of 280."""
+    venue words a demo GRPO variant took 120 s instead of 280. It also keeps each batch's dataset rows
+    (``rollout_rows``) for a ``rollout_func``, which TRL hands the prompts only (``block_rollout``)."""
     from trl import GRPOTrainer
 
-    if not compact_head:
-        return GRPOTrainer
-
     class Trainer(GRPOTrainer):
+        rollout_rows: list[dict] = []
+
+        def _generate_and_score_completions(self, inputs):
+            self.rollout_rows = inputs
+            return super()._generate_and_score_completions(inputs)
+
         def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep,
                                                batch_size=None, compute_entropy=False, compute_aux_loss=False,
                                                **media):
-            if (self.args.device.type != "cpu" or self.accelerator.num_processes > 1 or compute_aux_loss
-                    or any(v is not None for v in media.values())):
+            if (not compact_head or self.args.device.type != "cpu" or self.accelerator.num_processes > 1
+                    or compute_aux_loss or any(v is not None for v in media.values())):
                 return super()._get_per_token_logps_and_entropies(
                     model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, compute_aux_loss,
                     **media)
@@ -185,9 +196,97 @@ def _grpo_trainer_class(compact_head: bool = True):
     return Trainer
 
 
+def _sample(model, sequences: list[list[int]], config, pad_id: int, stopping=None) -> list[list[int]]:
+    """Sampled continuations of token-id ``sequences`` (left-padded into one batch), each cut after its
+    end-of-sequence token or, with ``stopping`` (a ``StoppingCriteria`` class taking the prompt width),
+    after the token where it stopped."""
+    from transformers import StoppingCriteriaList
+
+    width = max(map(len, sequences))
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, seq in enumerate(sequences):
+        ids[i, width - len(seq):] = torch.tensor(seq)
+        mask[i, width - len(seq):] = 1
+    device = next(model.parameters()).device
+    criteria = StoppingCriteriaList([stopping(width)]) if stopping is not None else None
+    with torch.no_grad():
+        out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), generation_config=config,
+                             stopping_criteria=criteria)
+    eos = set(config.eos_token_id if isinstance(config.eos_token_id, list) else [config.eos_token_id])
+    cut = []
+    for row in out[:, width:].tolist():
+        kept = []
+        for token in row:
+            kept.append(token)
+            if token in eos or (stopping is not None and stopping.done(kept)):
+                break
+        cut.append(kept)
+    return cut
+
+
+def block_rollout(block) -> "callable":
+    """A TRL ``rollout_func`` that hands stage 3 its candidates tool-style. Each completion is sampled in
+    two parts: the chain up to the category's closing brace, then — after ``block(case, category)``
+    (the candidate block of the sampled category for the dataset row's case; ``""`` for a category
+    that does not exist) is inserted — the rest. The block's tokens are the tool's, not the model's:
+    ``env_mask`` leaves them out of the loss. Sampling uses the trainer's own generation settings."""
+    import copy
+
+    from transformers import StoppingCriteria
+
+    def rollout(prompts, trainer) -> dict:
+        rows = trainer.rollout_rows
+        if [r["prompt"] for r in rows] != list(prompts):
+            raise RuntimeError("the GRPO rollout lost track of its cases (TRL changed how it passes prompts)")
+        tok = trainer.processing_class
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        close_ids = tok(" }", add_special_tokens=False)["input_ids"]
+        if len(close_ids) != 1:
+            raise WorkbenchError("The candidate block needs '}' to be one token of the tokenizer; set candidates=0 for it.")
+        close, pad = close_ids[0], tok.pad_token_id
+
+        class AfterCategory(StoppingCriteria):  # the second closing brace ends "{ need : . } { category : . }"
+            def __init__(self, width):
+                self.width = width
+
+            def __call__(self, input_ids, scores, **kwargs):
+                return (input_ids[:, self.width:] == close).sum(1) >= 2
+
+            @staticmethod
+            def done(kept):
+                return kept.count(close) >= 2
+
+        prompt_ids = tok(text=list(prompts))["input_ids"]
+        config = copy.deepcopy(trainer.generation_config)
+        heads = _sample(model, prompt_ids, config, pad, AfterCategory)
+        completions, masks = [list(h) for h in heads], [[1] * len(h) for h in heads]
+        todo, inputs = [], []
+        for i, (row, head) in enumerate(zip(rows, heads)):
+            if not head or head[-1] != close:  # ended (or ran out) before the category was closed
+                continue
+            chain = parse_chain(tok.decode(head, skip_special_tokens=True))
+            text = block(row["case"], chain.category) if chain is not None and chain.category else ""
+            block_ids = tok(" " + text, add_special_tokens=False)["input_ids"] if text else []
+            completions[i] += block_ids
+            masks[i] += [0] * len(block_ids)
+            todo.append(i)
+            inputs.append(prompt_ids[i] + completions[i])
+        if todo:
+            for i, tail in zip(todo, _sample(model, inputs, config, pad)):
+                completions[i] += tail
+                masks[i] += [1] * len(tail)
+        return {"prompt_ids": prompt_ids, "completion_ids": completions, "logprobs": None, "env_mask": masks}
+
+    return rollout
+
+
 def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GRPOSettings,
-               weights: list[float] | None = None, progress: Progress | None = None, label: str = "GRPO") -> list[dict]:
-    """GRPO with TRL on ``cases`` (prompt + truth columns); returns one log row per step."""
+               weights: list[float] | None = None, progress: Progress | None = None, label: str = "GRPO",
+               block=None) -> list[dict]:
+    """GRPO with TRL on ``cases`` (prompt + truth columns); returns one log row per step. ``block``
+    (``f(case position, category) -> candidate block text``): the rollouts insert the sampled
+    category's candidate block (``block_rollout``)."""
     import datasets
     from transformers import TrainerCallback
     from transformers.trainer_callback import PrinterCallback
@@ -198,6 +297,9 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
     warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
     progress = progress or silent
     rows = cases[["prompt", "need_text", "category", "merchant"]].to_dict("records")
+    if block is not None:  # the rollout finds each prompt's case by its position in ``cases``
+        rows = [{**row, "case": i} for i, row in enumerate(rows)]
+        warnings.filterwarnings("ignore", message=".*rollout_func.*")
     device = resolve_device(settings.device)
 
     class Report(TrainerCallback):
@@ -220,7 +322,7 @@ def train_grpo(model, tok, cases: pd.DataFrame, reward_funcs: list, settings: GR
         )
         trainer = _grpo_trainer_class(settings.compact_head)(
             model=model, reward_funcs=reward_funcs, args=args, train_dataset=datasets.Dataset.from_list(rows),
-            processing_class=tok, callbacks=[Report()])
+            processing_class=tok, callbacks=[Report()], rollout_func=block_rollout(block) if block is not None else None)
         trainer.remove_callback(PrinterCallback)
         trainer.train()
     model.eval()

@@ -63,7 +63,25 @@ class Variant:
     cost: float = 1.0
     """Rough run time relative to one from-scratch SFT (weighs its share of the build's progress bar)."""
 
+    def rewards(self, candidates: bool) -> tuple[dict[str, float], dict[str, str]]:
+        """GRPO's ``schedule`` and ``gates``; with the candidate block (the ``candidates`` setting) each
+        reward named in ``WITH_CANDIDATES`` is replaced by its stand-in, at the same point of the curriculum.
 
+        >>> REGISTRY["full"].rewards(True)[0]["rerank"], REGISTRY["full"].rewards(True)[1]["rerank"]
+        (0.6666666666666666, 'category')
+        >>> "rerank" in REGISTRY["full"].rewards(False)[0]
+        False
+        """
+        swap = WITH_CANDIDATES if candidates else {}
+        return ({swap.get(k, k): v for k, v in self.schedule.items()},
+                {swap.get(k, k): swap.get(v, v) for k, v in self.gates.items()})
+
+
+WITH_CANDIDATES = {"service": "rerank"}
+"""With the candidate block the service stage is paid by its gain over the block's order
+(``rewards.rerank_score``) instead of its absolute hit: GR2 (arXiv 2602.07774) found that an LM
+reranking a given list learns to keep the incoming order when the absolute hit pays it. The sparse
+full-path reward (``rl_sparse``) is left as it is, the ablation it was."""
 THIRD = 1 / 3
 REGISTRY: dict[str, Variant] = {v.name: v for v in (
     Variant("clustered_sft", "sft", "three-stage chain, curriculum SFT on the clustered (filtered) history"),

@@ -100,28 +100,42 @@ def budget_curve(curve: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
     return fig
 
 
+def _series(frame: pd.DataFrame) -> pd.Series | None:
+    """Each row's series name (``coupling.load``'s ``series`` column) when a study holds several, else None."""
+    return frame["series"] if "series" in frame and frame["series"].nunique() > 1 else None
+
+
 def coupling_curve(points: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
     """``metric`` of each variant against the world's coupling dial (mean over the seeds of each point;
     ``coupling.study``'s "points" rows): where the full framework's line crosses the isolated
-    pipeline's dashed one is the answer to "where does one model win?"."""
-    frame = points.groupby(["variant", "coupling"], sort=False)[metric].mean().reset_index()
+    pipeline's dashed one is the answer to "where does one model win?". With several series, the
+    line's dash tells them apart (and the isolated pipeline is no longer the only dashed line)."""
+    series = _series(points)
+    keys = ["variant", "coupling"] if series is None else ["series", "variant", "coupling"]
+    frame = points.groupby(keys, sort=False)[metric].mean().reset_index()
     fig = px.line(frame, x="coupling", y=metric, color="variant", markers=True, template=TEMPLATE,
-                  color_discrete_sequence=PALETTE)
-    fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
+                  color_discrete_sequence=PALETTE, line_dash=None if series is None else "series")
+    if series is None:
+        fig.for_each_trace(lambda t: t.update(line={"dash": "dash"}) if t.name == "isolated" else None)
     fig.update_xaxes(title="coupling (0 = the pipeline's own factorisation)", tickvals=sorted(frame["coupling"].unique()))
     fig.update_layout(height=340, yaxis_title=metric, margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return fig
 
 
 def coupling_ratio(curve: pd.DataFrame, goal: float = 1.25) -> go.Figure:
-    """Full / isolated HR@1 at each dial setting with its 95% interval, against 1 (level) and ``goal``."""
-    frame = curve.sort_values("coupling")
-    low = np.array([r[0] for r in frame["ratio interval"]])
-    high = np.array([r[1] for r in frame["ratio interval"]])
-    ratio = frame["full / isolated HR@1"].to_numpy()
-    fig = go.Figure(go.Scatter(x=frame["coupling"], y=ratio, mode="lines+markers", name="full / isolated HR@1",
-                               error_y={"type": "data", "symmetric": False, "array": high - ratio,
-                                        "arrayminus": ratio - low}, line={"color": PALETTE[0]}))
+    """Full / isolated HR@1 at each dial setting with its 95% interval, against 1 (level) and ``goal``;
+    one line per series."""
+    names = _series(curve)
+    fig = go.Figure()
+    for i, (name, frame) in enumerate(curve.assign(series="" if names is None else names).groupby("series", sort=False)):
+        frame = frame.sort_values("coupling")
+        low = np.array([r[0] for r in frame["ratio interval"]])
+        high = np.array([r[1] for r in frame["ratio interval"]])
+        ratio = frame["full / isolated HR@1"].to_numpy()
+        fig.add_trace(go.Scatter(x=frame["coupling"], y=ratio, mode="lines+markers",
+                                 name="full / isolated HR@1" + (f" ({name})" if name else ""),
+                                 error_y={"type": "data", "symmetric": False, "array": high - ratio,
+                                          "arrayminus": ratio - low}, line={"color": PALETTE[i % len(PALETTE)]}))
     fig.add_hline(y=1.0, line_dash="dot", line_color=NEUTRAL, annotation_text="level")
     fig.add_hline(y=goal, line_dash="dash", line_color=GOOD, annotation_text=f"goal {goal:g}x")
     fig.update_layout(template=TEMPLATE, height=320, xaxis_title="coupling", yaxis_title="full / isolated HR@1",
@@ -131,10 +145,14 @@ def coupling_ratio(curve: pd.DataFrame, goal: float = 1.25) -> go.Figure:
 
 def coupling_stages(curve: pd.DataFrame) -> go.Figure:
     """Per dial setting, each stage of the isolated pipeline and the full framework side by side: need
-    right, category right when the need was, HR@1 when both were."""
+    right, category right when the need was, HR@1 when both were (each series' own pair when there
+    are several)."""
     stages = ("need right", "category right | need right", "HR@1 | need, category right")
-    rows = [{"coupling": f"{r['coupling']:g}", "stage": s, "variant": v, "share": r.get(f"{v}: {s}")}
-            for _, r in curve.iterrows() for s in stages for v in ("isolated", "full")]
+    series = _series(curve)
+    names = series if series is not None else pd.Series("", index=curve.index)
+    rows = [{"coupling": f"{r['coupling']:g}", "stage": s, "variant": v + (f" · {names[i]}" if names[i] else ""),
+             "share": r.get(f"{v}: {s}")}
+            for i, r in curve.iterrows() for s in stages for v in ("isolated", "full")]
     frame = pd.DataFrame(rows).dropna()
     fig = px.bar(frame, x="coupling", y="share", color="variant", barmode="group", facet_col="stage",
                  template=TEMPLATE, color_discrete_sequence=PALETTE, category_orders={"stage": list(stages)})
