@@ -1,7 +1,8 @@
 """Run the benchmarks: ``python benchmarks/run.py [name ...]`` (``make bench`` runs them all).
 
 Each ``benchmarks/bench_<name>.py`` (found by name: needs, glass, merging, lm, pages — the app's
-interaction timings — peers_cornac, peers_mergekit (``peers`` runs both) and any other) has ``TITLE``
+interaction timings — peers_cornac, peers_mergekit (``peers`` runs both), demo_profile — where each
+demo job's CPU goes — and any other) has ``TITLE``
 and ``run() -> list[dict]`` (rows of one or more tables; a row may carry a ``table`` key to split
 them). Results go to ``benchmarks/results/<name>.json`` (with versions, machine and date beside
 them) and one markdown file ``benchmarks/results/RESULTS.md``.

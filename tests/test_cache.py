@@ -27,17 +27,13 @@ from workbench.store import ArtifactStore
 TOY = ["toy", "--profile", "smoke", "--set", "seeds=1,2,3,4,5", "--set", "pause=1.0", "--workers", "1"]
 
 
-def cli(*args, home, env, **kwargs):
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, "WORKBENCH_HOME": str(home), **env}, timeout=300, **kwargs)
-
-
 def cached_jobs(run) -> set[str]:
     return {name for name, t in run.read_json("jobs").items() if t.get("cached")}
 
 
 @pytest.mark.slow
-def test_a_killed_build_resumes_at_the_next_job_with_the_same_bytes(tmp_path):
+def test_a_killed_build_resumes_at_the_next_job_with_the_same_bytes(tmp_path, cli, toy_method):
+    """The killed build is a real process; the builds after it and doctor run in this process (``cli``)."""
     env = toy_pipeline.cli_env(tmp_path / "shim")
     home = tmp_path / "store"
     entries = home / FOLDER
@@ -56,19 +52,19 @@ def test_a_killed_build_resumes_at_the_next_job_with_the_same_bytes(tmp_path):
     kept = len(list(entries.glob("*/job.json")))
     assert 2 <= kept < 6 and ArtifactStore(home).runs() == []  # killed between jobs: nothing published
 
-    r = cli("build", *TOY, home=home, env=env)
+    r = cli("build", *TOY, home=home)
     assert r.returncode == 0 and "toy: built" in r.stdout, r.stderr[-2000:]
     (resumed,) = ArtifactStore(home).runs()
     assert len(cached_jobs(resumed)) == kept  # the finished jobs came back; the others ran
     assert all(t["pid"] != proc.pid for n, t in resumed.read_json("jobs").items() if n not in cached_jobs(resumed))
 
-    r = cli("build", *TOY, home=tmp_path / "uninterrupted", env=env)
+    r = cli("build", *TOY, home=tmp_path / "uninterrupted")
     assert r.returncode == 0, r.stderr[-2000:]
     (whole,) = ArtifactStore(tmp_path / "uninterrupted").runs()
     assert cached_jobs(whole) == set()
     assert toy_pipeline.run_files(resumed) == toy_pipeline.run_files(whole) and "claims.json" in toy_pipeline.run_files(whole)
 
-    r = cli("doctor", home=home, env=env)
+    r = cli("doctor", home=home)
     assert r.returncode == 0, r.stderr
     assert f"job cache {entries}: 6 jobs" in r.stdout
     listed = [line for line in r.stdout.splitlines() if line.startswith("cached: ")]

@@ -83,13 +83,14 @@ def test_bad_out_is_one_sentence_and_leaves_no_file(tmp_path, smoke_store):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing half-written
 
 
-def test_cli_report(tmp_path, smoke_store):
-    env = {**os.environ, "WORKBENCH_HOME": str(smoke_store.root)}
-    cli = [sys.executable, "-m", "workbench.cli", "report", "--profile", "smoke"]
-    r = subprocess.run([*cli, "--out", str(tmp_path)], capture_output=True, text=True, env=env, timeout=300)
+def test_cli_report(tmp_path, smoke_store, cli):
+    """The bad --out in this process (``cli``), the report itself from a real process."""
+    r = cli("report", "--profile", "smoke", "--out", tmp_path, home=smoke_store.root)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and len(r.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+    env = {**os.environ, "WORKBENCH_HOME": str(smoke_store.root)}
     out = tmp_path / "shared" / "report.html"
-    r = subprocess.run([*cli, "--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    r = subprocess.run([sys.executable, "-m", "workbench.cli", "report", "--profile", "smoke", "--out", str(out)],
+                       capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert str(out) in r.stdout and out.read_text().startswith("<!DOCTYPE html>")

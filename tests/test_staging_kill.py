@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -23,17 +24,14 @@ SMALL = ["--set", "base_steps=30", "--set", "child_steps=10", "--set", "n_eval=1
          "--set", "n_boot=20", "--set", "coarse_step=0.5", "--set", "slerp_step=0.5", "--set", "other_step=1.0"]
 
 
-def workbench(*args, env, **kwargs):
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=900, **kwargs)
-
-
 def staging(home):
     return sorted([*home.glob("*/.*.partial-*"), *home.glob(".jobs-*")])
 
 
 @pytest.mark.slow
-def test_a_killed_build_is_cleaned_by_the_next_build(tmp_path):
+def test_a_killed_build_is_cleaned_by_the_next_build(tmp_path, cli, monkeypatch):
+    """The killed build is a real process; doctor and the next build run in this process (``cli``), with
+    the same temp folder (TMPDIR for their worker processes, ``tempfile.tempdir`` for this one)."""
     home, system_tmp = tmp_path / "store", tmp_path / "tmp"
     system_tmp.mkdir()
     env = {**os.environ, "WORKBENCH_HOME": str(home), "TMPDIR": str(system_tmp)}
@@ -55,13 +53,15 @@ def test_a_killed_build_is_cleaned_by_the_next_build(tmp_path):
     assert all((path / "owner.json").exists() for path in left)
     assert not list(system_tmp.glob("workbench-*"))  # nothing in the system temp folder
 
-    r = workbench("doctor", env=env)
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    r = cli("doctor", home=home)
     assert r.returncode == 0, r.stderr
     listed = [line for line in r.stdout.splitlines() if line.startswith("staging (stale")]
     assert len(listed) == 2 and all(f"owner pid {proc.pid}" in line for line in listed), r.stdout
     assert {str(path) for path in left} == {line.split(": ", 1)[1].split("  ")[0] for line in listed}
 
-    r = workbench("build", METHOD, "--profile", "smoke", *SMALL, env=env)
+    r = cli("build", METHOD, "--profile", "smoke", *SMALL, home=home)
     assert r.returncode == 0 and "built in" in r.stdout, r.stderr[-2000:]
     assert staging(home) == [] and not list(system_tmp.glob("workbench-*"))
     store = ArtifactStore(home)

@@ -134,13 +134,6 @@ def test_an_output_is_kept_apart_from_the_inputs(tmp_path, out, inputs, how):
 
 
 # ---- integrity: sizes and SHA-256 in the manifest, damaged runs named, never crashing a listing -----
-def cli(*args, home):
-    """The real entry point in a subprocess, as a user runs it."""
-    env = {**os.environ, "WORKBENCH_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "workbench.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
-
-
 def test_manifest_records_each_files_size_and_sha256(tmp_store):
     run = toy_pipeline.build(toy_pipeline.Config.for_profile("smoke"), tmp_store)
     files = run.manifest["files"]
@@ -157,7 +150,7 @@ def test_manifest_records_each_files_size_and_sha256(tmp_store):
     assert finished.manifest["rebuild"] == "workbench build toy --profile demo --set n=10 --set seeds=3,4"
 
 
-def test_truncated_or_altered_artifact_is_damaged_and_a_rebuild_heals_it(tmp_store):
+def test_truncated_or_altered_artifact_is_damaged_and_a_rebuild_heals_it(tmp_store, cli):
     cfg = toy_pipeline.Config.for_profile("smoke")
     run = toy_pipeline.build(cfg, tmp_store)
     table = run.path / "cases.parquet"
@@ -191,7 +184,7 @@ def _corrupt_run(store: ArtifactStore, method: str, text: str = "{not json") -> 
     return folder
 
 
-def test_a_corrupt_manifest_never_crashes_a_listing(tmp_store, toy_method):
+def test_a_corrupt_manifest_never_crashes_a_listing(tmp_store, toy_method, cli):
     from workbench import report
 
     good = toy_pipeline.build(toy_pipeline.Config.for_profile("demo", n=20), tmp_store)

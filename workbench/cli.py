@@ -118,6 +118,9 @@ def build(
         help="Ray only: 'auto' or HOST:PORT of a running cluster (default: start a local Ray).")] = None,
     fresh: Annotated[bool, typer.Option(
         "--fresh", help="Run every job again instead of reusing the job cache (and refresh the cache).")] = False,
+    profile_jobs: Annotated[bool, typer.Option(
+        "--profile-jobs", help="Run every job under cProfile (not from the job cache): where its CPU went, beside its "
+                               "log (logs/<job>.profile.json); same numbers. Also WORKBENCH_PROFILE_JOBS=1.")] = False,
 ) -> None:
     """Build a method's artifacts (a no-op when the same settings are already built).
 
@@ -143,7 +146,7 @@ def build(
     names = methods.available() if method == "all" else [method]
     if method == "all" and not names:
         raise WorkbenchError("No method is available to build yet.")
-    runner = Runner.from_env(executor, workers, address)
+    runner = Runner.from_env(executor, workers, address, profile_jobs or None)
     s = _store(store)
     configs = []
     for name in names:

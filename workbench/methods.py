@@ -124,6 +124,9 @@ def build_many(configs: list, store=None, progress=None, runner=None, cheapest_f
 
     Jobs found in the store's job cache are reused, and every job that finishes is kept there
     (``workbench.cache``): a killed build resumes where it stopped. ``fresh`` runs every job again.
+    A runner that profiles its jobs (``Runner.profile_jobs``) runs every job and leaves the cache
+    alone (a cached job has nothing to profile, and a profiled one's CPU seconds hold the profiler's
+    own); each job's profile is kept beside its log (``logs/<job>.profile.json``).
     """
     from workbench.atomic import check_apart, mark_owner
     from workbench.cache import JobCache
@@ -209,7 +212,7 @@ def build_many(configs: list, store=None, progress=None, runner=None, cheapest_f
                 publish(i, results)
 
         run_jobs([j for i in todo for j in plans[i]], jobs_root, runner, jobs_progress, device=device, rank=rank,
-                 on_done=on_done, cache=JobCache.of(store, fresh))
+                 on_done=on_done, cache=None if runner.profile_jobs else JobCache.of(store, fresh))
     progress("done", 1.0)
     return runs
 
@@ -232,13 +235,15 @@ def _discard_jobs(jobs_root, failed: bool) -> None:
 
 
 def _keep_logs(root, target, results: dict) -> None:
-    """Copy each job's non-empty log into the run folder (``logs/<job>.txt``) for later reading."""
+    """Copy each job's non-empty log into the run folder (``logs/<job>.txt``) for later reading, and
+    its profile when it was profiled (``logs/<job>.profile.json``, ``workbench.profiling``)."""
     for name in results:
-        log = root / name / "log.txt"
-        if log.exists() and log.stat().st_size:
-            out = target / f"{name.replace('/', '__')}.txt"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(log, out)
+        for source, suffix in (("log.txt", ".txt"), ("profile.json", ".profile.json")):
+            path = root / name / source
+            if path.exists() and path.stat().st_size:
+                out = target / f"{name.replace('/', '__')}{suffix}"
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, out)
 
 
 def describe_jobs(config) -> str:

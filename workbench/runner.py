@@ -26,6 +26,10 @@ Executors (:class:`Runner`):
 Progress of every job reaches one callback (the build's bar); each job's share of the bar is its
 ``cost``. A failing job fails the whole run with its own message and the path of its log
 (``<root>/<name>/log.txt``); the other jobs are cancelled.
+
+``Runner(profile_jobs=True)`` (``workbench build --profile-jobs``, ``WORKBENCH_PROFILE_JOBS=1``) runs each
+job under ``cProfile`` and writes where its CPU went beside its log (``<root>/<name>/profile.json``,
+``workbench.profiling``); the numbers stay the same.
 """
 
 from __future__ import annotations
@@ -137,10 +141,14 @@ class Runner:
     """Worker processes (local) or concurrent tasks (Ray); default: the cores on CPU, 4 per GPU on CUDA."""
     address: str | None = None
     """Ray only: None starts a local Ray; ``auto`` or ``HOST:PORT`` joins a running cluster."""
+    profile_jobs: bool = False
+    """Run each job under ``cProfile``: ``profile.json`` beside its log (``workbench.profiling``)."""
 
     @classmethod
-    def from_env(cls, executor: str | None = None, workers: int | None = None, address: str | None = None) -> "Runner":
-        """Arguments first, then ``WORKBENCH_EXECUTOR`` / ``WORKBENCH_WORKERS`` / ``WORKBENCH_RAY_ADDRESS``."""
+    def from_env(cls, executor: str | None = None, workers: int | None = None, address: str | None = None,
+                 profile_jobs: bool | None = None) -> "Runner":
+        """Arguments first, then ``WORKBENCH_EXECUTOR`` / ``WORKBENCH_WORKERS`` / ``WORKBENCH_RAY_ADDRESS`` /
+        ``WORKBENCH_PROFILE_JOBS`` (``1`` profiles, ``0`` or unset does not)."""
         executor = executor or os.environ.get("WORKBENCH_EXECUTOR", "local")
         if workers is None and os.environ.get("WORKBENCH_WORKERS"):
             try:
@@ -148,7 +156,12 @@ class Runner:
             except ValueError as err:
                 raise WorkbenchError(f"WORKBENCH_WORKERS={os.environ['WORKBENCH_WORKERS']!r} is not a whole number.") from err
         address = address or os.environ.get("WORKBENCH_RAY_ADDRESS") or None
-        runner = cls(executor, workers, address)
+        if profile_jobs is None:
+            flag = os.environ.get("WORKBENCH_PROFILE_JOBS", "0").strip()
+            if flag not in ("", "0", "1"):
+                raise WorkbenchError(f"WORKBENCH_PROFILE_JOBS={flag!r} is not 0 or 1.")
+            profile_jobs = flag == "1"
+        runner = cls(executor, workers, address, profile_jobs)
         runner.check(reach=True)
         return runner
 
@@ -211,17 +224,21 @@ def _function(path: str) -> Callable[[JobContext], dict]:
 
 
 # ---- one job, wherever it runs ----------------------------------------------------------------------
-def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Progress = silent) -> tuple[dict, dict]:
+def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Progress = silent,
+            profile: bool = False) -> tuple[dict, dict]:
     """Run one job here: its folder, its thread count, its log; returns (its JSON round-tripped result,
     its wall and CPU seconds).
 
     Everything the job prints goes to ``<folder>/log.txt``; on an error the traceback goes there too
-    and a ``JobFailed`` carrying the last line and the log path is raised.
+    and a ``JobFailed`` carrying the last line and the log path is raised. ``profile``: the job runs
+    under ``cProfile`` and its summary goes to ``<folder>/profile.json`` (``workbench.profiling``),
+    also when it fails; its timing is then marked ``profiled`` (the profiler's own cost is in it).
     """
     import torch
     from threadpoolctl import threadpool_limits
 
-    from workbench.atomic import scratch_root
+    from workbench.atomic import atomic_write_text, scratch_root, to_json
+    from workbench.profiling import profiled
 
     root = Path(root)
     ctx = JobContext(job, root, results, progress)
@@ -229,13 +246,15 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
     log_path = ctx.folder / "log.txt"
     before = torch.get_num_threads()
     torch.set_num_threads(max(1, job.threads))
+    summary: dict = {}
     start, cpu = time.perf_counter(), time.process_time()
     try:  # BLAS / OpenMP pools (numpy, scikit-learn) get the same thread count as torch
         # a trainer's scratch folder goes in the job's folder (inside the store), not the system temp
         with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), \
                 threadpool_limits(limits=max(1, job.threads)), scratch_root(ctx.folder):
             try:
-                result = _function(job.fn)(ctx)
+                with profiled(summary) if profile else contextlib.nullcontext():
+                    result = _function(job.fn)(ctx)
             except KeyboardInterrupt:  # a stop (Ctrl-C, or SIGTERM in the app's build), not the job's failure
                 print("stopped", file=log)
                 raise
@@ -245,8 +264,12 @@ def execute(job: Job, root: str | Path, results: dict[str, dict], progress: Prog
                 raise JobFailed(job.name, message, str(log_path)) from None
     finally:
         torch.set_num_threads(before)
-    timing = {"seconds": round(time.perf_counter() - start, 3), "cpu_seconds": round(time.process_time() - cpu, 2),
-              "host": socket.gethostname(), "pid": os.getpid()}  # where it ran (jobs.json)
+        seconds, cpu = round(time.perf_counter() - start, 3), round(time.process_time() - cpu, 2)
+        if summary:
+            atomic_write_text(ctx.folder / "profile.json", to_json({"job": job.name, "fn": job.fn, "seconds": seconds,
+                                                                    "cpu_seconds": cpu, **summary}))
+    timing = {"seconds": seconds, "cpu_seconds": cpu, "host": socket.gethostname(), "pid": os.getpid(),  # where it ran
+              **({"profiled": True} if profile else {})}
     try:
         return json.loads(json.dumps(result or {}, allow_nan=True)), timing
     except TypeError as err:
@@ -311,9 +334,9 @@ def _throttled(name: str, put: Callable[[tuple], None]) -> Progress:
     return report
 
 
-def _run_in_worker(job: Job, root: str, results: dict) -> tuple[dict, dict]:
+def _run_in_worker(job: Job, root: str, results: dict, profile: bool = False) -> tuple[dict, dict]:
     put = _QUEUE.put if _QUEUE is not None else (lambda item: None)
-    return execute(job, root, results, _throttled(job.name, put))
+    return execute(job, root, results, _throttled(job.name, put), profile)
 
 
 # ---- executors --------------------------------------------------------------------------------------
@@ -376,18 +399,19 @@ def run_jobs(jobs: Sequence[Job], root: str | Path, runner: Runner | None = None
         return _run_ray(order, root, runner, relay, gpu, priority, done, results)
     width = min(runner.width(gpu), len(order) - len(results))
     if width <= 1:
-        return _run_inline(order, root, relay, priority, done, results)
-    return _run_pool(order, root, width, relay, priority, done, results)
+        return _run_inline(order, root, relay, priority, done, results, runner.profile_jobs)
+    return _run_pool(order, root, width, relay, priority, done, results, runner.profile_jobs)
 
 
-def _run_inline(order: list[Job], root: Path, relay: _Relay, priority: dict, done: Callable, results: Results) -> Results:
+def _run_inline(order: list[Job], root: Path, relay: _Relay, priority: dict, done: Callable, results: Results,
+                profile: bool = False) -> Results:
     started: set[str] = set(results)
     while len(results) < len(order):
         job = _ready(order, results, started, priority)[0]
         started.add(job.name)
         try:
             results.add(job.name, execute(job, root, {d: results[d] for d in job.deps},
-                                                  lambda m, f, n=job.name: relay(n, m, f)))
+                                          lambda m, f, n=job.name: relay(n, m, f), profile))
         except JobFailed as failed:
             raise failed.as_error() from None
         relay(job.name, "done", 1.0)
@@ -425,7 +449,7 @@ def _drain(progress_queue, relay: _Relay) -> None:
 
 
 def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay, priority: dict, done: Callable,
-              results: Results) -> Results:
+              results: Results, profile: bool = False) -> Results:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -438,7 +462,7 @@ def _run_pool(order: list[Job], root: Path, width: int, relay: _Relay, priority:
         while len(results) < len(order):
             for job in _ready(order, results, started, priority)[: width - len(running)]:
                 deps = {d: results[d] for d in job.deps}
-                running[pool.submit(_run_in_worker, job, str(root), deps)] = job
+                running[pool.submit(_run_in_worker, job, str(root), deps, profile)] = job
                 started.add(job.name)
             finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
             _drain(progress_queue, relay)
@@ -481,7 +505,7 @@ def _run_ray(order: list[Job], root: Path, runner: Runner, relay: _Relay, gpu: b
             for job in _ready(order, results, started, priority)[: max(0, limit - len(running))]:
                 deps = {d: results[d] for d in job.deps}
                 options = {"num_cpus": job.threads, "num_gpus": job.gpu_share if gpu else 0, "max_retries": 0}
-                running[remote.options(**options).remote(job, str(root), deps, progress_queue)] = job
+                running[remote.options(**options).remote(job, str(root), deps, progress_queue, runner.profile_jobs)] = job
                 started.add(job.name)
             finished, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
             while not progress_queue.empty():
@@ -602,9 +626,10 @@ def start_ray(runner: Runner, gpu: bool = False) -> bool:
     return True
 
 
-def _run_on_ray(job: Job, root: str, results: dict, progress_queue) -> tuple[dict, dict]:
+def _run_on_ray(job: Job, root: str, results: dict, progress_queue, profile: bool = False) -> tuple[dict, dict]:
     import ray
 
-    result, timing = execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)))
+    result, timing = execute(job, root, results, _throttled(job.name, lambda item: progress_queue.put_nowait(item)),
+                             profile)
     return result, {**timing, "node": ray.get_runtime_context().get_node_id()}  # which node of the cluster
 

@@ -107,21 +107,18 @@ def test_shared_gsm8k_loads_with_its_preset(shared_data):
 
 
 @pytest.mark.slow
-def test_eval_command_takes_the_layout_and_field_options(tmp_path):
-    """`workbench eval` on an SVAMP-style file and on own field names; a bad line or pattern is one line, exit 2."""
-    import os
-    import subprocess
-    import sys
-
+def test_eval_command_takes_the_layout_and_field_options(tmp_path, cli, monkeypatch):
+    """`workbench eval` on an SVAMP-style file and on own field names; a bad line or pattern is one line, exit 2.
+    In this process through the console script's function (tests/merging/test_merging_cli.py runs eval
+    in a real process)."""
     from workbench.merging.pico import make_family
 
     checkpoint = make_family(tmp_path / "pico", hidden=32, layers=1, vocab=48, noise=0.1)["a"]
+    monkeypatch.setenv("WORKBENCH_THREADS", "1")
 
     def run(*args):
-        env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "store"), "WORKBENCH_THREADS": "1"}
-        return subprocess.run([sys.executable, "-m", "workbench.cli", "eval", str(checkpoint), "--temperature", "0",
-                               "--max-new-tokens", "4", "--json", *map(str, args)], capture_output=True, text=True,
-                              env=env, timeout=300)
+        return cli("eval", checkpoint, "--temperature", "0", "--max-new-tokens", "4", "--json", *args,
+                   home=tmp_path / "store")
 
     svamp = write(tmp_path / "svamp.jsonl", [{"Body": f"Jack had {k} pens.", "Question": "How many?", "Answer": float(k)}
                                              for k in (3, 4, 5)])

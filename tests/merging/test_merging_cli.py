@@ -1,4 +1,6 @@
-"""`workbench merge` and `workbench eval` through the real entry point, on pico checkpoints made here."""
+"""`workbench merge` and `workbench eval` on pico checkpoints made here: one real process per command (the
+console script as a user runs it), every other row in this process through the same entry point (the
+``cli`` fixture: the real exit codes and stderr without an interpreter per row)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,17 @@ pytestmark = pytest.mark.slow
 
 
 def workbench(*args, home):
+    """``workbench ARGS`` in a new process."""
     env = {**os.environ, "WORKBENCH_HOME": str(home), "WORKBENCH_THREADS": "1"}
     return subprocess.run([sys.executable, "-m", "workbench.cli", *map(str, args)], capture_output=True, text=True,
                           env=env, timeout=300)
+
+
+@pytest.fixture
+def cli(cli, monkeypatch):
+    """conftest's in-process ``cli`` with one torch thread, as the real processes here run."""
+    monkeypatch.setenv("WORKBENCH_THREADS", "1")
+    return cli
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +49,7 @@ def bench_file(tmp_path):
 
 def test_merge_writes_a_loadable_checkpoint(family, tmp_path):
     r = workbench("merge", "--a", family["a"], "--b", family["b"], "--method", "slerp", "--strength", "0.25",
-                  "--out", tmp_path / "merged", home=tmp_path)
+                  "--out", tmp_path / "merged", home=tmp_path)  # the real process
     assert r.returncode == 0, r.stderr
     assert "merged slerp (strength 0.25 = weight of --a)" in r.stdout
     model, _ = load_causal_lm(tmp_path / "merged")
@@ -51,34 +61,34 @@ def test_merge_writes_a_loadable_checkpoint(family, tmp_path):
     (["--method", "ties", "--density", "0.5"], "needs the shared base checkpoint; pass --base DIR"),
     (["--method", "blend"], "Unknown merge method 'blend'"),
 ])
-def test_merge_errors_are_one_sentence(family, tmp_path, extra, message):
-    r = workbench("merge", "--a", family["a"], "--b", family["b"], "--out", tmp_path / "o", *extra, home=tmp_path)
+def test_merge_errors_are_one_sentence(family, tmp_path, cli, extra, message):
+    r = cli("merge", "--a", family["a"], "--b", family["b"], "--out", tmp_path / "o", *extra, home=tmp_path)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
 
 
-def test_merge_refuses_incompatible_checkpoints_and_existing_output(family, tmp_path):
+def test_merge_refuses_incompatible_checkpoints_and_existing_output(family, tmp_path, cli):
     other = make_family(tmp_path / "wide", hidden=48, layers=2, vocab=48)
-    r = workbench("merge", "--a", family["a"], "--b", other["a"], "--out", tmp_path / "o", home=tmp_path)
+    r = cli("merge", "--a", family["a"], "--b", other["a"], "--out", tmp_path / "o", home=tmp_path)
     assert r.returncode == 2 and "not one architecture" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     (tmp_path / "o").mkdir()
-    r = workbench("merge", "--a", family["a"], "--b", family["b"], "--out", tmp_path / "o", home=tmp_path)
+    r = cli("merge", "--a", family["a"], "--b", family["b"], "--out", tmp_path / "o", home=tmp_path)
     assert r.returncode == 2 and "already exists" in r.stderr
 
 
-def test_eval_on_the_arithmetic_world_and_a_jsonl_benchmark(family, tmp_path, bench_file):
-    r = workbench("eval", family["a"], "--n", "12", home=tmp_path)
+def test_eval_on_the_arithmetic_world_and_a_jsonl_benchmark(family, tmp_path, bench_file, cli):
+    r = workbench("eval", family["a"], "--n", "12", home=tmp_path)  # the real process
     assert r.returncode == 0, r.stderr
     assert "accuracy" in r.stdout and "mean tokens" in r.stdout and "12 problems" in r.stdout
     out = tmp_path / "outputs.jsonl"
-    r = workbench("eval", family["a"], "--bench", bench_file, "--temperature", "0", "--max-new-tokens", "8", "--json",
-                  "--outputs", out, home=tmp_path)
+    r = cli("eval", family["a"], "--bench", bench_file, "--temperature", "0", "--max-new-tokens", "8", "--json",
+            "--outputs", out, home=tmp_path)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["n_problems"] == 2 and 0 <= summary["accuracy"] <= 1 and summary["tokens"] <= 8
     assert len(out.read_text().splitlines()) == 2
-    r = workbench("eval", family["a"], "--bench", tmp_path / "nope.jsonl", home=tmp_path)
+    r = cli("eval", family["a"], "--bench", tmp_path / "nope.jsonl", home=tmp_path)
     assert r.returncode == 2 and "No benchmark file" in r.stderr
 
 

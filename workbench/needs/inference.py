@@ -51,6 +51,14 @@ def word_ids(tok, word: str) -> tuple[int, ...]:
     return tuple(tok(" " + word, add_special_tokens=False)["input_ids"])
 
 
+def words_ids(tok, words) -> dict[str, tuple[int, ...]]:
+    """``word_ids`` of each distinct word in ``words``, in one tokenizer call: a call costs far more
+    than the tokenizing, and a test set's candidate lists name the same merchants thousands of times."""
+    distinct = list(dict.fromkeys(words))
+    encoded = tok([" " + w for w in distinct], add_special_tokens=False)["input_ids"] if distinct else []
+    return {w: tuple(ids) for w, ids in zip(distinct, encoded)}
+
+
 def chain_grammar(tok, data: NeedsData) -> Grammar:
     """``{ need : <phrase> } { category : <category of that need> } { services : [`` then end."""
     phrase_ids = {word_ids(tok, p): n for p, n in data.phrase_need.items()}
@@ -73,10 +81,10 @@ def score_paths(model, tok, texts: Sequence[str], path_starts: Sequence[int], ba
     device = next(model.parameters()).device
     sums, lasts = [], []
     for start in range(0, len(texts), batch_size):
-        chunk = texts[start:start + batch_size]
-        enc = [tok(t, add_special_tokens=False)["input_ids"] for t in chunk]
-        offsets = [len(tok(" ".join(t.split()[:s]), add_special_tokens=False)["input_ids"])
-                   for t, s in zip(chunk, path_starts[start:start + batch_size])]
+        chunk = list(texts[start:start + batch_size])
+        enc = tok(chunk, add_special_tokens=False)["input_ids"]  # one call per batch, the same ids as one per text
+        heads = [" ".join(t.split()[:s]) for t, s in zip(chunk, path_starts[start:start + batch_size])]
+        offsets = [len(ids) for ids in tok(heads, add_special_tokens=False)["input_ids"]]
         width = max(map(len, enc))
         ids = torch.full((len(enc), width), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros_like(ids)
@@ -146,7 +154,8 @@ def rank_candidates(model, tok, prefixes: list[str], cand_lists: list[list[str]]
     are grouped by all but their last token and scored by ``shared_head_scores``; for model families
     whose logits are not just the output layer on the last hidden state, by ``sequence_logprobs``."""
     out = [np.zeros(len(cands)) for cands in cand_lists]
-    ids = [[word_ids(tok, m) for m in cands] for cands in cand_lists]
+    known = words_ids(tok, (m for cands in cand_lists for m in cands))
+    ids = [[known[m] for m in cands] for cands in cand_lists]
     groups: dict[tuple[int, tuple[int, ...]], list[tuple[int, int]]] = {}  # (case, head) -> [(slot, last)]
     for i, case_ids in enumerate(ids):
         for j, x in enumerate(case_ids):
