@@ -104,6 +104,18 @@ def _moved(before, after) -> bool:
     return abs(e2 - e) > ((high - low) ** 2 + (high2 - low2) ** 2) ** 0.5 / 2
 
 
+
+def study(method: str, runs: list, planned: list[int], settings: str, command: str, commit: str, created: str,
+          wall_seconds: float, cut: str = "") -> dict:
+    """The study document: the rows of every built budget, the budgets planned but not (yet) built (and
+    ``cut``: why, when a budget was left out on purpose), the stable budget and why."""
+    rows = [row for run in runs for row in claim_rows(run)]
+    built = sorted({r["budget"] for r in rows})
+    return {"method": method, "budget setting": BUDGETS[method], "rows": rows, "built": built,
+            "not built": [b for b in planned if b not in built], "stable": stable_budget(rows) if rows else None,
+            **({"cut": cut} if cut else {}), "settings": settings, "command": command, "commit": commit,
+            "created": created, "wall_seconds": round(wall_seconds, 1)}
+
 def needs_rows(doc: dict, size: str | None = None) -> list[dict]:
     """Method 1's study (``needs/budget.py``) as claim rows: per SFT budget, at the demo's model size
     (``size``, ``"96x2"``), the quantity of ``needs.joint_vs_isolated`` (HR@3 full - isolated) and of

@@ -197,9 +197,14 @@ def test_the_studys_dial_0_is_the_build_without_the_dial(smoke_store):
 
     run = smoke_store.latest("merging", "smoke")
     cfg = methods.make_config("merging", "smoke", {"overthink": "0"})
-    seed_everything(cfg.seed)
-    tok, base, direct, _ = train_base_and_direct(cfg)
-    thinking, _ = train_thinking_child(cfg, tok, base)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the build's parents job (threads=1): the float sums in the same order
+    try:
+        seed_everything(cfg.seed)
+        tok, base, direct, _ = train_base_and_direct(cfg)
+        thinking, _ = train_thinking_child(cfg, tok, base)
+    finally:
+        torch.set_num_threads(before)
     built = load_parents(run)
     for name, model in (("base", base), ("direct", direct), ("thinking", thinking)):
         theirs = getattr(built, name).state_dict()
