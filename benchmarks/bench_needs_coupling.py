@@ -2,14 +2,16 @@
 
 One thing changes along the curve: the world's ``coupling`` dial (``workbench/needs/world.py``: 0 = the
 isolated pipeline's own factorisation; raising it plants three cross-stage dependencies). At each
-(dial, seed) point four variants are built: user history, the isolated pipeline, clustered SFT and
-the full framework (clustered SFT + curriculum GRPO), at the stable SFT budget (3,000 steps, the
+(dial, seed) point five variants are built: user history, the isolated pipeline, the same pipeline
+with a context-aware category stage (``isolated_ctx``, the strongest pipeline), clustered SFT and the
+full framework (clustered SFT + curriculum GRPO), at the stable SFT budget (3,000 steps, the
 budget curves' plateau) with the chain that keeps its alternatives (``chain_rank=marginal`` over
 ``chain_beams`` paths) — settings fixed before the curve was run, the same at every point.
 
 Each point is one runner call and a normal run in the bench's own store; its per-case outcomes go to
-``<store>/points/coupling<d>-seed<s>.json`` (``coupling.point_result``), and a point whose file exists
-is skipped, so an interrupted bench resumes where it stopped and a later sitting can add seeds. Two
+a committed point file, ``workbench/reference/needs-coupling/coupling<d>-seed<s>[-cands<N>].json``
+(``coupling.point_result``, ~40 KB), and a point whose file exists is skipped, so an interrupted bench
+resumes where it stopped and a later sitting — on another machine, from a fresh clone — adds seeds. Two
 points share one runner call (2 workers, one point's jobs per core). Points go seed by seed, the dial's
 ends first (1, 0, .5, .25), so a short sitting still gets the two ends of one seed.
 
@@ -21,8 +23,8 @@ under ``series``.
 
 Environment: ``BENCH_NEEDS_COUPLING_DIALS`` (default ``1,0,0.5,0.25``), ``..._SEEDS`` (default
 ``0,1,2``), ``..._USERS`` (default 600), ``..._STEPS`` (default 3000), ``..._PROFILE`` (default
-``demo``; the test runs ``smoke``), ``..._STORE`` (default ``data/bench-needs-coupling``), ``..._OUT``
-(default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all),
+``demo``; the test runs ``smoke``), ``..._STORE`` (the runs; default ``data/bench-needs-coupling``),
+``..._POINTS`` (the point files; default ``coupling.POINTS``), ``..._OUT`` (default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all),
 ``..._CANDIDATES`` (the ``candidates`` setting: stage 3 handed its candidate block; default 0 = off; its
 point files carry a ``-cands<N>`` suffix, so both series can share a store, and its rows are a series of
 their own).
@@ -63,31 +65,32 @@ def points() -> list[tuple[float, int]]:
     return [(d, s) for s in seeds for d in dials]
 
 
-def point_file(store: Path, dial: float, seed: int, candidates: int = 0) -> Path:
-    return store / "points" / f"coupling{dial:g}-seed{seed}{f'-cands{candidates}' if candidates else ''}.json"
+def point_file(points: Path, dial: float, seed: int, candidates: int = 0) -> Path:
+    return points / f"coupling{dial:g}-seed{seed}{f'-cands{candidates}' if candidates else ''}.json"
 
 
-def series_points(store: Path, candidates: int = 0) -> list[dict]:
-    """Every point file of one series (with or without the candidate block of that size) in the store."""
+def series_points(points: Path, candidates: int = 0) -> list[dict]:
+    """Every point file of one series (with or without the candidate block of that size) in ``points``."""
     import re
 
     name = re.compile(r"coupling[0-9.]+-seed[0-9]+" + (f"-cands{candidates}" if candidates else "") + r"\.json")
-    return [json.loads(p.read_text()) for p in sorted((store / "points").glob("*.json")) if name.fullmatch(p.name)]
+    return [json.loads(p.read_text()) for p in sorted(points.glob("*.json")) if name.fullmatch(p.name)]
 
 
 def run() -> list[dict]:
     from workbench import methods
-    from workbench.needs.coupling import REFERENCE, crossing, featured_case, point_result, study
+    from workbench.needs.coupling import POINTS, REFERENCE, crossing, featured_case, point_result, study
     from workbench.progress import tqdm_progress
     from workbench.store import ArtifactStore, versions
 
     profile = env("PROFILE", "demo")
     root = Path(env("STORE", str(HERE.parent / "data" / "bench-needs-coupling")))
     out = Path(env("OUT", str(REFERENCE)))
+    points_dir = Path(env("POINTS", str(POINTS)))
     store = ArtifactStore(root)
     shared = settings()
     cands = shared.get("candidates", 0)
-    todo = [(d, s) for d, s in points() if not point_file(root, d, s, cands).exists()]
+    todo = [(d, s) for d, s in points() if not point_file(points_dir, d, s, cands).exists()]
     todo = todo[:int(env("MAX_POINTS", str(len(todo))))]
     start, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(todo), 2):
@@ -96,22 +99,19 @@ def run() -> list[dict]:
         with tqdm_progress(f"needs coupling points {', '.join(f'{d:g}/seed{s}' for d, s in pair)}") as bar:
             runs = methods.build_many(configs, store, bar)
         for (d, s), r in zip(pair, runs):
-            path = point_file(root, d, s, cands)
+            path = point_file(points_dir, d, s, cands)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(point_result(r, d, s)))
+            tmp.write_text(json.dumps({**point_result(r, d, s), "featured": featured_case(r, s)}))
             tmp.replace(path)  # a point file is whole or absent
-    done = [{**p, "candidates": cands} for p in series_points(root, cands)]
+    done = [{**p, "candidates": cands} for p in series_points(points_dir, cands)]
     rows = study(done)
     import pandas as pd
 
     curve = pd.DataFrame([r for r in rows if r["table"] == "curve"])
-    featured = None
-    if done:  # the featured case comes from the highest dial setting's first seed
-        top = max(done, key=lambda p: (p["coupling"], -p["seed"]))
-        run_ = store.find("needs", methods.make_config("needs", profile, {**shared, "coupling": top["coupling"],
-                                                                            "seed": top["seed"]}))
-        featured = featured_case(run_, top["seed"]) if run_ is not None else None
+    # the featured case comes from the highest dial setting's first seed (kept in its point file)
+    top = max(done, key=lambda p: (p["coupling"], -p["seed"])) if done else {}
+    featured = top.get("featured")
     meta = {"settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
             "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
             "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "

@@ -54,3 +54,37 @@ def test_an_unknown_need_classifier_is_refused():
 
     with pytest.raises(WorkbenchError, match="need_classifier"):
         Config(need_classifier="svm").check()
+
+
+@pytest.fixture(scope="module")
+def coupled_world():
+    config = Config(users=160, min_records=30, max_records=36, max_train_cases=3000, coupling=1.0).check()
+    data = prepare.load_data(config, 0)
+    clustered = prepare.cluster_history(data, config, 0)
+    return data, prepare.make_cases(data, config, clustered["kept"], 0)
+
+
+def test_the_category_stage_reading_the_context_learns_what_the_dial_plants(coupled_world):
+    """At coupling 1 rain picks a need's first category and cold its last; the rule (the user's usual
+    category) cannot see the weather, the context-aware classifier does and is kept on validation."""
+    data, cases = coupled_world
+    scenes, weathers = sorted(data.records["scene"].unique()), sorted(data.records["weather"].unique())
+    history = data.records[data.records["split"] != "test"]
+    model, info = baselines.choose_category_stage(cases["train_pooled"], cases["valid_clustered"], data, scenes,
+                                                  weathers, history, 0)
+    scores = info["valid_category_acc"]
+    assert info["kind"] == "gbdt" and model is not None and scores["gbdt"] > scores["rule"] + 0.05
+    test = cases["test_clustered"]
+    picks = baselines.classifier_categories(model, data, test, test["need"].tolist(), scenes, weathers)
+    assert all(data.category_need[c] == n for c, n in zip(picks, test["need"]))  # always one of the need's own
+    wet = (test["weather"] == "rainy").to_numpy()
+    first = np.array([data.need_categories[n][0] for n in test["need"]])
+    assert (np.array(picks)[wet] == first[wet]).mean() > 0.8  # it learned the rainy-day rule
+    # given no category model the pipeline is the rule's, case for case
+    clf, _ = baselines.choose_need_classifier("logreg", cases["train_pooled"], cases["valid_clustered"], data, scenes,
+                                              weathers, 0)
+    rule = baselines.isolated(data, test, clf, scenes, weathers, cases["popularity"], 3, history)
+    assert rule["category_pred"].tolist() == baselines.rule_categories(data, test, rule["need_pred"].tolist(), history)
+    _, empty = baselines.choose_category_stage(cases["train_pooled"], cases["valid_clustered"].iloc[:0], data, scenes,
+                                               weathers, history, 0)
+    assert empty == {"kind": "rule", "valid_category_acc": {}}

@@ -59,15 +59,15 @@ def test_the_bench_skips_points_it_has_and_writes_the_study_from_them(tmp_path, 
     import bench_needs_coupling as bench
 
     for key, value in {"DIALS": "0,1", "SEEDS": "0", "STORE": str(tmp_path / "store"), "OUT": str(tmp_path / "study.json"),
-                       "PROFILE": "smoke"}.items():
+                       "POINTS": str(tmp_path / "points"), "PROFILE": "smoke"}.items():
         monkeypatch.setenv(bench.ENV + key, value)
     for dial, full in ((0.0, .2), (1.0, .4)):
-        path = bench.point_file(tmp_path / "store", dial, 0)
+        path = bench.point_file(tmp_path / "points", dial, 0)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(point(dial, 0, full, .3, n=200)))
     bench.run()
     doc = json.loads((tmp_path / "study.json").read_text())
-    assert doc["this_sitting"]["points"] == 0 and doc["featured"] is None  # nothing built, no run to feature
+    assert doc["this_sitting"]["points"] == 0 and doc["featured"] is None  # the top point file features none
     assert [r["coupling"] for r in doc["rows"] if r["table"] == "curve"] == [0.0, 1.0]
     assert "users 600" in doc["cut"] and "points built: 2 of the 2 asked" in doc["cut"]
 
@@ -84,10 +84,10 @@ def test_a_second_series_joins_the_study_labelled_and_leaves_the_first_as_it_was
     import bench_needs_coupling as bench
 
     for key, value in {"DIALS": "0,1", "SEEDS": "0", "STORE": str(tmp_path / "store"), "OUT": str(tmp_path / "study.json"),
-                       "PROFILE": "smoke"}.items():
+                       "POINTS": str(tmp_path / "points"), "PROFILE": "smoke"}.items():
         monkeypatch.setenv(bench.ENV + key, value)
     for dial, full, cands in ((0.0, .2, 0), (1.0, .25, 0), (0.0, .25, 8), (1.0, .45, 8)):
-        path = bench.point_file(tmp_path / "store", dial, 0, cands)
+        path = bench.point_file(tmp_path / "points", dial, 0, cands)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(point(dial, 0, full, .3, n=300)))
     bench.run()
@@ -108,3 +108,24 @@ def test_a_second_series_joins_the_study_labelled_and_leaves_the_first_as_it_was
     monkeypatch.delenv(bench.ENV + "CANDIDATES")
     bench.run()  # the first series again: the second one stays
     assert json.loads((tmp_path / "study.json").read_text())["rows"] == doc["rows"]
+
+
+def test_the_strongest_pipeline_gets_its_own_ratio_beside_the_papers_isolated_one():
+    """A point with ``isolated_ctx`` adds the full framework's ratio to it (named ``vs isolated_ctx``);
+    the plain names stay the paper's isolated pipeline's, and a point without it leaves those columns out."""
+    def with_ctx(dial, full, iso, ctx):
+        p = point(dial, 0, full, iso)
+        p["cases"]["isolated_ctx"] = {k: (np.random.default_rng(9).random(500) < ctx).astype(int).tolist()
+                                      for k in coupling.OUTCOMES}
+        p["stages"]["isolated_ctx"] = {**p["stages"]["isolated"], "category right | need right, rain or cold": .9}
+        return p
+
+    rows = coupling.study([with_ctx(0.0, .3, .3, .3), with_ctx(1.0, .3, .2, .45)])
+    curve = pd.DataFrame([r for r in rows if r["table"] == "curve"]).set_index("coupling")
+    assert curve.loc[1.0, "full / isolated HR@1"] > 1.2 and curve.loc[1.0, "full / isolated_ctx HR@1"] < 0.8
+    assert curve.loc[1.0, "ratio interval vs isolated_ctx"][1] < 1 and not curve.loc[1.0, "ratio above 1 vs isolated_ctx"]
+    assert curve.loc[1.0, "isolated_ctx: category right | need right, rain or cold"] == 0.9
+    text = coupling.answer(curve.reset_index())
+    assert "Against the pipeline whose category stage reads the context (isolated_ctx): " in text
+    plain = pd.DataFrame([r for r in coupling.study([point(0.0, 0, .3, .3)]) if r["table"] == "curve"])
+    assert "full / isolated_ctx HR@1" not in plain and "reads the context" not in coupling.answer(plain)

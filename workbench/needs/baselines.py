@@ -9,7 +9,13 @@
   usual category for that need (at the same place first), then a separate context-aware frequency
   recommender that ranks the same candidate set as the LM by the user's uses at the case's place, then
   all uses, then recency (``prompts.rank_own``; the city's popular merchants after). Each stage is
-  trained or tuned on its own, never jointly.
+  trained or tuned on its own, never jointly. This is the paper's "isolated" (prior work: a need
+  predictor, then a recommender that knows the user and the place).
+- ``isolated_ctx``           the same pipeline with a category stage that reads the context too: a
+  classifier from the context, the need and the user's category shares for that need (overall, at the
+  place, at the part of day) to the category (``fit_category_classifier``), kept when it beats the
+  rule on validation cases given the true need (``choose_category_stage``). The strongest pipeline a
+  world with a ``coupling`` dial allows: what a joint model gains over it is not the context alone.
 
 All three return the frame ``inference.predict_chains`` returns, so the evaluation treats every
 variant alike.
@@ -145,21 +151,101 @@ def choose_need_classifier(kind: str, train_cases: pd.DataFrame, valid_cases: pd
     return fitted[best], {"kind": best, "valid_need_acc": scores}
 
 
-def isolated(data: NeedsData, cases: pd.DataFrame, classifier, scenes: list[str], weathers: list[str],
-             popularity: Popularity, n_popular: int, history: pd.DataFrame) -> pd.DataFrame:
-    need_pred = classifier.predict(need_features(cases, data, scenes, weathers))
+def rule_categories(data: NeedsData, cases: pd.DataFrame, needs, history: pd.DataFrame) -> list[str]:
+    """The isolated pipeline's category per case for the given need: the user's usual category for it at
+    the case's place, then anywhere, then the commonest in that context over everyone's history."""
     _, cat_by_ctx = context_tables(history)
     cat_need = data.category_need
-    rows = []
-    for case, need in zip(cases.itertuples(), need_pred):
-        cats, merchants = _pool(case)
+    out = []
+    for case, need in zip(cases.itertuples(), needs):
+        cats = np.asarray(case.pool_categories, dtype=object)
         scenes_ = np.asarray(case.pool_scenes, dtype=object)
         in_need = np.array([cat_need[c] == need for c in cats], dtype=bool)
         same_place = Counter(cats[in_need & (scenes_ == case.scene)])
         anywhere = Counter(cats[in_need])
         fallback = cat_by_ctx.get((case.day, case.hour_bin, case.scene, need), data.need_categories[need][0])
+        out.append(max(data.need_categories[need], key=lambda c: (same_place[c], anywhere[c], c == fallback)))
+    return out
+
+
+def category_features(cases: pd.DataFrame, needs, data: NeedsData, scenes: list[str], weathers: list[str]) -> np.ndarray:
+    """Per (case, need): the context one-hots, the need's one-hot, and for each of the need's categories
+    (by its place in ``data.need_categories``) its share of the user's records of that need overall, at
+    the case's place and at its part of day. Labels are those places (``category_slot``)."""
+    slots = max(len(c) for c in data.need_categories.values())
+    index = {n: i for i, n in enumerate(data.needs)}
+    columns = [("day", list(DAY_TYPES)), ("hour_bin", list(HOUR_BINS)), ("scene", scenes), ("weather", weathers)]
+    width = sum(len(v) for _, v in columns)
+    out = np.zeros((len(cases), width + len(index) + 3 * slots), dtype=np.float32)
+    for row, (case, need) in enumerate(zip(cases.itertuples(), needs)):
+        col = 0
+        for name, values in columns:
+            value = getattr(case, name)
+            if value in values:
+                out[row, col + values.index(value)] = 1.0
+            col += len(values)
+        out[row, width + index[need]] = 1.0
+        cats = np.asarray(case.pool_categories, dtype=object)
+        place = np.asarray(case.pool_scenes, dtype=object) == case.scene
+        hour = np.asarray(case.pool_hour_bins, dtype=object) == case.hour_bin
+        for j, mask in enumerate((np.ones(len(cats), bool), place, hour)):
+            for k, c in enumerate(data.need_categories[need]):
+                hits = cats[mask] == c
+                out[row, width + len(index) + j * slots + k] = hits.sum() / max(mask.sum(), 1)
+    return out
+
+
+def category_slot(data: NeedsData, needs, categories) -> np.ndarray:
+    """Each category's place among its need's categories (the category classifier's label)."""
+    return np.array([data.need_categories[n].index(c) for n, c in zip(needs, categories)])
+
+
+def fit_category_classifier(train_cases: pd.DataFrame, data: NeedsData, scenes: list[str], weathers: list[str], seed: int):
+    """Histogram gradient boosting from ``category_features`` (at the true need) to the category's place
+    among its need's categories: the interactions the dial plants (rain picks a need's first category,
+    cold its last) are products of one-hots, which a linear model cannot form."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = category_features(train_cases, train_cases["need"], data, scenes, weathers)
+    y = category_slot(data, train_cases["need"], train_cases["category"])
+    return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=100, random_state=seed).fit(x, y)
+
+
+def classifier_categories(model, data: NeedsData, cases: pd.DataFrame, needs, scenes: list[str], weathers: list[str]) -> list[str]:
+    """The category classifier's pick per case among the given need's own categories."""
+    proba = model.predict_proba(category_features(cases, needs, data, scenes, weathers))
+    classes = list(model.classes_)
+    out = []
+    for p, need in zip(proba, needs):
         options = data.need_categories[need]
-        category = max(options, key=lambda c: (same_place[c], anywhere[c], c == fallback))
-        own = rank_own(cats, merchants, scenes_, case, category)
+        out.append(max(options, key=lambda c: p[classes.index(options.index(c))] if options.index(c) in classes else -1.0))
+    return out
+
+
+def choose_category_stage(train_cases: pd.DataFrame, valid_cases: pd.DataFrame, data: NeedsData, scenes: list[str],
+                          weathers: list[str], history: pd.DataFrame, seed: int) -> tuple[object | None, dict]:
+    """The category classifier if it beats the rule (``rule_categories``) on validation cases given the
+    true need, else None (the rule). Returns it and ``{"kind", "valid_category_acc": {...}}``."""
+    if valid_cases.empty:
+        return None, {"kind": "rule", "valid_category_acc": {}}
+    model = fit_category_classifier(train_cases, data, scenes, weathers, seed)
+    truth, needs = valid_cases["category"].to_numpy(), valid_cases["need"].tolist()
+    scores = {"rule": float((np.array(rule_categories(data, valid_cases, needs, history)) == truth).mean()),
+              "gbdt": float((np.array(classifier_categories(model, data, valid_cases, needs, scenes, weathers)) == truth).mean())}
+    kind = "gbdt" if scores["gbdt"] > scores["rule"] else "rule"
+    return (model if kind == "gbdt" else None), {"kind": kind, "valid_category_acc": {k: round(v, 4) for k, v in scores.items()}}
+
+
+def isolated(data: NeedsData, cases: pd.DataFrame, classifier, scenes: list[str], weathers: list[str],
+             popularity: Popularity, n_popular: int, history: pd.DataFrame, category_model=None) -> pd.DataFrame:
+    """The pipeline: the need classifier's need, then the category (``category_model``'s pick when given,
+    else the rule), then the user's merchants of that category (``rank_own``)."""
+    need_pred = classifier.predict(need_features(cases, data, scenes, weathers)).tolist()
+    categories = (classifier_categories(category_model, data, cases, need_pred, scenes, weathers) if category_model is not None
+                  else rule_categories(data, cases, need_pred, history))
+    rows = []
+    for case, need, category in zip(cases.itertuples(), need_pred, categories):
+        cats, merchants = _pool(case)
+        own = rank_own(cats, merchants, np.asarray(case.pool_scenes, dtype=object), case, category)
         rows.append(_row(need, category, candidates(own, case.city, category, popularity, n_popular)))
     return pd.DataFrame(rows, index=cases.index)

@@ -17,7 +17,7 @@ from workbench.needs.evaluate import VARIANTS
 OUTCOMES = ("service@1", "service@3", "need", "category")
 RAW_PROMPT = {"raw_sft"}
 """Variants that read the raw history (``prompt_raw``); the other LM variants read the clustered one."""
-NO_PROMPT = {"popularity", "history", "isolated"}
+NO_PROMPT = {"popularity", "history", "isolated", "isolated_ctx"}
 """Baselines that read no prompt."""
 SLICES = {"in-city": ("slice", "in-city"), "long tail": ("long_tail_slice", True), "cross-city": ("slice", "cross-city")}
 

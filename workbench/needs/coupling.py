@@ -25,13 +25,24 @@ import pandas as pd
 
 from workbench.needs.budget import read_rows
 
-VARIANTS = ("history", "isolated", "clustered_sft", "full")
-"""The user-history baseline (the one to beat on real data), the isolated pipeline, clustered SFT and
-the full framework (clustered SFT + curriculum GRPO)."""
+VARIANTS = ("history", "isolated", "isolated_ctx", "clustered_sft", "full")
+"""The user-history baseline (the one to beat on real data), the isolated pipeline (the paper's prior
+work), the same pipeline with a category stage that reads the context (``baselines.isolated_ctx``: the
+strongest pipeline), clustered SFT and the full framework (clustered SFT + curriculum GRPO)."""
+PIPELINES = ("isolated", "isolated_ctx")
+"""The pipelines the full framework is compared with; a point built before ``isolated_ctx`` existed
+has only the first."""
+STAGES = ("need right", "category right | need right", "category right | need right, rain or cold",
+          "HR@1 | need, category right")
+"""The per-stage breakdown of the curve; the third is the dial's weather rule (rain: a need's first
+category, cold: its last), which a stage that reads the context can learn."""
 OUTCOMES = {"hit1": "HR@1", "hit3": "HR@3", "need_ok": "need acc", "category_ok": "cat acc"}
 GOAL = 1.25
 """Issue 22's target: the full framework's HR@1 at least 1.25x the isolated pipeline's somewhere."""
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-coupling.json"
+POINTS = REFERENCE.with_suffix("")
+"""The committed point files (one per series, dial and seed) the study is combined from: a study that
+spans sittings (``benchmarks/bench_needs_coupling.py``)."""
 SERIES = "candidates"
 """The setting whose value labels a series of the study (every row carries it; a point without it is 0)."""
 
@@ -57,6 +68,11 @@ def point_result(run, coupling: float, seed: int) -> dict:
     cases = {v: {k: predictions.loc[predictions["variant"] == v, k].fillna(0).astype(int).tolist() for k in OUTCOMES}
              for v in present}
     stages = stage_breakdown(predictions, present)
+    weather = run.read_parquet("cases").set_index("record")["weather"]
+    for v in present:  # the weather rule's cases: rain or cold, need right, in the main city
+        p = predictions[(predictions["variant"] == v) & (predictions["slice_set"] == "test") & (predictions["need_ok"] == 1)]
+        wet = p[p["record"].map(weather).isin(["rainy", "cold"]).to_numpy()]
+        stages.loc[v, STAGES[2]] = wet["category_ok"].mean() if len(wet) else np.nan
     info = run.read_json("dataset")
     return {"coupling": coupling, "seed": seed, "cases": cases, "records": len(cases[present[0]]["hit1"]),
             "stages": {v: {k: (None if pd.isna(x) else round(float(x), 4)) for k, x in stages.loc[v].items()}
@@ -148,23 +164,27 @@ def study(points: list[dict]) -> list[dict]:
         if not group:
             continue
         col = lambda v, k: [np.asarray(p["cases"][v][k], float) for p in group]  # noqa: E731
-        full1, iso1 = col("full", "hit1"), col("isolated", "hit1")
-        ratio = float(np.mean([f.mean() for f in full1]) / np.mean([i.mean() for i in iso1]))
-        row = {"table": "curve", SERIES: series, "coupling": dial, "seeds": len(group), "cases per seed": int(np.mean([len(f) for f in full1])),
-               "full / isolated HR@1": round(ratio, 3), "ratio interval": ratio_interval(full1, iso1)}
-        for k, label in OUTCOMES.items():
-            c = compare(col("full", k), col("isolated", k))
-            row[f"full - isolated {label}"] = round(c.diff, 4)
-            row[f"full - isolated {label} interval"] = [round(c.low, 4), round(c.high, 4)]
+        full1 = col("full", "hit1")
+        row = {"table": "curve", SERIES: series, "coupling": dial, "seeds": len(group), "cases per seed": int(np.mean([len(f) for f in full1]))}
+        for pipe in [v for v in PIPELINES if all(v in p["cases"] for p in group)]:
+            # the paper's isolated pipeline keeps the plain names; the strongest one is named in each
+            name, tag = ("isolated", "") if pipe == "isolated" else (pipe, f" vs {pipe}")
+            iso1 = col(pipe, "hit1")
+            row[f"full / {name} HR@1"] = round(float(np.mean([f.mean() for f in full1]) / np.mean([i.mean() for i in iso1])), 3)
+            row[f"ratio interval{tag}"] = ratio_interval(full1, iso1)
+            for k, label in OUTCOMES.items():
+                c = compare(col("full", k), col(pipe, k))
+                row[f"full - {name} {label}"] = round(c.diff, 4)
+                row[f"full - {name} {label} interval"] = [round(c.low, 4), round(c.high, 4)]
+            goal = compare(full1, [GOAL * i for i in iso1])
+            row[f"ratio above 1{tag}"] = bool(row[f"full - {name} HR@1 interval"][0] > 0)
+            row[f"reaches {GOAL:g}x{tag}"] = bool(goal.low > 0)
         for v in VARIANTS:
             if all(v in p["cases"] for p in group):
                 row[f"{v} HR@1"] = round(float(np.mean([x.mean() for x in col(v, "hit1")])), 4)
-        goal = compare(full1, [GOAL * i for i in iso1])
-        row["ratio above 1"] = bool(row["full - isolated HR@1 interval"][0] > 0)
-        row[f"reaches {GOAL:g}x"] = bool(goal.low > 0)
-        for stage in ("need right", "category right | need right", "HR@1 | need, category right"):
-            for v in ("isolated", "full"):
-                values = [p["stages"][v].get(stage) for p in group]
+        for stage in STAGES:
+            for v in (*PIPELINES, "full"):
+                values = [p["stages"].get(v, {}).get(stage) for p in group]
                 row[f"{v}: {stage}"] = None if None in values else round(float(np.mean(values)), 4)
         rows.append(row)
     return rows
@@ -232,4 +252,9 @@ def answer(curve: pd.DataFrame) -> str:
     reached = curve[curve[f"reaches {GOAL:g}x"].astype(bool)]
     text += (f"; the {GOAL:g}x goal is reached at coupling {reached['coupling'].min():g}" if len(reached)
              else f"; the {GOAL:g}x goal (interval of full − {GOAL:g} × isolated above 0) is not reached") + "."
+    strongest = curve.dropna(subset=["full / isolated_ctx HR@1"]) if "full / isolated_ctx HR@1" in curve else curve.iloc[:0]
+    if len(strongest):
+        text += " Against the pipeline whose category stage reads the context (isolated_ctx): " + " → ".join(
+            f"{r['full / isolated_ctx HR@1']:.2f} [{r['ratio interval vs isolated_ctx'][0]:.2f}, "
+            f"{r['ratio interval vs isolated_ctx'][1]:.2f}] at {r['coupling']:g}" for _, r in strongest.iterrows()) + "."
     return text

@@ -19,6 +19,7 @@ VARIANTS = {
     "popularity": "popularity in context (sanity floor)",
     "history": "user's own history (sanity floor)",
     "isolated": "isolated pipeline: need classifier + separate recommender",
+    "isolated_ctx": "isolated pipeline, its category stage reading the context too",
     "flat": "LM, flat (context → service directly)",
     "raw_sft": "LM, three-stage, raw logs, SFT",
     "clustered_sft": "LM, three-stage, clustered, SFT only",

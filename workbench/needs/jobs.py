@@ -81,11 +81,17 @@ def prepare(ctx: JobContext) -> dict:
         if "history" in variants:
             marked.append(evaluate.mark_cases(test_c, baselines.user_history(data, test_c, popularity, config.n_popular),
                                               "history"))
-        if "isolated" in variants:
+        if variants & {"isolated", "isolated_ctx"}:
             clf, classifier = baselines.choose_need_classifier(config.need_classifier, cases["train_pooled"],
                                                                cases["valid_clustered"], data, scenes, weathers, seed)
+        if "isolated" in variants:
             marked.append(evaluate.mark_cases(test_c, baselines.isolated(
                 data, test_c, clf, scenes, weathers, popularity, config.n_popular, history), "isolated"))
+        if "isolated_ctx" in variants:
+            model, classifier["category_stage"] = baselines.choose_category_stage(
+                cases["train_pooled"], cases["valid_clustered"], data, scenes, weathers, history, seed)
+            marked.append(evaluate.mark_cases(test_c, baselines.isolated(
+                data, test_c, clf, scenes, weathers, popularity, config.n_popular, history, model), "isolated_ctx"))
         ctx.progress("baselines scored", 0.95)
     seed_data.write_folder(ctx.folder, data, seed_data.with_clusters(data, clustered), cases)
     if marked:

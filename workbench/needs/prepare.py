@@ -106,7 +106,7 @@ def make_cases(data: NeedsData, config: Config, kept: pd.Series, seed: int) -> d
     }
     # validation cases (each user's record before the test one) choose the isolated need classifier;
     # only the isolated pipeline reads them
-    if "isolated" in config.variants:
+    if {"isolated", "isolated_ctx"} & set(config.variants):
         out["valid_clustered"] = prompts.build_cases(data, rec, pd.Series(sample((rec["split"] == "val") & (rec["city"] == city),
                                                                                   2000, 4), index=rec.index),
                                                      kept_pool, keep_pool=True, **args)

@@ -124,18 +124,26 @@ def coupling_curve(points: pd.DataFrame, metric: str = "HR@1") -> go.Figure:
 
 def coupling_ratio(curve: pd.DataFrame, goal: float = 1.25) -> go.Figure:
     """Full / isolated HR@1 at each dial setting with its 95% interval, against 1 (level) and ``goal``;
-    one line per series."""
+    one line per series, and a dashed one against the strongest pipeline (``isolated_ctx``) where the
+    study has it."""
     names = _series(curve)
     fig = go.Figure()
+    pipes = [("isolated", "ratio interval", "solid"), ("isolated_ctx", "ratio interval vs isolated_ctx", "dash")]
     for i, (name, frame) in enumerate(curve.assign(series="" if names is None else names).groupby("series", sort=False)):
-        frame = frame.sort_values("coupling")
-        low = np.array([r[0] for r in frame["ratio interval"]])
-        high = np.array([r[1] for r in frame["ratio interval"]])
-        ratio = frame["full / isolated HR@1"].to_numpy()
-        fig.add_trace(go.Scatter(x=frame["coupling"], y=ratio, mode="lines+markers",
-                                 name="full / isolated HR@1" + (f" ({name})" if name else ""),
-                                 error_y={"type": "data", "symmetric": False, "array": high - ratio,
-                                          "arrayminus": ratio - low}, line={"color": PALETTE[i % len(PALETTE)]}))
+        for pipe, interval, dash in pipes:
+            if f"full / {pipe} HR@1" not in frame:
+                continue
+            part = frame.dropna(subset=[f"full / {pipe} HR@1"]).sort_values("coupling")
+            if part.empty:
+                continue
+            low = np.array([r[0] for r in part[interval]])
+            high = np.array([r[1] for r in part[interval]])
+            ratio = part[f"full / {pipe} HR@1"].to_numpy()
+            fig.add_trace(go.Scatter(x=part["coupling"], y=ratio, mode="lines+markers",
+                                     name=f"full / {pipe} HR@1" + (f" ({name})" if name else ""),
+                                     error_y={"type": "data", "symmetric": False, "array": high - ratio,
+                                              "arrayminus": ratio - low},
+                                     line={"color": PALETTE[i % len(PALETTE)], "dash": dash}))
     fig.add_hline(y=1.0, line_dash="dot", line_color=NEUTRAL, annotation_text="level")
     fig.add_hline(y=goal, line_dash="dash", line_color=GOOD, annotation_text=f"goal {goal:g}x")
     fig.update_layout(template=TEMPLATE, height=320, xaxis_title="coupling", yaxis_title="full / isolated HR@1",
@@ -144,15 +152,17 @@ def coupling_ratio(curve: pd.DataFrame, goal: float = 1.25) -> go.Figure:
 
 
 def coupling_stages(curve: pd.DataFrame) -> go.Figure:
-    """Per dial setting, each stage of the isolated pipeline and the full framework side by side: need
-    right, category right when the need was, HR@1 when both were (each series' own pair when there
-    are several)."""
-    stages = ("need right", "category right | need right", "HR@1 | need, category right")
+    """Per dial setting, each stage of the pipelines and the full framework side by side: need right,
+    category right when the need was (and on the rainy or cold days whose category the dial fixes), HR@1
+    when both were (each series' own bars when there are several)."""
+    # the stages and the variants are the curve's "<variant>: <stage>" columns, in the study's order
+    stages = [c.split(": ", 1)[1] for c in curve if c.startswith("full: ")]
+    variants = list(dict.fromkeys(c.split(": ", 1)[0] for c in curve if ": " in c and not c.startswith("full: ")))
     series = _series(curve)
     names = series if series is not None else pd.Series("", index=curve.index)
     rows = [{"coupling": f"{r['coupling']:g}", "stage": s, "variant": v + (f" · {names[i]}" if names[i] else ""),
              "share": r.get(f"{v}: {s}")}
-            for i, r in curve.iterrows() for s in stages for v in ("isolated", "full")]
+            for i, r in curve.iterrows() for s in stages for v in (*variants, "full")]
     frame = pd.DataFrame(rows).dropna()
     fig = px.bar(frame, x="coupling", y="share", color="variant", barmode="group", facet_col="stage",
                  template=TEMPLATE, color_discrete_sequence=PALETTE, category_orders={"stage": list(stages)})
