@@ -134,3 +134,25 @@ def test_the_stable_budgets_come_from_the_committed_studies(tmp_path):
     assert root / "docs" / "results.md" in docs.stale(root) and root / "docs" / "methods" / "glass.md" in docs.stale(root)
     assert "training steps (`steps`) | not measured yet (`python benchmarks/run.py glass_budget`)" in \
         docs.render_region("stable-budgets glass", root)
+
+
+def test_the_budget_verdicts_table_sets_the_two_references_side_by_side(tmp_path):
+    """Claim by claim, the demo-budget reference beside the stable-budget one; a verdict that differs is
+    marked and counted; while the stable one is not committed the region says so."""
+    import json
+
+    folder = tmp_path / "workbench" / "reference"
+    folder.mkdir(parents=True)
+    own = {"profile": "demo", "seeds": [0, 1, 2], "command": "workbench reference", "commit": "a", "created": "d",
+           "claims": [{"id": "m.one", "value": 0.1, "interval": [0.0, 0.2], "reproduced": True},
+                      {"id": "m.two", "value": -0.1, "interval": [-0.2, 0.0], "reproduced": False}]}
+    (folder / "demo-3seeds.json").write_text(json.dumps(own))
+    assert "demo-stable-3seeds.json` not committed" in docs.render_region("budget-verdicts", tmp_path)
+    stable = {**own, "budgets": {"m": 3000}, "claims": [own["claims"][0], {**own["claims"][1], "value": 0.3,
+                                                                          "interval": [0.2, 0.4], "reproduced": True}]}
+    (folder / "demo-stable-3seeds.json").write_text(json.dumps(stable))
+    text = docs.render_region("budget-verdicts", tmp_path)
+    lines = {line.split(" | ")[0].strip("| `"): line for line in text.splitlines() if line.startswith("| `")}
+    assert lines["m.one"].endswith("| no |") and lines["m.two"].endswith("| **yes** |")
+    assert "+0.300 [+0.200, +0.400] reproduced" in lines["m.two"]
+    assert "1 of 2 verdicts change at the stable budgets (m 3,000)." in text

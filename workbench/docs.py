@@ -220,7 +220,35 @@ def stable_budgets(root: Path, method: str | None = None) -> str:
     return text
 
 
-KINDS = {"table": table, "verdicts": verdicts, "claims": claims, "recipes": recipes, "stable-budgets": stable_budgets}
+def budget_verdicts(root: Path, profile: str = "demo", seeds: str = "3") -> str:
+    """Claim by claim, the 3-seed reference at the profile's own budget beside the one at the stable
+    budgets: value [interval] and verdict at each, and whether the verdict changed (what the longer
+    budget settled). Says what is missing while either reference is not committed."""
+    folder = root / "workbench" / "reference"
+    paths = {"own": folder / f"{profile}-{seeds}seeds.json", "stable": folder / f"{profile}-stable-{seeds}seeds.json"}
+    missing = [p.relative_to(root).as_posix() for p in paths.values() if not p.exists()]
+    if missing:
+        return f"*Not measured yet: {', '.join(f'`{m}`' for m in missing)} not committed. This table is generated from both once they are.*"
+    docs = {k: json.loads(p.read_text()) for k, p in paths.items()}
+    rows_by = {k: {r["id"]: r for r in d["claims"]} for k, d in docs.items()}
+    cell = lambda r: (f"{number(r.get('value'), True)} [{number((r.get('interval') or [None, None])[0], True)}, "  # noqa: E731
+                      f"{number((r.get('interval') or [None, None])[1], True)}] {verdict(r.get('reproduced'))}")
+    lines = [f"| claim | {profile} budget | stable budget | verdict changed |", "|---|---|---|---|"]
+    changed = 0
+    for cid in dict.fromkeys([*rows_by["own"], *rows_by["stable"]]):
+        own, stable = rows_by["own"].get(cid), rows_by["stable"].get(cid)
+        moved = own is not None and stable is not None and own.get("reproduced") != stable.get("reproduced")
+        changed += moved
+        lines.append(f"| `{cid}` | {cell(own) if own else '–'} | {cell(stable) if stable else '–'} | "
+                     f"{'**yes**' if moved else 'no' if own and stable else '–'} |")
+    budgets = "; ".join(f"{m} {b:,}" for m, b in (docs["stable"].get("budgets") or {}).items())
+    text = "\n".join(lines) + f"\n\n{changed} of {len(rows_by['stable'])} verdicts change at the stable budgets ({budgets})."
+    return text + "\n\n*" + "; ".join(provenance(d, paths[k].relative_to(root).as_posix()).strip("*").rstrip(".")
+                                       for k, d in docs.items()) + ".*"
+
+
+KINDS = {"table": table, "verdicts": verdicts, "claims": claims, "recipes": recipes, "stable-budgets": stable_budgets,
+         "budget-verdicts": budget_verdicts}
 
 
 def render_region(spec: str, root: Path) -> str:

@@ -116,7 +116,8 @@ def reference_headline(ref: dict) -> str:
 
     standing = budget_standing(ref)
     n = len(ref.get("seeds", []))
-    minutes = f" ({ref['wall_seconds'] / 60:.0f} min)" if ref.get("wall_seconds") else ""
+    minutes = f" ({ref['wall_seconds'] / 60:.0f} min" if ref.get("wall_seconds") else ""
+    minutes += (f", {ref['cpu_seconds']:,.0f} CPU s)" if ref.get("cpu_seconds") else ")") if minutes else ""
     made = f"`{ref.get('command', '')}` at commit {ref.get('commit', '?')} on {ref.get('created', '?')}{minutes}"
     if at_stable_budget(ref):
         at = "; ".join(f"{m} {s['built']:,} {UNITS[m]}" if s["stable"] is not None else
@@ -166,6 +167,15 @@ def reference_configs(profile: str, n_seeds: int, method_names: list[str] | None
     return [methods.make_config(name, profile, [*per_method[name], f"seeds={','.join(map(str, seeds))}"]) for name in names]
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its finished children: the local executor's pool
+    workers are joined when a build ends, so their time is in; Ray workers' (other processes) is not."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=None, progress=None,
                     method_names: list[str] | None = None, overrides: list[str] | None = None) -> dict:
     """Build every method's ``profile`` settings with seeds 0..n-1 (one runner for all their jobs) and
@@ -175,7 +185,7 @@ def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=Non
     verdicts at, when the budget curves show the profile's own budget is not yet stable."""
     configs = reference_configs(profile, n_seeds, method_names, overrides)
     seeds = tuple(range(1, n_seeds))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     runs = methods.build_many(configs, store, progress, runner)
     rows = [row for run in runs for row in read_run_claims(run)]
     return {
@@ -188,6 +198,7 @@ def build_reference(profile: str, n_seeds: int, store: ArtifactStore, runner=Non
         "commit": versions()["commit"],
         "created": time.strftime("%Y-%m-%d"),
         "wall_seconds": round(time.perf_counter() - start, 1),
+        "cpu_seconds": round(_cpu_seconds() - cpu, 1),
         "build_seconds": {run.method: run.manifest.get("build_seconds") for run in runs},
         "claims": [row.to_dict() for row in rows],
     }

@@ -61,6 +61,7 @@ def test_home_shows_the_reference_verdict_beside_the_built_one(tmp_store, toy_me
     ref = report.build_reference("demo", 3, tmp_store, method_names=["toy"], overrides=["toy.n=120"])
     assert ref["seeds"] == [0, 1, 2] and ref["claims"][0]["seeds"] == 3
     assert "toy.n=120" in ref["budget"] and ref["command"].endswith("--seeds 3 --set toy.n=120")
+    assert ref["cpu_seconds"] > 0  # the builds' CPU beside their wall time (this host's speed swings)
     assert {r.config["n"] for r in tmp_store.runs("toy")} == {200, 120}  # the reference ran at its own budget
     monkeypatch.setattr(report, "REFERENCE_DIR", tmp_path / "reference")
     (tmp_path / "reference").mkdir()
