@@ -331,6 +331,15 @@ pd.DataFrame({c: planted(generate_world(WorldSpec(users=100, min_records=30, max
 # uses, recency and context match, and the model ranks them by slot; GRPO pays the service stage only
 # for improving on that order. The isolated pipeline here is the strong one: its recommender is
 # conditioned on the predicted need and category; user history is the need-blind recommender.
+#
+# Two pipelines stand beside the full framework. `isolated` is the paper's prior work: a need
+# classifier, then the user's usual category for that need at the place, then the recommender.
+# `isolated_ctx` is the same pipeline whose category stage reads the context too (a gradient-boosted
+# classifier on the weather, part of day, need and the user's category shares, kept only where it beats
+# the rule on validation cases). Every dependency the dial plants is read from the *context*, so a
+# pipeline whose stages see the context can learn it on its own; what a joint model gains over
+# `isolated_ctx` is what joint modelling adds, not the context. The stage bars show where each side
+# wins and loses, including the category on rainy or cold days — the dial's weather rule.
 
 # %%
 coupling_study = coupling.load()

@@ -172,7 +172,11 @@ def coupling_study() -> None:
             "possible. The **coupling** dial (`--set coupling=0.5`) plants three dependencies across the stages "
             "that real life has: the merchant of a category follows the need's occasion, the category follows "
             "the context, the next need follows the last order's outcome. Each is measured on the generated "
-            "data (conditional mutual information, bits, in the table below).")
+            "data (conditional mutual information, bits, in the table below). Two pipelines stand beside the "
+            "full framework: `isolated` (the paper's prior work: the user's usual category for the need) and "
+            "`isolated_ctx`, whose category stage also reads the context (a classifier kept only where it beats "
+            "the rule on validation cases) — every planted dependency is read from the context, so what the "
+            "joint model gains over `isolated_ctx` is what joint modelling adds.")
         if study is None:
             st.caption("No coupling study in this checkout yet: `python benchmarks/run.py needs_coupling` measures it.")
             return
