@@ -85,6 +85,22 @@ def popularity_fallback_need(data: NeedsData) -> str:
 
 
 # ---- the isolated pipeline -------------------------------------------------------------------------
+def context_columns(scenes: list[str], weathers: list[str]) -> list[tuple[str, list[str]]]:
+    """The context fields the classifiers read, each with its values (one one-hot block each)."""
+    return [("day", list(DAY_TYPES)), ("hour_bin", list(HOUR_BINS)), ("scene", scenes), ("weather", weathers)]
+
+
+def one_hot_context(row: np.ndarray, case, columns: list[tuple[str, list[str]]]) -> int:
+    """Set the case's context one-hots at the start of ``row``; returns the width they take."""
+    col = 0
+    for name, values in columns:
+        value = getattr(case, name)
+        if value in values:
+            row[col + values.index(value)] = 1.0
+        col += len(values)
+    return col
+
+
 def need_features(cases: pd.DataFrame, data: NeedsData, scenes: list[str], weathers: list[str]) -> np.ndarray:
     """Context one-hots + the user's need histograms (overall, same place, same part of day), per case;
     where cases know the last order (a coupled world, ``prompts.with_last_order``) also its need one-hot
@@ -92,7 +108,7 @@ def need_features(cases: pd.DataFrame, data: NeedsData, scenes: list[str], weath
     needs = data.needs
     index = {n: i for i, n in enumerate(needs)}
     cat_need = data.category_need
-    columns = [("day", list(DAY_TYPES)), ("hour_bin", list(HOUR_BINS)), ("scene", scenes), ("weather", weathers)]
+    columns = context_columns(scenes, weathers)
     width = sum(len(v) for _, v in columns) + 3 * len(needs)
     out = np.zeros((len(cases), width + (2 * len(needs) if "last_outcome" in cases else 0)), dtype=np.float32)
     if "last_outcome" in cases:
@@ -101,12 +117,7 @@ def need_features(cases: pd.DataFrame, data: NeedsData, scenes: list[str], weath
             if outcome in ("good", "bad"):
                 out[row, width + ("good", "bad").index(outcome) * len(needs) + index[phrase_need[text]]] = 1.0
     for row, case in enumerate(cases.itertuples()):
-        col = 0
-        for name, values in columns:
-            value = getattr(case, name)
-            if value in values:
-                out[row, col + values.index(value)] = 1.0
-            col += len(values)
+        col = one_hot_context(out[row], case, columns)
         cats = np.asarray(case.pool_categories, dtype=object)
         pool_needs = np.array([index[cat_need[c]] for c in cats], dtype=int)
         scenes_ = np.asarray(case.pool_scenes, dtype=object)
@@ -174,16 +185,11 @@ def category_features(cases: pd.DataFrame, needs, data: NeedsData, scenes: list[
     the case's place and at its part of day. Labels are those places (``category_slot``)."""
     slots = max(len(c) for c in data.need_categories.values())
     index = {n: i for i, n in enumerate(data.needs)}
-    columns = [("day", list(DAY_TYPES)), ("hour_bin", list(HOUR_BINS)), ("scene", scenes), ("weather", weathers)]
+    columns = context_columns(scenes, weathers)
     width = sum(len(v) for _, v in columns)
     out = np.zeros((len(cases), width + len(index) + 3 * slots), dtype=np.float32)
     for row, (case, need) in enumerate(zip(cases.itertuples(), needs)):
-        col = 0
-        for name, values in columns:
-            value = getattr(case, name)
-            if value in values:
-                out[row, col + values.index(value)] = 1.0
-            col += len(values)
+        one_hot_context(out[row], case, columns)
         out[row, width + index[need]] = 1.0
         cats = np.asarray(case.pool_categories, dtype=object)
         place = np.asarray(case.pool_scenes, dtype=object) == case.scene
