@@ -154,5 +154,5 @@ def test_the_budget_verdicts_table_sets_the_two_references_side_by_side(tmp_path
     text = docs.render_region("budget-verdicts", tmp_path)
     lines = {line.split(" | ")[0].strip("| `"): line for line in text.splitlines() if line.startswith("| `")}
     assert lines["m.one"].endswith("| no |") and lines["m.two"].endswith("| **yes** |")
-    assert "+0.300 [+0.200, +0.400] reproduced" in lines["m.two"]
+    assert "| [+0.200, +0.400] reproduced |" in lines["m.two"] and "[−0.200, +0.000] **not reproduced**" in lines["m.two"]
     assert "1 of 2 verdicts change at the stable budgets (m 3,000)." in text

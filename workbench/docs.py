@@ -222,7 +222,7 @@ def stable_budgets(root: Path, method: str | None = None) -> str:
 
 def budget_verdicts(root: Path, profile: str = "demo", seeds: str = "3") -> str:
     """Claim by claim, the 3-seed reference at the profile's own budget beside the one at the stable
-    budgets: value [interval] and verdict at each, and whether the verdict changed (what the longer
+    budgets: the interval and verdict at each, and whether the verdict changed (what the longer
     budget settled). Says what is missing while either reference is not committed."""
     folder = root / "workbench" / "reference"
     paths = {"own": folder / f"{profile}-{seeds}seeds.json", "stable": folder / f"{profile}-stable-{seeds}seeds.json"}
@@ -231,9 +231,12 @@ def budget_verdicts(root: Path, profile: str = "demo", seeds: str = "3") -> str:
         return f"*Not measured yet: {', '.join(f'`{m}`' for m in missing)} not committed. This table is generated from both once they are.*"
     docs = {k: json.loads(p.read_text()) for k, p in paths.items()}
     rows_by = {k: {r["id"]: r for r in d["claims"]} for k, d in docs.items()}
-    cell = lambda r: (f"{number(r.get('value'), True)} [{number((r.get('interval') or [None, None])[0], True)}, "  # noqa: E731
+    # the interval, not the value: it is always of the quantity the verdict rests on, while an older
+    # reference's GLASS rows carry the system's own number as their value
+    cell = lambda r: (f"[{number((r.get('interval') or [None, None])[0], True)}, "  # noqa: E731
                       f"{number((r.get('interval') or [None, None])[1], True)}] {verdict(r.get('reproduced'))}")
-    lines = [f"| claim | {profile} budget | stable budget | verdict changed |", "|---|---|---|---|"]
+    lines = [f"| claim | {profile} budget: 95% interval, verdict | stable budget: 95% interval, verdict | verdict changed |",
+             "|---|---|---|---|"]
     changed = 0
     for cid in dict.fromkeys([*rows_by["own"], *rows_by["stable"]]):
         own, stable = rows_by["own"].get(cid), rows_by["stable"].get(cid)
