@@ -117,14 +117,14 @@ def test_the_strongest_pipeline_gets_its_own_ratio_beside_the_papers_isolated_on
         p = point(dial, 0, full, iso)
         p["cases"]["isolated_ctx"] = {k: (np.random.default_rng(9).random(500) < ctx).astype(int).tolist()
                                       for k in coupling.OUTCOMES}
-        p["stages"]["isolated_ctx"] = {**p["stages"]["isolated"], "category right | need right, rain or cold": .9}
+        p["stages"]["isolated_ctx"] = {**p["stages"]["isolated"], "category right | need right on rainy/cold days": .9}
         return p
 
     rows = coupling.study([with_ctx(0.0, .3, .3, .3), with_ctx(1.0, .3, .2, .45)])
     curve = pd.DataFrame([r for r in rows if r["table"] == "curve"]).set_index("coupling")
     assert curve.loc[1.0, "full / isolated HR@1"] > 1.2 and curve.loc[1.0, "full / isolated_ctx HR@1"] < 0.8
     assert curve.loc[1.0, "ratio interval vs isolated_ctx"][1] < 1 and not curve.loc[1.0, "ratio above 1 vs isolated_ctx"]
-    assert curve.loc[1.0, "isolated_ctx: category right | need right, rain or cold"] == 0.9
+    assert curve.loc[1.0, "isolated_ctx: category right | need right on rainy/cold days"] == 0.9
     text = coupling.answer(curve.reset_index())
     assert "Against the pipeline whose category stage reads the context (isolated_ctx): " in text
     plain = pd.DataFrame([r for r in coupling.study([point(0.0, 0, .3, .3)]) if r["table"] == "curve"])

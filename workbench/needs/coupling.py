@@ -32,7 +32,7 @@ strongest pipeline), clustered SFT and the full framework (clustered SFT + curri
 PIPELINES = ("isolated", "isolated_ctx")
 """The pipelines the full framework is compared with; a point built before ``isolated_ctx`` existed
 has only the first."""
-STAGES = ("need right", "category right | need right", "category right | need right, rain or cold",
+STAGES = ("need right", "category right | need right", "category right | need right on rainy/cold days",
           "HR@1 | need, category right")
 """The per-stage breakdown of the curve; the third is the dial's weather rule (rain: a need's first
 category, cold: its last), which a stage that reads the context can learn."""
