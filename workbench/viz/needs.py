@@ -155,8 +155,9 @@ def coupling_stages(curve: pd.DataFrame) -> go.Figure:
     """Per dial setting, each stage of the pipelines and the full framework side by side: need right,
     category right when the need was (and on the rainy or cold days whose category the dial fixes), HR@1
     when both were (each series' own bars when there are several)."""
-    # the stages and the variants are the curve's "<variant>: <stage>" columns, in the study's order
-    stages = [c.split(": ", 1)[1] for c in curve if c.startswith("full: ")]
+    # the stages and the variants are the curve's "<variant>: <stage>" columns; the service stage last
+    # (a stage that older points lack comes after the others in the frame's columns)
+    stages = sorted((c.split(": ", 1)[1] for c in curve if c.startswith("full: ")), key=lambda s: s.startswith("HR@1"))
     variants = list(dict.fromkeys(c.split(": ", 1)[0] for c in curve if ": " in c and not c.startswith("full: ")))
     series = _series(curve)
     names = series if series is not None else pd.Series("", index=curve.index)
@@ -164,10 +165,13 @@ def coupling_stages(curve: pd.DataFrame) -> go.Figure:
              "share": r.get(f"{v}: {s}")}
             for i, r in curve.iterrows() for s in stages for v in (*variants, "full")]
     frame = pd.DataFrame(rows).dropna()
+    dials = [f"{d:g}" for d in sorted(curve["coupling"].unique())]
     fig = px.bar(frame, x="coupling", y="share", color="variant", barmode="group", facet_col="stage",
-                 template=TEMPLATE, color_discrete_sequence=PALETTE, category_orders={"stage": list(stages)})
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+                 template=TEMPLATE, color_discrete_sequence=PALETTE,
+                 category_orders={"stage": list(stages), "coupling": dials})
+    # facet titles on two lines: the stage, then what it is conditioned on
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1].replace(" | ", "<br>| ")))
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 60, "b": 10})
     return fig
 
 
