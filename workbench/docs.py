@@ -137,7 +137,10 @@ def _reference_line(ref: dict, path: str, rows: list[dict], short: bool = False)
     minutes = round(ref.get("wall_seconds", 0) / 60)
     from workbench import report
 
-    at = "the stable budget" if ref.get("budgets") and report.at_stable_budget(ref) else f"the {ref['profile']} budget"
+    at = f"the {ref['profile']} budget"
+    if ref.get("budgets") and report.at_stable_budget(ref):
+        unnamed = [METHOD_TITLES.get(m, m) for m, s in report.budget_standing(ref).items() if s["stable"] is None]
+        at = "the stable budget" + (f" ({', '.join(unnamed)}: the largest budget studied, none is stable yet)" if unnamed else "")
     return (f"{held} of {len(rows)} claims reproduce over {len(ref['seeds'])} seeds "
             f"({', '.join(map(str, ref['seeds']))}) at {at} — "
             + provenance({**ref, "measured": f"{minutes} min on 2 CPU cores"}, path, short))
