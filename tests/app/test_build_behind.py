@@ -12,7 +12,7 @@ import toy_pipeline
 from apptest import APP_DIR, assert_clean, run_page, texts
 from streamlit.testing.v1 import AppTest
 
-from workbench import background, methods
+from workbench import background, methods, report
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -24,6 +24,8 @@ def toy_only(tmp_store, toy_method, monkeypatch):
     monkeypatch.setattr(background, "command", toy_pipeline.background_command)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS.parent), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("TOY_JOB_SECONDS", "4")
+    # no committed reference: its claims are the real methods', and Home's table keeps its own layout
+    monkeypatch.setattr(report, "REFERENCE_DIR", tmp_store.root / "no-reference")
     yield tmp_store
     background.wait_stopped(tmp_store.root, timeout=120)
 

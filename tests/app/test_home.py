@@ -12,6 +12,9 @@ def test_home_with_nothing_built_offers_a_build_that_works(tmp_store, toy_method
     # build runs in a background process (tests/app/test_build_behind.py follows it while it runs)
     monkeypatch.setattr(methods, "METHODS", {"toy": methods.METHODS["toy"]})
     monkeypatch.setattr(background, "command", toy_pipeline.background_command)
+    from workbench import report  # no committed reference (its claims are the real methods'): the plain layout
+
+    monkeypatch.setattr(report, "REFERENCE_DIR", tmp_store.root / "no-reference")
     root = str(Path(__file__).resolve().parents[2])
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
     at = run_page("views/home.py")
