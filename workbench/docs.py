@@ -236,8 +236,10 @@ def budget_verdicts(root: Path, profile: str = "demo", seeds: str = "3") -> str:
     rows_by = {k: {r["id"]: r for r in d["claims"]} for k, d in docs.items()}
     # the interval, not the value: it is always of the quantity the verdict rests on, while an older
     # reference's GLASS rows carry the system's own number as their value
-    cell = lambda r: (f"[{number((r.get('interval') or [None, None])[0], True)}, "  # noqa: E731
-                      f"{number((r.get('interval') or [None, None])[1], True)}] {verdict(r.get('reproduced'))}")
+    def cell(r: dict) -> str:
+        low, high = r.get("interval") or (None, None)
+        return f"[{number(low, True)}, {number(high, True)}] {verdict(r.get('reproduced'))}"
+
     lines = [f"| claim | {profile} budget: 95% interval, verdict | stable budget: 95% interval, verdict | verdict changed |",
              "|---|---|---|---|"]
     changed = 0

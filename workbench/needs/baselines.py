@@ -195,9 +195,9 @@ def category_features(cases: pd.DataFrame, needs, data: NeedsData, scenes: list[
         place = np.asarray(case.pool_scenes, dtype=object) == case.scene
         hour = np.asarray(case.pool_hour_bins, dtype=object) == case.hour_bin
         for j, mask in enumerate((np.ones(len(cats), bool), place, hour)):
+            seen = cats[mask]
             for k, c in enumerate(data.need_categories[need]):
-                hits = cats[mask] == c
-                out[row, width + len(index) + j * slots + k] = hits.sum() / max(mask.sum(), 1)
+                out[row, width + len(index) + j * slots + k] = (seen == c).sum() / max(len(seen), 1)
     return out
 
 
@@ -220,11 +220,12 @@ def fit_category_classifier(train_cases: pd.DataFrame, data: NeedsData, scenes: 
 def classifier_categories(model, data: NeedsData, cases: pd.DataFrame, needs, scenes: list[str], weathers: list[str]) -> list[str]:
     """The category classifier's pick per case among the given need's own categories."""
     proba = model.predict_proba(category_features(cases, needs, data, scenes, weathers))
-    classes = list(model.classes_)
+    column = {slot: i for i, slot in enumerate(model.classes_)}  # a slot never seen in training scores -1
     out = []
     for p, need in zip(proba, needs):
         options = data.need_categories[need]
-        out.append(max(options, key=lambda c: p[classes.index(options.index(c))] if options.index(c) in classes else -1.0))
+        best = max(range(len(options)), key=lambda slot: p[column[slot]] if slot in column else -1.0)
+        out.append(options[best])
     return out
 
 
