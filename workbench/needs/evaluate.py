@@ -26,6 +26,7 @@ VARIANTS = {
     "sft_more": "LM, three-stage, clustered, SFT continued at RL's compute",
     "rl_sparse": "LM, three-stage, clustered, RL with the full-path reward only",
     "full": "full framework: clustered, curriculum SFT + curriculum RL",
+    "full_greedy": "full framework's model, greedy chain (one need, one category)",
 }
 
 

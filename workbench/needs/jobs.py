@@ -5,11 +5,12 @@ Per seed ``s``:
 - ``seed{s}/data`` (``prepare``): world or real data, behavioral clustering, the cases, and the
   three baselines (popularity, history, isolated) scored on the test cases. Writes the tables and
   cases the LM jobs read (``data.write_folder``) and ``marked.parquet`` (the baselines' predictions).
-- ``seed{s}/{variant}`` (``train_variant``) for the six LM variants: ``clustered_sft``, ``flat`` and
+- ``seed{s}/{variant}`` (``train_variant``) for the LM variants: ``clustered_sft``, ``flat`` and
   ``raw_sft`` train from scratch on the data job's folder; ``full`` (curriculum GRPO), ``rl_sparse``
   (GRPO with the full-path reward only) and ``sft_more`` (SFT for the same compute) continue the
-  model ``seed{s}/clustered_sft`` saved in its folder. Each scores its model on the test cases
-  (``marked.parquet``) and returns its curves and compute.
+  model ``seed{s}/clustered_sft`` saved in its folder; ``full_greedy`` only scores ``seed{s}/full``'s
+  model again with one path. Each scores its model on the test cases (``marked.parquet``) and returns
+  its curves and compute.
 
 Once, for the run's main seed: ``umap`` (``layout``) places a sample of history records on the map
 (UMAP's first call compiles for 10-50 s, so it runs beside the LM jobs rather than in ``write``).
@@ -131,7 +132,9 @@ def train_variant(ctx: JobContext) -> dict:
                                                       seed, device, config.tokenizer, config.subword_vocab,
                                                       config.candidates > 0)
         train = cases[variant.train_cases]
-        if variant.training == "sft":
+        if variant.training == "none":  # the model it starts from, only scored again
+            sequences = 0
+        elif variant.training == "sft":
             phases = training.CURRICULUM if config.curriculum and not variant.flat else (("services", 1.0),)
             out["sft_curve"] = training.curriculum_sft(
                 model, tok, train, sft, phases, column="flat_completion" if variant.flat else "completion",
@@ -170,7 +173,8 @@ def train_variant(ctx: JobContext) -> dict:
             preds = inference.predict_flat(model, tok, test, progress=report)
         else:
             preds = inference.predict_chains(model, tok, data, test, popularity, config.n_popular,
-                                             beams=config.chain_beams, progress=report, rank=config.chain_rank,
+                                             beams=variant.beams or config.chain_beams, progress=report,
+                                             rank=config.chain_rank,
                                              block_size=config.candidates)
         evaluate.mark_cases(test, preds, name).to_parquet(ctx.folder / "marked.parquet", index=False)
     out["timings"] = timer.as_dict()

@@ -6,6 +6,7 @@ The jobs (``plan``; the job functions are in ``jobs``)::
     seed{s}/data                                  world, clustering, cases, baselines
     seed{s}/clustered_sft, flat, raw_sft          ← seed{s}/data
     seed{s}/full, rl_sparse, sft_more             ← seed{s}/data, seed{s}/clustered_sft (its saved model)
+    seed{s}/full_greedy                           ← seed{s}/data, seed{s}/full (its saved model)
     umap                                          ← seed{main}/data
 
 Artifacts (``run.read_parquet(name)`` / ``run.read_json(name)``):
@@ -58,7 +59,6 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
     variants = jobs.needed(config)
     # COST is relative to one from-scratch SFT run, ~150 single-thread CPU s at the demo size
     unit = 150.0 * config.sft_steps / 1000 * (config.hidden * config.layers) / (96 * 2)
-    continued = [v for v in variants if REGISTRY[v].starts_from]
     out = [Job(f"seed{s}/data", "workbench.needs.jobs:prepare", {"config": settings, "seed": s},
                cost=jobs.JOB_COST["data"] * unit)
            for s in seeds]
@@ -66,7 +66,8 @@ def plan(config: Config, seeds: list[int]) -> list[Job]:
         data = f"seed{s}/data"
         for name in variants:
             start = REGISTRY[name].starts_from
-            save = (name == "clustered_sft" and bool(continued)) or (name == "full" and s == seeds[0])
+            # saved when a requested variant continues it, and the main seed's full model for the app
+            save = any(REGISTRY[v].starts_from == name for v in variants) or (name == "full" and s == seeds[0])
             spec = {"config": settings, "seed": s, "variant": name, "data": data, "save": save,
                     "starts_from": f"seed{s}/{start}" if start else None}
             deps = (data, f"seed{s}/{start}") if start else (data,)

@@ -12,12 +12,13 @@ clustered_sft   curriculum SFT scratch             clustered        the SFT mode
 flat            SFT, services  scratch             clustered        value of the three-stage chain
 raw_sft         curriculum SFT scratch             raw logs         value of behavioral clustering
 full            GRPO           clustered_sft       RL cases         curriculum: format, need → category → service
+full_greedy     (no training)  full                –                the full model's greedy chain (one path)
 rl_sparse       GRPO           clustered_sft       RL cases         the full-path reward only
 sft_more        SFT, services  clustered_sft       RL cases         RL's compute spent on more SFT
 ==============  =============  ==================  ===============  =========================================
 
 >>> [v.name for v in REGISTRY.values() if v.starts_from]
-['full', 'rl_sparse', 'sft_more']
+['full', 'full_greedy', 'rl_sparse', 'sft_more']
 >>> REGISTRY["full"].schedule["service"] == 2 / 3, REGISTRY["raw_sft"].test_cases
 (True, 'test_raw')
 """
@@ -29,10 +30,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-Training = Literal["sft", "continued_sft", "grpo"]
+Training = Literal["sft", "continued_sft", "grpo", "none"]
 """``sft``: from scratch on ``train_cases`` (the curriculum unless ``flat``); ``continued_sft``: more
 SFT on the RL cases at GRPO's compute (steps × prompts × generations sequences, a tenth of the SFT
-learning rate); ``grpo``: TRL's GRPO with ``schedule``'s rewards."""
+learning rate); ``grpo``: TRL's GRPO with ``schedule``'s rewards; ``none``: the model it starts from,
+only scored again (another way to read the same model, e.g. its greedy chain)."""
 
 
 def _frozen(mapping: Mapping | None = None) -> Mapping:
@@ -60,6 +62,9 @@ class Variant:
     gates: Mapping[str, str] = field(default_factory=_frozen)
     """GRPO only: reward → the reward it waits for (with ``rl_gate_patience`` > 0 it switches on once that
     one has stopped rising, ``rewards.plateaued``; the fraction in ``schedule`` is then the latest)."""
+    beams: int | None = None
+    """(need, category) paths its chain keeps at inference; None = the ``chain_beams`` setting, 1 = the
+    greedy chain (one path: a wrong category dooms the service stage)."""
     cost: float = 1.0
     """Rough run time relative to one from-scratch SFT (weighs its share of the build's progress bar)."""
 
@@ -93,6 +98,9 @@ REGISTRY: dict[str, Variant] = {v.name: v for v in (
             # the curriculum: format and need from the start, then category, then the service
             schedule=_frozen({"format": 0.0, "need_semantic": 0.0, "category": THIRD, "service": 2 * THIRD}),
             gates=_frozen({"category": "need_semantic", "service": "category"}), cost=0.45),
+    # the chain-with-alternatives' own ablation: the same trained model, one path kept (issue 22)
+    Variant("full_greedy", "none", "the full framework's model with the greedy chain (one path)", starts_from="full",
+            beams=1, cost=0.05),
     Variant("rl_sparse", "grpo", "clustered SFT + GRPO with the full-path reward only", starts_from="clustered_sft",
             train_cases="rl_cases", schedule=_frozen({"full_path": 0.0}), cost=0.45),
     Variant("sft_more", "continued_sft", "clustered SFT continued for GRPO's compute", starts_from="clustered_sft",
