@@ -126,7 +126,7 @@ def train_variant(ctx: JobContext) -> dict:
         if variant.starts_from:
             start = ctx.dep_folder(spec["starts_from"]) / MODEL
             model, tok = training.resume_model(start, config.base_checkpoint, config.lora_r, device)
-            info = {"kind": "continued from " + variant.starts_from}
+            info = {"kind": ("the model of " if variant.training == "none" else "continued from ") + variant.starts_from}
         else:
             model, tok, info = training.initial_model(tiny_config(config), data, config.base_checkpoint, config.lora_r,
                                                       seed, device, config.tokenizer, config.subword_vocab,
