@@ -49,7 +49,7 @@ from IPython.display import Markdown
 
 from workbench.claims import as_table, read_run_claims
 from workbench.needs import budget, clustering, prompts
-from workbench.needs import coupling
+from workbench.needs import checkins, coupling
 from workbench.needs.dependence import MEASURES, planted
 from workbench.needs.world import WorldSpec, generate_world
 from workbench.needs import cases as needs_cases
@@ -369,3 +369,32 @@ featured = coupling_study.get("featured") if coupling_study is not None else Non
 if featured:
     print(f"coupling {featured['coupling']:g}, record {featured['record']}\n{featured['prompt']}")
 coupling.featured_table(featured) if featured else None
+
+# %% [markdown]
+# ## 12. And on real check-ins?
+# A generated world can be turned to favour either side; real logs cannot. The check-ins study
+# (`python benchmarks/run.py needs_checkins`, resumable; it reads TSMC2014 and MAT-Sum NYC from
+# `../shared/data`) builds every variant on both datasets at the stable budget, 3 seeds each: the
+# user's own history — the baseline to beat on real data, in every table — both pipelines, the flat
+# model, clustered SFT, and the full framework twice: with the chain that keeps its alternatives
+# (services ranked by their marginal over 4 (need, category) paths) and with its model's **greedy
+# chain** (`full_greedy`: one path, so a wrong category dooms the service). Intervals are 95% over
+# seeds and cases; every comparison goes through `claims.compare` on the same cases.
+
+# %%
+real = checkins.load()
+if real is None or real["levels"].empty:
+    print("No check-ins study in this checkout: python benchmarks/run.py needs_checkins")
+else:
+    print(checkins.answer(real["versus"]))
+    print(f"\n{real['command']} at commit {real['commit']}, {real['created']}; points {', '.join(real['points'])}")
+
+# %%
+nviz.checkins_levels(real["levels"], "HR@1", checkins.LABELS) if real is not None and not real["levels"].empty else None
+
+# %% [markdown]
+# Where each variant loses, stage by stage: need accuracy, category accuracy when the need was right,
+# HR@1 when both were. A pipeline or the history that wins overall wins at one of these stages.
+
+# %%
+real["stages"] if real is not None else None

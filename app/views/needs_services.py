@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 from workbench.needs import budget as needs_budget
 from workbench.needs import cases as needs_cases
+from workbench.needs import checkins as needs_checkins
 from workbench.needs import coupling as needs_coupling
 from workbench.store import Run
 from workbench.viz import needs as viz
@@ -204,6 +205,43 @@ def coupling_study() -> None:
                        f"commit {meta['commit']}, {meta['created']}.")
 
 
+@st.cache_resource(show_spinner=False)
+def checkins_figures(path: str, mtime: float):
+    """The committed real check-ins study and its figures (HR@1, HR@3), read and drawn once per version."""
+    study = needs_checkins.load(path)
+    if study is None or study["levels"].empty:
+        return study, ()
+    return study, tuple(viz.checkins_levels(study["levels"], m, needs_checkins.LABELS) for m in ("HR@1", "HR@3"))
+
+
+def checkins_study() -> None:
+    """And on real check-ins? The committed study over seeds (benchmarks/bench_needs_checkins.py)."""
+    path = needs_checkins.REFERENCE
+    study, figures = checkins_figures(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    with st.expander("And on real check-ins? TSMC and MAT over 3 seeds (measured study)"):
+        st.markdown(
+            "The same variants on two public periods of New York check-ins, at the stable budget (3,000 SFT "
+            "steps), 3 seeds each: the user's own history (the baseline to beat on real data), the two pipelines, "
+            "the flat model, clustered SFT, the full framework with the chain that keeps its alternatives "
+            "(services ranked by their marginal over 4 (need, category) paths) and the same model's **greedy "
+            "chain** (one path). Intervals are 95% over seeds and cases.")
+        if study is None or not figures:
+            st.caption("No check-ins study in this checkout yet: `python benchmarks/run.py needs_checkins` measures it "
+                       "(it needs the datasets under ../shared/data).")
+            return
+        if not study["versus"].empty:
+            st.markdown(needs_checkins.answer(study["versus"]).replace("\n", "  \n"))
+        for i, figure in enumerate(figures):
+            st.plotly_chart(figure, key=f"ns_checkins_{i}")
+        st.markdown("**The full framework against each other variant** (same cases, paired):")
+        st.dataframe(study["versus"], hide_index=True, width="stretch")
+        st.markdown("**Where each variant loses, stage by stage** (mean over seeds; the history and the pipelines "
+                    "guess a need and category too, so their stages read the same way):")
+        st.dataframe(study["stages"], hide_index=True, width="stretch")
+        st.caption(f"Points: {', '.join(study['points'])}. Settings: {study['settings']}. `{study['command']}` at "
+                   f"commit {study['commit']}, {study['created']}.")
+
+
 def evidence_caption(dataset: dict, config: dict) -> str:
     """What each side of the comparison was given: the isolated pipeline's chosen need classifier and
     ranking, and whether the language model's prompts listed the user's merchants with their counts."""
@@ -222,6 +260,7 @@ with ui.guard():
     ui.budget_study("needs")
     budget_study()
     coupling_study()
+    checkins_study()
     run = ui.pick_run("needs", dataset_key="needs_dataset")
     if run is not None:
         t = tables(str(run.path))

@@ -167,3 +167,37 @@ def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store,
     points = next(d.value for d in at.dataframe if "planted merchant | occasion (bits)" in d.value.columns)
     assert set(points["coupling"]) == {0.0, 1.0} and set(points["variant"]) == {"history", "isolated", "clustered_sft", "full"}
     assert set(points["candidates"]) == {0, 8}
+
+
+def test_checkins_study_shows_levels_comparisons_and_stages_or_its_command(tmp_store, tmp_path, monkeypatch):
+    """The real check-ins study: its command while absent; with a study, the answer per dataset, a figure
+    per metric, the full framework against each variant (the greedy chain among them) and the stages."""
+    import json
+
+    from workbench.needs import checkins
+
+    monkeypatch.setattr(checkins, "REFERENCE", tmp_path / "absent.json")
+    at = run_page("views/needs_services.py")
+    assert "python benchmarks/run.py needs_checkins" in texts(at)
+    n = 300
+    hits = lambda rate: [int(i < rate * n) for i in range(n)]  # noqa: E731
+    rates = {"history": .3, "isolated": .2, "flat": .25, "full": .15, "full_greedy": .12}
+    points = [{"dataset": d, "seed": s, "records": n, "jobs_seconds": 5,
+               "cases": {v: {"hit1": hits(r), "hit3": hits(r + .1), "need_ok": hits(.4), "category_ok": hits(.3)}
+                         for v, r in rates.items()},
+               "stages": {v: {st: .5 for st in checkins.STAGES} for v in rates}}
+              for d in ("foursquare", "foursquare-tsmc") for s in (0, 1)]
+    study = tmp_path / "needs-checkins.json"
+    study.write_text(json.dumps({"rows": checkins.study(points), "settings": {"sft_steps": 3000},
+                                 "points": ["foursquare/seed0", "foursquare/seed1"], "commit": "abc1234",
+                                 "command": "python benchmarks/run.py needs_checkins", "created": "2026-12-07"}))
+    monkeypatch.setattr(checkins, "REFERENCE", study)
+    at = run_page("views/needs_services.py")
+    shown = texts(at)
+    assert not at.exception
+    assert "MAT-Sum NYC (2 seeds): full framework HR@1 .150 — behind user history .300" in shown
+    assert "TSMC2014 NYC (2 seeds)" in shown and "its greedy chain .120" in shown
+    versus = next(d.value for d in at.dataframe if "full - other" in d.value.columns)
+    assert set(versus["versus"]) == {"history", "isolated", "flat", "full_greedy"}
+    stages = next(d.value for d in at.dataframe if "category right | need right" in d.value.columns and "dataset" in d.value.columns)
+    assert set(stages["variant"]) == set(rates)

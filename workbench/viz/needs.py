@@ -175,6 +175,20 @@ def coupling_stages(curve: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def checkins_levels(levels: pd.DataFrame, metric: str = "HR@1", labels: dict[str, str] | None = None) -> go.Figure:
+    """Real check-ins over seeds: each variant's ``metric`` per dataset, with its 95% interval over seeds
+    and cases as the error bar (``needs.checkins`` levels table)."""
+    frame = levels.dropna(subset=[metric]).copy()
+    frame["dataset"] = frame["dataset"].map(lambda d: (labels or {}).get(d, d))
+    frame["plus"] = [hi - v for v, (lo, hi) in zip(frame[metric], frame[f"{metric} interval"])]
+    frame["minus"] = [v - lo for v, (lo, hi) in zip(frame[metric], frame[f"{metric} interval"])]
+    fig = px.bar(frame, x="variant", y=metric, color="dataset", barmode="group", error_y="plus", error_y_minus="minus",
+                 template=TEMPLATE, color_discrete_sequence=PALETTE,
+                 hover_data={"seeds": True, "cases per seed": True, "plus": False, "minus": False})
+    fig.update_layout(height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title=None)
+    return fig
+
+
 def metric_bars(metrics: pd.DataFrame, metric: str = "HR@3", variants: list[str] | None = None) -> go.Figure:
     """One bar per variant and slice (mean over seeds)."""
     frame = metrics.groupby(["variant", "slice"], sort=False)[metric].mean().reset_index()
