@@ -84,7 +84,9 @@ def run() -> list[dict]:
     doc = {"title": TITLE, "profile": profile, "rows": rows,
            "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in shared.items()},
            "points": sorted(f"{p['dataset']}/seed{p['seed']}" for p in done),
-           "jobs_seconds": {f"{p['dataset']}/seed{p['seed']}": p["jobs_seconds"] for p in done},
+           "jobs_cpu_seconds": {f"{p['dataset']}/seed{p['seed']}": p.get("jobs_cpu_seconds") for p in done},
+           "measured": f"{len(done)} points (dataset x seed) on 2 CPU cores; their jobs' CPU seconds summed: "
+                       + ", ".join(f"{p['dataset']}/seed{p['seed']} {p.get('jobs_cpu_seconds') or 0:,}" for p in done),
            "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DATASETS", "SEEDS", "STEPS")
                                   if os.environ.get(ENV + k)), "python benchmarks/run.py needs_checkins"]),
            "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),

@@ -48,7 +48,7 @@ POINTS = REFERENCE.with_suffix("")
 def point_result(run, dataset: str, seed: int) -> dict:
     """One (dataset, seed) point of a finished run: each variant's per-case outcomes on every test case
     (aligned by record; a baseline without a chain has no need or category, kept as missing), the
-    stage breakdown and the summed seconds of its jobs."""
+    stage breakdown and the summed wall and CPU seconds of its jobs."""
     from workbench.needs.cases import stage_breakdown
 
     predictions = run.read_parquet("predictions")
@@ -59,10 +59,12 @@ def point_result(run, dataset: str, seed: int) -> dict:
         p = predictions[predictions["variant"] == v]
         cases[v] = {k: [None if pd.isna(x) else int(x) for x in p[k]] for k in OUTCOMES}
     stages = stage_breakdown(predictions, present)
+    jobs = run.read_json("jobs")
     return {"dataset": dataset, "seed": seed, "cases": cases, "records": len(cases[present[0]]["hit1"]),
             "stages": {v: {k: (None if pd.isna(x) else round(float(x), 4)) for k, x in stages.loc[v, list(STAGES)].items()}
                        for v in present},
-            "jobs_seconds": round(sum(t.get("seconds") or 0 for t in run.read_json("jobs").values()))}
+            "jobs_seconds": round(sum(t.get("seconds") or 0 for t in jobs.values())),
+            "jobs_cpu_seconds": round(sum(t.get("cpu_seconds") or 0 for t in jobs.values()))}
 
 
 def _per_seed(group: list[dict], variant: str, key: str) -> list[np.ndarray] | None:
