@@ -142,6 +142,7 @@ def answer(versus: pd.DataFrame) -> str:
             bits.append(f"{word} {names.get(r['versus'], r['versus'])} {number(r['other'])} "
                         f"({number(r['full - other'], signed=True)} [{number(r['interval'][0], signed=True)}, "
                         f"{number(r['interval'][1], signed=True)}])")
-        head = f"{LABELS.get(dataset, dataset)} ({int(part['seeds'].iloc[0])} seeds): full framework HR@1 {number(part['full'].iloc[0])}"
+        seeds = int(part["seeds"].iloc[0])
+        head = f"{LABELS.get(dataset, dataset)} ({seeds} seed{'s' if seeds != 1 else ''}): full framework HR@1 {number(part['full'].iloc[0])}"
         lines.append(f"{head} — {'; '.join(bits)}.")
     return "\n".join(lines)
