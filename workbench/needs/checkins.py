@@ -104,8 +104,10 @@ def study(points: list[dict]) -> list[dict]:
                              "verdict": "full ahead" if c.low > 0 else "full behind" if c.high < 0 else "level"})
         for v in present:
             values = {s: [p["stages"][v].get(s) for p in group] for s in STAGES}
+            # a column name without commas (the docs' ``columns=`` lists are comma-separated)
             rows.append({"table": "stages", **seeds, "variant": v,
-                         **{s: (None if None in x else round(float(np.mean(x)), 4)) for s, x in values.items()}})
+                         **{s.replace(", ", " & "): (None if None in x else round(float(np.mean(x)), 4))
+                            for s, x in values.items()}})
     return rows
 
 
