@@ -393,8 +393,9 @@ else:
 nviz.checkins_levels(real["levels"], "HR@1", checkins.LABELS) if real is not None and not real["levels"].empty else None
 
 # %% [markdown]
-# Where each variant loses, stage by stage: need accuracy, category accuracy when the need was right,
-# HR@1 when both were. A pipeline or the history that wins overall wins at one of these stages.
+# Where each chain loses, stage by stage: need accuracy, category accuracy when the need was right,
+# HR@1 when both were. A pipeline that wins overall wins at one of these stages; the history names a
+# need and a category too but ranks the user's merchants of every category, so it is not bounded by them.
 
 # %%
 real["stages"] if real is not None else None

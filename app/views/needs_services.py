@@ -235,8 +235,9 @@ def checkins_study() -> None:
             st.plotly_chart(figure, key=f"ns_checkins_{i}")
         st.markdown("**The full framework against each other variant** (same cases, paired):")
         st.dataframe(study["versus"], hide_index=True, width="stretch")
-        st.markdown("**Where each variant loses, stage by stage** (mean over seeds; the history and the pipelines "
-                    "guess a need and category too, so their stages read the same way):")
+        st.markdown("**Where each variant loses, stage by stage** (mean over seeds; the history names a need and "
+                    "a category too, its most frequent in the user's records, but ranks the user's merchants of every "
+                    "category, so its HR@1 is not bounded by them):")
         st.dataframe(study["stages"], hide_index=True, width="stretch")
         st.caption(f"Points: {', '.join(study['points'])}. Settings: {study['settings']}. `{study['command']}` at "
                    f"commit {study['commit']}, {study['created']}.")

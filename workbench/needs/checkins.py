@@ -104,6 +104,8 @@ def study(points: list[dict]) -> list[dict]:
                              "verdict": "full ahead" if c.low > 0 else "full behind" if c.high < 0 else "level"})
         for v in present:
             values = {s: [p["stages"][v].get(s) for p in group] for s in STAGES}
+            if all(None in x for x in values.values()):
+                continue  # no chain to break down (the flat model)
             # a column name without commas (the docs' ``columns=`` lists are comma-separated)
             rows.append({"table": "stages", **seeds, "variant": v,
                          **{s.replace(", ", " & "): (None if None in x else round(float(np.mean(x)), 4))
