@@ -121,6 +121,12 @@ class Config(MethodConfig):
     prompt_loss: bool = True
     """Also train on the prompt's tokens (habit lines): more signal per step for a model trained from
     scratch; False = loss on the completion only (cheaper steps on a large vocabulary)."""
+    prompt_loss_stages: tuple[str, ...] = setting(("need", "category", "services"), choices=("need", "category", "services"),
+                                                  length=(0, 3))
+    """With ``prompt_loss``: the curriculum phases that train on the prompt too; the others train on
+    the completion only. The prompt's loss teaches a model trained from scratch the user's habits (the
+    need), and drowns a rule the completion alone teaches (the coupling dial's weather → category:
+    ``docs/data/needs-coupling-diagnostics.json``); ``need`` alone keeps the first and frees the second."""
     batch_softmax: bool = False
     """SFT scores each prompt token against the batch's prompt targets only, corrected for how likely
     each is to be among them, and the completion against the whole vocabulary

@@ -138,7 +138,8 @@ def train_variant(ctx: JobContext) -> dict:
             phases = training.CURRICULUM if config.curriculum and not variant.flat else (("services", 1.0),)
             out["sft_curve"] = training.curriculum_sft(
                 model, tok, train, sft, phases, column="flat_completion" if variant.flat else "completion",
-                progress=train_progress, label=f"SFT {'flat' if variant.flat else name}")
+                progress=train_progress, label=f"SFT {'flat' if variant.flat else name}",
+                prompt_loss_stages=None if variant.flat else config.prompt_loss_stages)
             sequences = config.sft_steps * config.sft_batch
         elif variant.training == "continued_sft":
             more = replace(sft, steps=config.rl_steps, batch_size=config.rl_prompts * config.rl_generations,

@@ -128,8 +128,12 @@ CURRICULUM = (("need", 0.2), ("category", 0.2), ("services", 0.6))
 
 
 def curriculum_sft(model, tok, cases: pd.DataFrame, settings: SFTSettings, phases=CURRICULUM,
-                   column: str = "completion", progress: Progress | None = None, label: str = "SFT") -> list[dict]:
-    """Train in curriculum phases; returns the loss curve with the phase of each point."""
+                   column: str = "completion", progress: Progress | None = None, label: str = "SFT",
+                   prompt_loss_stages: tuple[str, ...] | None = None) -> list[dict]:
+    """Train in curriculum phases; returns the loss curve with the phase of each point.
+
+    ``prompt_loss_stages``: the phases that keep ``settings``' loss on the prompt (None = all); the
+    others train on the completion only."""
     curve: list[dict] = []
     done = 0
     total = sum(round(settings.steps * share) for _, share in phases) or 1
@@ -140,8 +144,10 @@ def curriculum_sft(model, tok, cases: pd.DataFrame, settings: SFTSettings, phase
         pairs = [(p, curriculum_completion(c, stage) if column == "completion" else c)
                  for p, c in zip(cases["prompt"], cases[column])]
         report = scaled(progress, done / total, (done + steps) / total)
-        loss = train_sft(model, tok, pairs, replace(settings, steps=steps, seed=settings.seed + i,
-                                                    warmup=min(settings.warmup, steps // 5)),
+        phase = replace(settings, steps=steps, seed=settings.seed + i, warmup=min(settings.warmup, steps // 5))
+        if prompt_loss_stages is not None and stage not in prompt_loss_stages:
+            phase = replace(phase, completion_only_loss=True, batch_softmax=False, batch_negatives=0)
+        loss = train_sft(model, tok, pairs, phase,
                          progress=report, label=f"{label} ({stage})")
         curve += [{"step": done + row["step"], "loss": row["loss"], "stage": stage} for row in loss]
         done += steps
