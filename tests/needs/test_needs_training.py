@@ -86,3 +86,25 @@ def test_the_rollout_inserts_the_sampled_categorys_block_and_masks_it_from_the_l
     assert inserted >= 2 and asked
     with pytest.raises(RuntimeError, match="lost track"):
         training.block_rollout(block)(["another prompt"] * len(rows), trainer)
+
+
+def test_prompt_loss_stays_only_in_the_phases_asked(monkeypatch):
+    """``prompt_loss_stages``: each curriculum phase trains with the loss on the prompt only when named
+    (the batch softmax, which samples the prompt's positions, goes with it); None keeps the settings
+    as given in every phase."""
+    import pandas as pd
+
+    from workbench.lm import SFTSettings
+    from workbench.needs import training
+
+    seen = []
+    monkeypatch.setattr(training, "train_sft", lambda model, tok, pairs, settings, **kw: seen.append(settings) or [])
+    cases = pd.DataFrame({"prompt": ["ctx a ans"], "completion": ["{ need : n } { category : c } { services : [ m ] }"]})
+    base = SFTSettings(steps=100, completion_only_loss=False, batch_softmax=True, batch_negatives=8)
+    training.curriculum_sft(None, None, cases, base, prompt_loss_stages=("need",))
+    assert [(s.completion_only_loss, s.batch_softmax, s.batch_negatives) for s in seen] == [
+        (False, True, 8), (True, False, 0), (True, False, 0)]
+    assert [s.steps for s in seen] == [20, 20, 60]
+    seen.clear()
+    training.curriculum_sft(None, None, cases, base)
+    assert {(s.completion_only_loss, s.batch_softmax) for s in seen} == {(False, True)}
