@@ -27,7 +27,8 @@ Environment: ``BENCH_NEEDS_COUPLING_DIALS`` (default ``1,0,0.5,0.25``), ``..._SE
 ``..._POINTS`` (the point files; default ``coupling.POINTS``), ``..._OUT`` (default the reference file), ``..._MAX_POINTS`` (build at most this many new points, default all),
 ``..._CANDIDATES`` (the ``candidates`` setting: stage 3 handed its candidate block; default 0 = off; its
 point files carry a ``-cands<N>`` suffix, so both series can share a store, and its rows are a series of
-their own).
+their own), ``..._SET`` (further settings every point shares, ``key=value`` pairs separated by ``;``,
+e.g. ``prompt_loss_stages=need``: a study of its own, so give it its own ``..._POINTS`` and ``..._OUT``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def settings() -> dict:
     shared = {**FIXED, "users": int(env("USERS", "600")), "sft_steps": int(env("STEPS", "3000")), "variants": VARIANTS}
     if int(env("CANDIDATES", "0")):
         shared["candidates"] = int(env("CANDIDATES", "0"))
-    return shared
+    from workbench.config import parse_overrides
+
+    # further settings shared by every point of a study of its own (``..._SET``, with its own POINTS and OUT)
+    return {**shared, **parse_overrides([pair for pair in env("SET", "").split(";") if pair.strip()])}
 
 
 def points() -> list[tuple[float, int]]:
@@ -116,7 +120,7 @@ def run() -> list[dict]:
             "crossing": crossing(curve) if len(curve) > 1 else None, "featured": featured,
             "cut": f"users {shared['users']} (the demo world has 1,500); SFT steps {shared['sft_steps']}; "
                    f"points built: {len(done)} of the {len(points())} asked (dials x seeds)",
-            "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS", "CANDIDATES")
+            "command": " ".join([*(f"{ENV}{k}={os.environ[ENV + k]!r}" for k in ("DIALS", "SEEDS", "USERS", "STEPS", "CANDIDATES", "SET")
                                    if os.environ.get(ENV + k)), "python benchmarks/run.py needs_coupling"]),
             "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
             "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
