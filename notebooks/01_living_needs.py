@@ -371,6 +371,21 @@ if featured:
 coupling.featured_table(featured) if featured else None
 
 # %% [markdown]
+# Why does the language model miss the weather rule a gradient-boosted category stage learns? With the
+# loss on the prompt in every SFT phase (the demo's training: more signal per step for a model trained
+# from scratch) it learns the need from the habit lines, and its category stage copies a category those
+# lines show. Keep the prompt's loss in the curriculum's need phase only (`prompt_loss_stages=need`) and
+# it learns both. The same curve, trained that way (its own study, same dials, seeds and settings):
+
+# %%
+need_phase = coupling.load(coupling.PROMPT_LOSS_NEED)
+if need_phase is None or need_phase["curve"].empty:
+    print("Not measured in this checkout: the docstring of benchmarks/bench_needs_coupling.py (BENCH_NEEDS_COUPLING_SET)")
+else:
+    print(coupling.answer(need_phase["curve"]))
+nviz.coupling_ratio(need_phase["curve"]) if need_phase is not None and not need_phase["curve"].empty else None
+
+# %% [markdown]
 # ## 12. And on real check-ins?
 # A generated world can be turned to favour either side; real logs cannot. The check-ins study
 # (`python benchmarks/run.py needs_checkins`, resumable; it reads TSMC2014 and MAT-Sum NYC from

@@ -163,9 +163,9 @@ def coupling_figures(path: str, mtime: float):
 
 
 def coupling_study() -> None:
-    """Where does the joint model win? The committed coupling study (benchmarks/bench_needs_coupling.py)."""
-    path = needs_coupling.REFERENCE
-    study, figures = coupling_figures(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    """Where does the joint model win? The committed coupling studies (benchmarks/bench_needs_coupling.py),
+    one per way of training the language models; the reader picks one."""
+    present = {label: path for label, path in needs_coupling.studies().items() if path.exists()}
     with st.expander("Where does the joint model win? The world's coupling dial (measured study)"):
         st.markdown(
             "The generated world draws need | context, then category | need, then merchant | category and user "
@@ -177,7 +177,14 @@ def coupling_study() -> None:
             "full framework: `isolated` (the paper's prior work: the user's usual category for the need) and "
             "`isolated_ctx`, whose category stage also reads the context (a classifier kept only where it beats "
             "the rule on validation cases) — every planted dependency is read from the context, so what the "
-            "joint model gains over `isolated_ctx` is what joint modelling adds.")
+            "joint model gains over `isolated_ctx` is what joint modelling adds. With the loss on the prompt "
+            "in every SFT phase the tiny model learns the need from the habit lines but copies their category "
+            "and misses the weather rule; with it in the need phase only (`--set prompt_loss_stages=need`) it "
+            "learns both.")
+        label = st.radio("Language models trained with", list(present), key="ns_coupling_study",
+                         horizontal=True) if len(present) > 1 else None
+        path = present[label] if label else next(iter(present.values()), needs_coupling.REFERENCE)
+        study, figures = coupling_figures(str(path), path.stat().st_mtime if path.exists() else 0.0)
         if study is None:
             st.caption("No coupling study in this checkout yet: `python benchmarks/run.py needs_coupling` measures it.")
             return

@@ -138,8 +138,10 @@ def test_coupling_study_shows_the_curve_and_its_answer_or_its_command(tmp_store,
     from workbench.needs import coupling
 
     monkeypatch.setattr(coupling, "REFERENCE", tmp_path / "absent.json")
+    monkeypatch.setattr(coupling, "PROMPT_LOSS_NEED", tmp_path / "absent-too.json")
     at = run_page("views/needs_services.py")
     assert "python benchmarks/run.py needs_coupling" in texts(at)
+    assert not [r for r in at.radio if r.key == "ns_coupling_study"]  # nothing to choose between
     rows = coupling.study([fake_point(0.0, 0, .2, .3), fake_point(1.0, 0, .45, .3)])
     rows += coupling.study([{**fake_point(d, 0, .3, .3), "candidates": 8} for d in (0.0, 1.0)])  # a second series
     study = tmp_path / "needs-coupling.json"
@@ -201,3 +203,27 @@ def test_checkins_study_shows_levels_comparisons_and_stages_or_its_command(tmp_s
     assert set(versus["versus"]) == {"history", "isolated", "flat", "full_greedy"}
     stages = next(d.value for d in at.dataframe if "category right | need right" in d.value.columns and "dataset" in d.value.columns)
     assert set(stages["variant"]) == set(rates)
+
+
+def test_two_coupling_studies_are_one_choice_away(tmp_store, tmp_path, monkeypatch):
+    """With both trainings' studies committed, a radio picks one; each shows its own curve and answer."""
+    import json
+
+    from workbench.needs import coupling
+
+    paths = {}
+    for name, full in (("plain", .2), ("need-phase", .45)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps({"rows": coupling.study([fake_point(0.0, 0, .25, .3), fake_point(1.0, 0, full, .3)]),
+                                           "cut": f"users 600 ({name})", "settings": {"sft_steps": 3000},
+                                           "command": "python benchmarks/run.py needs_coupling", "commit": "abc1234",
+                                           "created": "2026-12-07", "featured": None}))
+    monkeypatch.setattr(coupling, "REFERENCE", paths["plain"])
+    monkeypatch.setattr(coupling, "PROMPT_LOSS_NEED", paths["need-phase"])
+    at = run_page("views/needs_services.py")
+    radio = next(r for r in at.radio if r.key == "ns_coupling_study")
+    assert list(radio.options) == list(coupling.studies()) and "at 1 (1 seed each)" in texts(at)
+    assert "What was cut: users 600 (plain)" in texts(at) and "0.67 [" in texts(at)
+    radio.set_value(radio.options[1]).run()
+    assert not at.exception and "What was cut: users 600 (need-phase)" in texts(at)
+    assert "the 1.25x goal is reached at coupling 1" in texts(at)

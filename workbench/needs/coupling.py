@@ -43,6 +43,19 @@ REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "needs-coupling.
 POINTS = REFERENCE.with_suffix("")
 """The committed point files (one per series, dial and seed) the study is combined from: a study that
 spans sittings (``benchmarks/bench_needs_coupling.py``)."""
+PROMPT_LOSS_NEED = REFERENCE.with_name("needs-coupling-plneed.json")
+"""The same curve (candidate block of 8) with the loss on the prompt in the curriculum's need phase only
+(``prompt_loss_stages=need``), a study of its own (``BENCH_NEEDS_COUPLING_SET``): the prompt's loss
+teaches the need from the habit lines and drowns the weather → category rule the completion teaches
+(``docs/data/needs-coupling-diagnostics.json``)."""
+
+
+def studies() -> dict[str, Path]:
+    """Each committed coupling study by what its language models were trained with, in reading order."""
+    return {"demo training (loss on the prompt in every SFT phase)": REFERENCE,
+            "loss on the prompt in the need phase only (prompt_loss_stages=need)": PROMPT_LOSS_NEED}
+
+
 SERIES = "candidates"
 """The setting whose value labels a series of the study (every row carries it; a point without it is 0)."""
 
