@@ -139,8 +139,9 @@ def read_study(path: Path) -> dict:
 
 def with_series(doc: dict, rows: list[dict], meta: dict, profile: str, candidates: int) -> dict:
     """``doc`` with one series replaced by ``rows`` and ``meta`` (its settings, cut, command, ...): the
-    first series (``candidates`` 0) keeps them at the top level, another under ``series``; every other
-    series' rows stay, labelled (a row without a label is of the first series).
+    first series (``candidates`` 0) keeps them at the top level, another under ``series`` (and, in a file
+    without a first series, its command, commit and date at the top level too: the docs' provenance line);
+    every other series' rows stay, labelled (a row without a label is of the first series).
 
     >>> old = {"rows": [{"table": "curve", "coupling": 0.0}], "cut": "users 600"}
     >>> new = with_series(old, [{"table": "curve", "candidates": 8, "coupling": 0.0}], {"cut": "users 300"}, "demo", 8)
@@ -151,6 +152,8 @@ def with_series(doc: dict, rows: list[dict], meta: dict, profile: str, candidate
     out = {**doc, "rows": sorted(kept + rows, key=lambda r: r["candidates"]), "profile": profile}
     if candidates:
         out["series"] = {**doc.get("series", {}), str(candidates): meta}
+        if not any(r["candidates"] == 0 for r in out["rows"]):  # no first series: the file's provenance is this one's
+            out.update({k: meta[k] for k in ("command", "commit", "created")})
     else:
         out.update(meta)
     return out

@@ -197,6 +197,7 @@ def coupling_study() -> None:
         st.dataframe(study["points"], hide_index=True, width="stretch")
         # the first series' settings are the file's own fields, each further series' under "series"
         series = [(0, study), *((float(n), meta) for n, meta in study.get("series", {}).items())]
+        series = [(n, meta) for n, meta in series if "cut" in meta]  # a study may hold no first series
         for n, meta in series:
             named = f" ({needs_coupling.series_name(n)})" if len(series) > 1 else ""
             featured = meta.get("featured")

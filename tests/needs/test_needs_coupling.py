@@ -129,3 +129,21 @@ def test_the_strongest_pipeline_gets_its_own_ratio_beside_the_papers_isolated_on
     assert "Against the pipeline whose category stage reads the context (isolated_ctx): " in text
     plain = pd.DataFrame([r for r in coupling.study([point(0.0, 0, .3, .3)]) if r["table"] == "curve"])
     assert "full / isolated_ctx HR@1" not in plain and "reads the context" not in coupling.answer(plain)
+
+
+def test_a_study_of_one_further_series_names_its_provenance_at_the_top():
+    """A study file holding only a candidate-block series (a study of its own, ``BENCH_NEEDS_COUPLING_SET``)
+    carries that series' command, commit and date at the top level too, for the docs' provenance line."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import bench_needs_coupling as bench
+
+    meta = {"command": "BENCH_NEEDS_COUPLING_SET='prompt_loss_stages=need' python benchmarks/run.py needs_coupling",
+            "commit": "abc1234", "created": "2026-12-07", "cut": "users 600", "settings": {}}
+    doc = bench.with_series({}, [{"table": "curve", "candidates": 8, "coupling": 1.0}], meta, "demo", 8)
+    assert doc["command"] == meta["command"] and doc["series"]["8"]["cut"] == "users 600" and "cut" not in doc
+    both = bench.with_series({"rows": [{"table": "curve", "coupling": 0.0}], "command": "first"},
+                             [{"table": "curve", "candidates": 8, "coupling": 1.0}], meta, "demo", 8)
+    assert both["command"] == "first"
