@@ -50,6 +50,7 @@ def point_file(points_dir: Path, dataset: str, seed: int) -> Path:
 
 def run() -> list[dict]:
     from workbench import methods
+    from workbench.atomic import atomic_write_text
     from workbench.needs.checkins import DATASETS, POINTS, REFERENCE, VARIANTS, point_result, study
     from workbench.progress import tqdm_progress
     from workbench.store import ArtifactStore, versions
@@ -74,11 +75,7 @@ def run() -> list[dict]:
         with tqdm_progress(f"needs check-ins {', '.join(f'{d}/seed{s}' for d, s in pair)}") as bar:
             runs = methods.build_many(configs, store, bar)
         for (d, s), r in zip(pair, runs):
-            path = point_file(points_dir, d, s)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(point_result(r, d, s)))
-            tmp.replace(path)  # a point file is whole or absent
+            atomic_write_text(point_file(points_dir, d, s), json.dumps(point_result(r, d, s)))  # whole or absent
     done = [json.loads(p.read_text()) for p in sorted(points_dir.glob("*-seed*.json"))]
     rows = study(done)
     doc = {"title": TITLE, "profile": profile, "rows": rows,
@@ -92,8 +89,5 @@ def run() -> list[dict]:
            "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
            "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
                             "cpu_seconds_main_process": round(time.process_time() - cpu, 1)}}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    tmp.replace(out)
+    atomic_write_text(out, json.dumps(doc, indent=1) + "\n")
     return rows

@@ -83,6 +83,7 @@ def series_points(points: Path, candidates: int = 0) -> list[dict]:
 
 def run() -> list[dict]:
     from workbench import methods
+    from workbench.atomic import atomic_write_text
     from workbench.needs.coupling import POINTS, REFERENCE, crossing, featured_case, point_result, study
     from workbench.progress import tqdm_progress
     from workbench.store import ArtifactStore, versions
@@ -103,11 +104,8 @@ def run() -> list[dict]:
         with tqdm_progress(f"needs coupling points {', '.join(f'{d:g}/seed{s}' for d, s in pair)}") as bar:
             runs = methods.build_many(configs, store, bar)
         for (d, s), r in zip(pair, runs):
-            path = point_file(points_dir, d, s, cands)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({**point_result(r, d, s), "featured": featured_case(r, s)}))
-            tmp.replace(path)  # a point file is whole or absent
+            atomic_write_text(point_file(points_dir, d, s, cands),  # a point file is whole or absent
+                              json.dumps({**point_result(r, d, s), "featured": featured_case(r, s)}))
     done = [{**p, "candidates": cands} for p in series_points(points_dir, cands)]
     rows = study(done)
     import pandas as pd
@@ -125,7 +123,7 @@ def run() -> list[dict]:
             "commit": versions()["commit"], "created": time.strftime("%Y-%m-%d"),
             "this_sitting": {"points": len(todo), "wall_seconds": round(time.perf_counter() - start, 1),
                              "cpu_seconds_main_process": round(time.process_time() - cpu, 1)}}
-    out.write_text(json.dumps(with_series(read_study(out), rows, meta, profile, cands), indent=1) + "\n")
+    atomic_write_text(out, json.dumps(with_series(read_study(out), rows, meta, profile, cands), indent=1) + "\n")
     return rows
 
 
